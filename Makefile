@@ -1,0 +1,78 @@
+# vault-token-helper
+#
+#   make build       both binaries into ./bin
+#   make test        every test, end-to-end ones included (builds Vault first when missing)
+#   make test-short  unit tests only: no Vault, no network
+#   make vault       build the Vault test binary once; prints its path as the last line
+#   make lint        gofmt check, go vet, staticcheck (pinned)
+#   make fuzz        long fuzz runs (FUZZTIME each); `make test` runs them briefly
+#   make bench       measurements into docs/performance.md (needs `make vault`)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+export GOTOOLCHAIN := local
+
+VAULT_VERSION := 1.21.0
+VAULT_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vault-token-helper
+VAULT_BIN ?= $(VAULT_CACHE)/vault-$(VAULT_VERSION)
+export VAULT_BIN
+
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME ?= 2m
+FUZZTIME_SHORT ?= 10s
+TEST_TIMEOUT ?= 45m
+
+# package:FuzzTarget pairs run by `make fuzz` and, briefly, by `make test`.
+FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./helper:FuzzParseToken ./helper:FuzzParseConfig
+
+.PHONY: all build test test-short test-e2e vault lint fuzz fuzz-short bench clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build -trimpath -o bin/vault-token-helper ./cmd/token-helper
+	$(GO) build -trimpath -o bin/vault-token-renew ./cmd/renew
+
+# The Vault binary is big (about 4 GB of modules, 12-15 minutes of compile on
+# 2 cores), so it is built once per version into a cache outside the
+# repository and reused. VAULT_BIN=/path/to/vault overrides it.
+vault:
+	@if [ -x "$(VAULT_BIN)" ]; then \
+		echo "vault $(VAULT_VERSION) is cached" >&2; \
+	else \
+		mkdir -p "$(dir $(VAULT_BIN))"; \
+		echo "building vault $(VAULT_VERSION) into $(VAULT_BIN) (cold: ~15 minutes)" >&2; \
+		cd internal/vaultbin && $(GO) build -trimpath -ldflags "-s -w" -o "$(VAULT_BIN).tmp.$$$$" . \
+			&& mv -f "$(VAULT_BIN).tmp.$$$$" "$(VAULT_BIN)"; \
+	fi
+	@cd "$(dir $(VAULT_BIN))" && echo "$$(pwd -P)/$(notdir $(VAULT_BIN))"
+
+test: vault
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+lint:
+	@out="$$(gofmt -l . internal/vaultbin)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg="$${t%%:*}"; name="$${t##*:}"; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
+
+bench: build vault
+	./bench/run.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,24 @@
+// Command vault-token-renew renews the periodic tokens kept by
+// vault-token-helper, heals ~/.vault-token and revokes stale tokens.
+// The vault-token-renew.timer systemd user unit runs it nightly.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vault-token-helper/vault-token-helper/helper"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	helper.Harden()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := helper.RunRenew(ctx, os.Args[1:], os.Stdout, os.Stderr, helper.OSEnv(version))
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,551 @@
+// Package heal decides what to keep, with Vault as the judge: whether a
+// login token can mint the periodic token, whether a token is ours, what
+// to revoke. It talks to Vault through the Vault interface and keeps
+// state through package store; it never prints to a terminal.
+//
+// Contract:
+//   - Every operation on an address holds that address's lock from its
+//     first read to its last write.
+//   - A token is "ours" when Spec.Ours says so (display name, periodic,
+//     required policy). Only ours are renewed, adopted, or revoked as
+//     stale; a foreign token is never revoked, a login token only when
+//     the configuration asks for it.
+//   - A mint is journaled: the intent is fsynced before the request, the
+//     accessor as soon as Vault answers, and the journal is cleared in the
+//     same atomic write that stores the token. Every operation first
+//     finishes or undoes what an interrupted one left.
+//   - Errors wrap the sentinels of this package (ErrWeakToken, ErrNotOurs,
+//     ErrInvalidToken, ErrUnavailable...) and name the address and the
+//     cause; no error, log line or result ever contains a token.
+package heal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// Errors of the store decision.
+var (
+	// ErrWeakToken: the login token cannot mint and a valid periodic
+	// token is stored; the store is refused.
+	ErrWeakToken = errors.New("login token cannot mint the periodic token")
+	// ErrNotOurs: the token Vault minted does not pass the drift guard.
+	ErrNotOurs = errors.New("token is not ours")
+	// ErrRootToken: a root token with nothing configured to mint.
+	ErrRootToken = errors.New("root token")
+)
+
+// Events, as they appear in the log and in renew's output.
+const (
+	EventMinted      = "MINTED"
+	EventAdopted     = "ADOPTED"
+	EventUnchanged   = "UNCHANGED"
+	EventRefused     = "REFUSED"
+	EventPassthrough = "PASSTHROUGH"
+	EventErased      = "ERASED"
+	EventRevoked     = "REVOKED"
+	EventRecovered   = "RECOVERED"
+	EventRenewed     = "OK"
+	EventDrift       = "DRIFT"
+	EventHealed      = "HEALED"
+	EventError       = "ERROR"
+	EventWarn        = "WARN"
+)
+
+// Healer runs the decisions for one address.
+type Healer struct {
+	Files    *store.Files
+	Key      store.Key
+	Vault    Vault
+	Spec     Spec
+	Log      *slog.Logger
+	LockWait time.Duration
+
+	// RevokeLogin revokes the login token after a successful mint.
+	RevokeLogin bool
+	// Mirror, when set, is kept equal to this address's periodic token.
+	Mirror *Mirror
+
+	Now   func() time.Time
+	NewID func() string
+	Host  string
+	User  string
+	// Crash, when set, is called at each named step of a mint; test
+	// builds use it to kill the process there. Nil in normal builds.
+	Crash func(step string)
+}
+
+// Result is what an operation did, for the caller to report.
+type Result struct {
+	Event    string
+	Accessor string   // the token now stored, when there is one
+	Warnings []string // things that went wrong but did not fail the operation
+}
+
+func (h *Healer) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Healer) crash(step string) {
+	if h.Crash != nil {
+		h.Crash(step)
+	}
+}
+
+func (h *Healer) log(ctx context.Context, level slog.Level, event string, attrs ...any) {
+	attrs = append([]any{"address", h.Key.Addr}, attrs...)
+	if h.Key.Namespace != "" {
+		attrs = append(attrs, "namespace", h.Key.Namespace)
+	}
+	h.Log.Log(ctx, level, event, attrs...)
+}
+
+func (h *Healer) lock(ctx context.Context) (*store.Session, store.State, error) {
+	wait := h.LockWait
+	if wait == 0 {
+		wait = store.DefaultLockWait
+	}
+	sess, err := h.Files.Lock(ctx, h.Key, wait)
+	if err != nil {
+		return nil, store.State{}, err
+	}
+	st, err := sess.Load()
+	if err != nil {
+		sess.Close()
+		return nil, store.State{}, err
+	}
+	return sess, st, nil
+}
+
+// Store is the `store` verb: the decision for a new login token.
+func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
+	sess, st, err := h.lock(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sess.Close()
+	var res Result
+
+	st, warn := h.recover(ctx, sess, st, authorities(st, incoming))
+	res.Warnings = append(res.Warnings, warn...)
+
+	if st.Current != nil && st.Current.Token == incoming {
+		h.log(ctx, slog.LevelInfo, EventUnchanged, "accessor", st.Current.Accessor)
+		res.Event, res.Accessor = EventUnchanged, st.Current.Accessor
+		return res, nil
+	}
+
+	info, err := h.Vault.LookupSelf(ctx, incoming)
+	if err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "lookup-self of the login token", "error", err.Error())
+		return res, fmt.Errorf("check the login token: %w", err)
+	}
+
+	if h.Spec.Ours(info) {
+		return h.adopt(ctx, sess, st, incoming, info, res)
+	}
+
+	spec, err := h.Spec.ForLogin(info)
+	if err != nil {
+		if info.HasPolicy("root") {
+			h.log(ctx, slog.LevelError, EventError, "login_display_name", info.DisplayName, "error", err.Error())
+			return res, fmt.Errorf("%w: not stored: %w", ErrRootToken, err)
+		}
+		return h.cannotMint(ctx, sess, st, incoming, info, err, res)
+	}
+	res, err = h.mint(ctx, sess, st, incoming, info, spec, res)
+	var cm *cannotMintError
+	if errors.As(err, &cm) {
+		st, lerr := sess.Load()
+		if lerr != nil {
+			return res, lerr
+		}
+		return h.cannotMint(ctx, sess, st, incoming, info, cm.err, res)
+	}
+	return res, err
+}
+
+// cannotMintError is Vault's refusal of a mint (403 or 400), which the
+// callers of mint turn into a refusal, a passthrough or a DRIFT.
+type cannotMintError struct{ err error }
+
+func (e *cannotMintError) Error() string { return e.err.Error() }
+func (e *cannotMintError) Unwrap() error { return e.err }
+
+// authorities lists the tokens whose authority may repair or sweep:
+// the stored periodic token first, then the given ones.
+func authorities(st store.State, more ...string) []string {
+	var out []string
+	if st.Current != nil && st.Current.Source.Periodic() {
+		out = append(out, st.Current.Token)
+	}
+	for _, t := range more {
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (h *Healer) adopt(ctx context.Context, sess *store.Session, st store.State, incoming string, info TokenInfo, res Result) (Result, error) {
+	old := st.Current
+	st.Current = h.tokenRecord(incoming, info, store.SourceAdopted, h.Spec.WithDefaults().RequiredPolicy)
+	if old != nil && old.Source.Periodic() && old.Accessor != info.Accessor {
+		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
+			Reason: "replaced by adopted " + info.Accessor, Since: h.now()})
+	}
+	if err := sess.Save(st); err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
+		return res, err
+	}
+	h.log(ctx, slog.LevelInfo, EventAdopted, "accessor", info.Accessor, "display_name", info.DisplayName, "policies", info.Policies)
+	res.Event, res.Accessor = EventAdopted, info.Accessor
+	res.Warnings = append(res.Warnings, h.syncMirror(ctx, st, "")...)
+	st, warn := h.sweep(ctx, sess, st, authorities(st))
+	res.Warnings = append(res.Warnings, warn...)
+	return res, nil
+}
+
+func (h *Healer) tokenRecord(token string, info TokenInfo, src store.Source, required string) *store.Token {
+	return &store.Token{
+		Token:          token,
+		Accessor:       info.Accessor,
+		DisplayName:    info.DisplayName,
+		Policies:       info.Policies,
+		Source:         src,
+		RequiredPolicy: required,
+		Period:         store.Duration(info.Period),
+		StoredAt:       h.now().UTC(),
+		ExpireTime:     info.ExpireTime,
+	}
+}
+
+// storedValid reports whether the stored token is a periodic token of
+// ours that Vault still accepts. An unreachable Vault is an error.
+func (h *Healer) storedValid(ctx context.Context, st store.State) (TokenInfo, bool, error) {
+	cur := st.Current
+	if cur == nil || !cur.Source.Periodic() {
+		return TokenInfo{}, false, nil
+	}
+	info, err := h.Vault.LookupSelf(ctx, cur.Token)
+	if errors.Is(err, ErrInvalidToken) {
+		return info, false, nil
+	}
+	if err != nil {
+		return info, false, err
+	}
+	spec := h.Spec
+	if spec.RequiredPolicy == "" && len(spec.Policies) == 0 {
+		spec.RequiredPolicy = cur.RequiredPolicy
+	}
+	return info, spec.Ours(info), nil
+}
+
+// cannotMint handles a login token that cannot mint: refuse it while a
+// valid periodic token is stored, otherwise keep it as it is.
+func (h *Healer) cannotMint(ctx context.Context, sess *store.Session, st store.State, incoming string, info TokenInfo, cause error, res Result) (Result, error) {
+	_, valid, err := h.storedValid(ctx, st)
+	if err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "check the stored token", "error", err.Error())
+		return res, fmt.Errorf("the login token cannot mint (%v) and the stored token could not be checked: %w", cause, err)
+	}
+	if valid {
+		h.log(ctx, slog.LevelWarn, EventRefused, "login_display_name", info.DisplayName, "login_policies", info.Policies,
+			"login_accessor", info.Accessor, "kept_accessor", st.Current.Accessor, "cause", cause.Error())
+		res.Event, res.Accessor = EventRefused, st.Current.Accessor
+		return res, &RefusedError{Login: info, Kept: *st.Current, Cause: cause}
+	}
+	old := st.Current
+	st.Current = h.tokenRecord(incoming, info, store.SourcePassthrough, "")
+	if err := sess.Save(st); err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
+		return res, err
+	}
+	attrs := []any{"accessor", info.Accessor, "display_name", info.DisplayName, "policies", info.Policies, "cause", cause.Error()}
+	if old != nil {
+		attrs = append(attrs, "replaced_accessor", old.Accessor)
+	}
+	h.log(ctx, slog.LevelWarn, EventPassthrough, attrs...)
+	res.Event, res.Accessor = EventPassthrough, info.Accessor
+	res.Warnings = append(res.Warnings, h.syncMirror(ctx, st, "")...)
+	return res, nil
+}
+
+// RefusedError is the refusal of a weak login token. It wraps
+// ErrWeakToken and names both tokens by display name and accessor.
+type RefusedError struct {
+	Login TokenInfo
+	Kept  store.Token
+	Cause error
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("refused to store the login token %s (policies %v): it cannot mint a periodic token (%v); keeping periodic token %s (accessor %s); to use the login token once, run `vault login -no-store` and pass it as VAULT_TOKEN",
+		e.Login.DisplayName, e.Login.Policies, e.Cause, e.Kept.DisplayName, e.Kept.Accessor)
+}
+
+// Unwrap makes errors.Is(err, ErrWeakToken) true.
+func (e *RefusedError) Unwrap() error { return ErrWeakToken }
+
+// Steps of a mint at which a test build can crash.
+const (
+	StepBeforeMint   = "before-mint"   // intent journaled, request not sent
+	StepMintAnswered = "mint-answered" // Vault minted, the answer not yet journaled
+	StepMintRecorded = "mint-recorded" // accessor journaled, token not checked
+	StepChecked      = "checked"       // token checked, not yet stored
+	StepStored       = "stored"        // stored, stale tokens not yet revoked
+)
+
+func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, incoming string, login TokenInfo, spec Spec, res Result) (Result, error) {
+	intent := store.Intent{ID: h.NewID(), Step: store.StepMinting, Started: h.now().UTC(), PID: os.Getpid()}
+	st.Journal = append(st.Journal, intent)
+	if err := sess.Save(st); err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "journal", "error", err.Error())
+		return res, fmt.Errorf("nothing minted: %w", err)
+	}
+	h.crash(StepBeforeMint)
+
+	minted, err := h.Vault.CreateOrphan(ctx, incoming, MintRequest{
+		Policies:    spec.Policies,
+		Period:      spec.Period,
+		DisplayName: spec.DisplayName,
+		Meta:        map[string]string{"created_by": "vault-token-helper", "host": h.Host, "user": h.User, "intent_id": intent.ID},
+	})
+	h.crash(StepMintAnswered)
+	if err != nil {
+		if errors.Is(err, ErrOutcomeUnknown) {
+			// Keep the intent: the next run looks for a token carrying its ID.
+			h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "intent_id", intent.ID, "error", err.Error())
+			return res, fmt.Errorf("mint: %w (the next run looks for a token minted by this attempt and revokes it)", err)
+		}
+		st.Journal = dropIntent(st.Journal, intent.ID)
+		if serr := sess.Save(st); serr != nil {
+			return res, serr
+		}
+		if errors.Is(err, ErrDenied) {
+			return res, &cannotMintError{err}
+		}
+		h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "error", err.Error())
+		return res, fmt.Errorf("mint: %w", err)
+	}
+
+	st.Journal = setIntent(st.Journal, intent.ID, store.StepMinted, minted.Accessor)
+	if err := sess.Save(st); err != nil {
+		// Not journaled: undo now, while we still can.
+		h.undoMint(ctx, sess, st, minted, incoming, intent.ID)
+		return res, fmt.Errorf("minted token not stored: %w", err)
+	}
+	h.crash(StepMintRecorded)
+
+	info, err := h.Vault.LookupSelf(ctx, minted.Token)
+	if err != nil {
+		st = h.undoMint(ctx, sess, st, minted, incoming, intent.ID)
+		h.log(ctx, slog.LevelError, EventError, "op", "lookup-self of the minted token", "accessor", minted.Accessor, "error", err.Error())
+		return res, fmt.Errorf("check the minted token: %w", err)
+	}
+	if !spec.Ours(info) {
+		h.undoMint(ctx, sess, st, minted, incoming, intent.ID)
+		why := spec.WhyNotOurs(info)
+		h.log(ctx, slog.LevelError, EventError, "op", "drift guard", "accessor", info.Accessor, "display_name", info.DisplayName,
+			"policies", info.Policies, "error", why)
+		return res, fmt.Errorf("%w: the minted token fails the drift guard (%s) and was revoked; check periodic_token in the config", ErrNotOurs, why)
+	}
+	h.crash(StepChecked)
+
+	old := st.Current
+	st.Current = h.tokenRecord(minted.Token, info, store.SourceMinted, spec.RequiredPolicy)
+	if old != nil && old.Source.Periodic() && old.Accessor != "" && old.Accessor != minted.Accessor {
+		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
+			Reason: "replaced by " + minted.Accessor, Since: h.now().UTC()})
+	}
+	st.Journal = dropIntent(st.Journal, intent.ID)
+	if err := sess.Save(st); err != nil {
+		st.Current = old
+		h.undoMint(ctx, sess, st, minted, incoming, intent.ID)
+		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
+		return res, fmt.Errorf("minted token not stored, revoked it: %w", err)
+	}
+	h.crash(StepStored)
+	h.log(ctx, slog.LevelInfo, EventMinted, "accessor", info.Accessor, "display_name", info.DisplayName,
+		"policies", info.Policies, "period", info.Period.String(),
+		"login_accessor", login.Accessor, "login_display_name", login.DisplayName)
+	res.Event, res.Accessor = EventMinted, info.Accessor
+
+	res.Warnings = append(res.Warnings, h.syncMirror(ctx, st, "")...)
+	st, warn := h.sweep(ctx, sess, st, authorities(st, incoming))
+	res.Warnings = append(res.Warnings, warn...)
+
+	if h.RevokeLogin && incoming != minted.Token {
+		if err := h.Vault.RevokeSelf(ctx, incoming); err != nil && !errors.Is(err, ErrInvalidToken) {
+			res.Warnings = append(res.Warnings, "could not revoke the login token: "+err.Error())
+			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke login token", "login_accessor", login.Accessor, "error", err.Error())
+		} else {
+			h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", login.Accessor, "display_name", login.DisplayName, "reason", "revoke_login_token")
+		}
+	}
+	return res, nil
+}
+
+// undoMint revokes a minted token that will not be stored. When the
+// revocation fails, the journal keeps its accessor for the next run.
+func (h *Healer) undoMint(ctx context.Context, sess *store.Session, st store.State, m Minted, authority, intentID string) store.State {
+	err := h.Vault.RevokeSelf(ctx, m.Token)
+	if err != nil && !errors.Is(err, ErrInvalidToken) {
+		err = h.Vault.RevokeAccessor(ctx, authority, m.Accessor)
+	}
+	if err == nil || errors.Is(err, ErrUnknownAccessor) || errors.Is(err, ErrInvalidToken) {
+		st.Journal = dropIntent(st.Journal, intentID)
+		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", m.Accessor, "reason", "minted but not stored")
+	} else {
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke unstored mint", "accessor", m.Accessor, "error", err.Error())
+	}
+	if serr := sess.Save(st); serr != nil {
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "save journal", "error", serr.Error())
+	}
+	return st
+}
+
+func dropIntent(j []store.Intent, id string) []store.Intent {
+	return slices.DeleteFunc(slices.Clone(j), func(i store.Intent) bool { return i.ID == id })
+}
+
+func setIntent(j []store.Intent, id, step, accessor string) []store.Intent {
+	j = slices.Clone(j)
+	for i := range j {
+		if j[i].ID == id {
+			j[i].Step, j[i].Accessor = step, accessor
+		}
+	}
+	return j
+}
+
+// Erase is the `erase` verb: forget the stored token, revoking it when
+// this tool minted it.
+func (h *Healer) Erase(ctx context.Context) (Result, error) {
+	sess, st, err := h.lock(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sess.Close()
+	var res Result
+	st, warn := h.recover(ctx, sess, st, authorities(st))
+	res.Warnings = append(res.Warnings, warn...)
+
+	cur := st.Current
+	if cur == nil {
+		res.Event = EventErased
+		h.log(ctx, slog.LevelInfo, EventErased, "accessor", "", "note", "nothing stored")
+		return res, nil
+	}
+	// Sweep with the erased token's authority while we still have it.
+	st, warn = h.sweep(ctx, sess, st, authorities(st))
+	res.Warnings = append(res.Warnings, warn...)
+
+	revoked := false
+	if cur.Source == store.SourceMinted {
+		err := h.Vault.RevokeSelf(ctx, cur.Token)
+		switch {
+		case err == nil, errors.Is(err, ErrInvalidToken):
+			revoked = true
+			h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", cur.Accessor, "display_name", cur.DisplayName, "reason", "erased")
+		default:
+			st.AddPending(store.Pending{Accessor: cur.Accessor, DisplayName: cur.DisplayName,
+				Reason: "erased; revocation failed", Since: h.now().UTC(), Attempts: 1, LastError: err.Error()})
+			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; a later run revokes it", cur.Accessor, err))
+			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke erased token", "accessor", cur.Accessor, "error", err.Error())
+		}
+	}
+	st.Current = nil
+	if err := sess.Save(st); err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
+		return res, err
+	}
+	h.log(ctx, slog.LevelInfo, EventErased, "accessor", cur.Accessor, "display_name", cur.DisplayName, "source", string(cur.Source), "revoked", revoked)
+	res.Event, res.Accessor = EventErased, cur.Accessor
+	res.Warnings = append(res.Warnings, h.syncMirror(ctx, st, cur.Token)...)
+	return res, nil
+}
+
+// sweep revokes the pending tokens with the first authority that may.
+// It never revokes the current token. It saves the state when it
+// changed and returns it.
+func (h *Healer) sweep(ctx context.Context, sess *store.Session, st store.State, auth []string) (store.State, []string) {
+	if len(st.Pending) == 0 {
+		return st, nil
+	}
+	var warnings []string
+	var keep []store.Pending
+	changed := false
+	for _, p := range st.Pending {
+		if st.Current != nil && p.Accessor == st.Current.Accessor {
+			changed = true // never revoke the current token
+			continue
+		}
+		err := h.revokeAccessor(ctx, auth, p.Accessor)
+		if err == nil || errors.Is(err, ErrUnknownAccessor) {
+			changed = true
+			h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", p.Accessor, "display_name", p.DisplayName, "reason", p.Reason)
+			continue
+		}
+		p.Attempts++
+		p.LastError = err.Error()
+		keep = append(keep, p)
+		changed = true
+		warnings = append(warnings, fmt.Sprintf("could not revoke stale token %s: %v", p.Accessor, err))
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke stale token", "accessor", p.Accessor, "error", err.Error())
+	}
+	if !changed {
+		return st, nil
+	}
+	st.Pending = keep
+	if err := sess.Save(st); err != nil {
+		warnings = append(warnings, "could not save after the sweep: "+err.Error())
+	}
+	return st, warnings
+}
+
+// revokeAccessor tries each authority in turn until one is allowed.
+func (h *Healer) revokeAccessor(ctx context.Context, auth []string, accessor string) error {
+	if len(auth) == 0 {
+		return fmt.Errorf("no token with the authority to revoke accessor %s", accessor)
+	}
+	var err error
+	for _, a := range auth {
+		err = h.Vault.RevokeAccessor(ctx, a, accessor)
+		if err == nil || errors.Is(err, ErrUnknownAccessor) || !errors.Is(err, ErrDenied) {
+			return err
+		}
+	}
+	return err
+}
+
+// Adopt stores incoming only when it is a periodic token of ours; it
+// never mints. install.sh uses it to take over an existing ~/.vault-token.
+func (h *Healer) Adopt(ctx context.Context, incoming string) (Result, error) {
+	sess, st, err := h.lock(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sess.Close()
+	if st.Current != nil && st.Current.Token == incoming {
+		return Result{Event: EventUnchanged, Accessor: st.Current.Accessor}, nil
+	}
+	info, err := h.Vault.LookupSelf(ctx, incoming)
+	if err != nil {
+		return Result{}, fmt.Errorf("check the token: %w", err)
+	}
+	if !h.Spec.Ours(info) {
+		return Result{}, fmt.Errorf("%w: %s (accessor %s): %s; nothing stored", ErrNotOurs, info.DisplayName, info.Accessor, h.Spec.WhyNotOurs(info))
+	}
+	return h.adopt(ctx, sess, st, incoming, info, Result{})
+}

@@ -1,0 +1,354 @@
+package heal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// RenewOptions shape one renew run.
+type RenewOptions struct {
+	// Scan also lists every token and revokes the other tokens with our
+	// display name (except those another host or user minted).
+	Scan bool
+	// DryRun reports what would be done and changes nothing.
+	DryRun bool
+}
+
+// Line is one line of a renew report: an event and what it says.
+type Line struct {
+	Event string
+	Text  string
+}
+
+func (l Line) String() string { return l.Event + " " + l.Text }
+
+// Report is what a renew run did for one address.
+type Report struct {
+	Lines   []Line
+	Healthy bool
+}
+
+func (r *Report) add(event, format string, args ...any) {
+	r.Lines = append(r.Lines, Line{Event: event, Text: fmt.Sprintf(format, args...)})
+}
+
+// Renew is one nightly run for the address: check the stored token,
+// heal ~/.vault-token when this address is mirrored, renew the periodic
+// token, revoke stale ones. Healthy is false when a person should look.
+func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
+	rep := Report{Healthy: true}
+	sess, st, err := h.lock(ctx)
+	if err != nil {
+		rep.Healthy = false
+		rep.add(EventError, "%s: %v", h.Key, err)
+		return rep, err
+	}
+	defer sess.Close()
+	if !opt.DryRun {
+		var warn []string
+		st, warn = h.recover(ctx, sess, st, authorities(st))
+		for _, w := range warn {
+			rep.add(EventWarn, "%s: %s", h.Key, w)
+		}
+	} else if len(st.Journal) > 0 {
+		rep.add("DRY-RUN", "%s: would settle %d interrupted mint(s) from the journal", h.Key, len(st.Journal))
+	}
+
+	valid, reachable := h.checkStored(ctx, st, &rep)
+	if reachable && h.Mirror != nil {
+		st, valid = h.checkMirror(ctx, sess, st, valid, opt, &rep)
+	}
+	if !valid && st.Current == nil && reachable {
+		// Nothing stored and nothing healed: say so, the user must log in.
+		rep.Healthy = false
+		rep.add(EventError, "%s: no token stored; run `vault login` (for example -method=oidc) to mint a periodic token", h.Key)
+	}
+
+	if valid {
+		st = h.renewStored(ctx, sess, st, opt, &rep)
+		st = h.sweepReport(ctx, sess, st, opt, &rep)
+		if opt.Scan {
+			h.scanReport(ctx, st, opt, &rep)
+		}
+	}
+
+	if !opt.DryRun {
+		summary := make([]string, 0, len(rep.Lines))
+		for _, l := range rep.Lines {
+			summary = append(summary, l.Event)
+		}
+		st.LastRenew = &store.Renewal{Time: h.now().UTC(), OK: rep.Healthy, Result: strings.Join(summary, ",")}
+		if err := sess.Save(st); err != nil {
+			rep.Healthy = false
+			rep.add(EventError, "%s: could not save the state: %v", h.Key, err)
+		}
+	}
+	return rep, nil
+}
+
+// checkStored looks the stored token up. valid: it is ours and Vault
+// accepts it. reachable: Vault answered.
+func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) (valid, reachable bool) {
+	cur := st.Current
+	if cur == nil {
+		return false, true
+	}
+	info, err := h.Vault.LookupSelf(ctx, cur.Token)
+	switch {
+	case errors.Is(err, ErrInvalidToken):
+		rep.Healthy = false
+		rep.add(EventError, "%s: the stored token %s (accessor %s) is revoked or expired; run `vault login -method=oidc` (or another admin login) to mint a new periodic token",
+			h.Key, cur.DisplayName, cur.Accessor)
+		h.log(ctx, slog.LevelError, EventError, "op", "renew", "accessor", cur.Accessor, "error", "stored token is not valid")
+		return false, true
+	case err != nil:
+		rep.Healthy = false
+		rep.add(EventError, "%s: %v", h.Key, err)
+		h.log(ctx, slog.LevelError, EventError, "op", "renew", "error", err.Error())
+		return false, false
+	}
+	if !h.guardSpec(st).Ours(info) {
+		rep.Healthy = false
+		rep.add(EventDrift, "%s: the stored token %s (accessor %s, policies %s) is not ours (%s), so it is not renewed; run `vault login -method=oidc` (or another admin login) to mint the periodic token",
+			h.Key, info.DisplayName, info.Accessor, strings.Join(info.Policies, ","), h.guardSpec(st).WhyNotOurs(info))
+		h.log(ctx, slog.LevelWarn, EventDrift, "accessor", info.Accessor, "display_name", info.DisplayName, "policies", info.Policies)
+		return false, true
+	}
+	return true, true
+}
+
+// guardSpec is the spec the stored token is checked against: the
+// configured one, with the required policy recorded at mint time when
+// the configuration names none.
+func (h *Healer) guardSpec(st store.State) Spec {
+	spec := h.Spec
+	if spec.RequiredPolicy == "" && len(spec.Policies) == 0 && st.Current != nil {
+		spec.RequiredPolicy = st.Current.RequiredPolicy
+	}
+	return spec
+}
+
+func (h *Healer) renewStored(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
+	cur := st.Current
+	if opt.DryRun {
+		rep.add("DRY-RUN", "%s: would renew %s (accessor %s)", h.Key, cur.DisplayName, cur.Accessor)
+		return st
+	}
+	ttl, err := h.Vault.RenewSelf(ctx, cur.Token, time.Duration(cur.Period))
+	if err != nil {
+		rep.Healthy = false
+		rep.add(EventError, "%s: renew %s (accessor %s): %v", h.Key, cur.DisplayName, cur.Accessor, err)
+		h.log(ctx, slog.LevelError, EventError, "op", "renew-self", "accessor", cur.Accessor, "error", err.Error())
+		return st
+	}
+	cur.ExpireTime = h.now().Add(ttl).UTC()
+	rep.add(EventRenewed, "renewed %s: %s accessor %s ttl %s", h.Key, cur.DisplayName, cur.Accessor, ttl)
+	h.log(ctx, slog.LevelInfo, "RENEWED", "accessor", cur.Accessor, "display_name", cur.DisplayName, "ttl", ttl.String())
+	return st
+}
+
+func (h *Healer) sweepReport(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
+	if len(st.Pending) == 0 {
+		return st
+	}
+	if opt.DryRun {
+		for _, p := range st.Pending {
+			rep.add("DRY-RUN", "%s: would revoke stale token %s (accessor %s): %s", h.Key, p.DisplayName, p.Accessor, p.Reason)
+		}
+		return st
+	}
+	before := st.Pending
+	st, warn := h.sweep(ctx, sess, st, authorities(st))
+	for _, p := range before {
+		if !containsAccessor(st.Pending, p.Accessor) {
+			rep.add(EventRevoked, "%s: stale token %s (accessor %s): %s", h.Key, p.DisplayName, p.Accessor, p.Reason)
+		}
+	}
+	for _, w := range warn {
+		rep.add(EventWarn, "%s: %s", h.Key, w)
+	}
+	return st
+}
+
+func containsAccessor(ps []store.Pending, acc string) bool {
+	for _, p := range ps {
+		if p.Accessor == acc {
+			return true
+		}
+	}
+	return false
+}
+
+// scanReport is --scan: every other token with our display name is
+// revoked, except those whose metadata says another host or user
+// minted them.
+func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOptions, rep *Report) {
+	want := h.Spec.VaultDisplayName()
+	var stale []TokenInfo
+	looked, err := h.scan(ctx, authorities(st), func(acc string, info TokenInfo) {
+		if info.DisplayName != want || acc == st.Current.Accessor {
+			return
+		}
+		if foreignMeta(info.Meta, h.Host, h.User) {
+			return
+		}
+		info.Accessor = acc
+		stale = append(stale, info)
+	})
+	if err != nil {
+		rep.Healthy = false
+		rep.add(EventError, "%s: scan: %v", h.Key, err)
+		return
+	}
+	revoked := 0
+	for _, info := range stale {
+		if opt.DryRun {
+			rep.add("DRY-RUN", "%s: would revoke %s (accessor %s)", h.Key, info.DisplayName, info.Accessor)
+			continue
+		}
+		if err := h.revokeAccessor(ctx, authorities(st), info.Accessor); err != nil && !errors.Is(err, ErrUnknownAccessor) {
+			rep.add(EventWarn, "%s: could not revoke %s: %v", h.Key, info.Accessor, err)
+			continue
+		}
+		revoked++
+		rep.add(EventRevoked, "%s: %s (accessor %s) found by --scan", h.Key, info.DisplayName, info.Accessor)
+		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", info.Accessor, "display_name", info.DisplayName, "reason", "scan")
+	}
+	rep.add("SCAN", "%s: looked at %d tokens, revoked %d with display name %s", h.Key, looked, revoked, want)
+}
+
+// foreignMeta reports whether a token's metadata says another host or
+// user minted it. Tokens without our metadata (minted by hand) are not
+// foreign.
+func foreignMeta(meta map[string]string, host, user string) bool {
+	if meta["created_by"] != "vault-token-helper" {
+		return false
+	}
+	return (meta["host"] != "" && meta["host"] != host) || (meta["user"] != "" && meta["user"] != user)
+}
+
+// checkMirror compares ~/.vault-token with the stored token and heals it.
+// It returns the (possibly new) state and whether a valid periodic token
+// is now stored.
+func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.State, valid bool, opt RenewOptions, rep *Report) (store.State, bool) {
+	path := h.Mirror.Path
+	content, rerr := h.Mirror.Read()
+	restore := func(event, format string, args ...any) {
+		if !valid {
+			return
+		}
+		if opt.DryRun {
+			rep.add("DRY-RUN", "%s: would restore %s from the store", h.Key, path)
+			return
+		}
+		if err := h.Mirror.Write(st.Current.Token); err != nil {
+			rep.Healthy = false
+			rep.add(EventError, "%s: could not restore %s: %v", h.Key, path, err)
+			return
+		}
+		rep.add(event, format, args...)
+		h.log(ctx, slog.LevelWarn, event, "path", path, "note", fmt.Sprintf(format, args...))
+	}
+
+	switch {
+	case rerr != nil:
+		restore(EventWarn, "%s: %s was unreadable (%v); restored the periodic token", h.Key, path, rerr)
+		return st, valid
+	case content == "":
+		restore(EventHealed, "%s: %s was missing or empty; restored the periodic token", h.Key, path)
+		return st, valid
+	case valid && content == st.Current.Token:
+		return st, valid
+	case !looksLikeToken(content):
+		restore(EventWarn, "%s: %s did not hold a token; restored the periodic token", h.Key, path)
+		return st, valid
+	}
+
+	info, err := h.Vault.LookupSelf(ctx, content)
+	switch {
+	case errors.Is(err, ErrInvalidToken):
+		restore(EventWarn, "%s: %s held a token Vault does not accept; restored the periodic token", h.Key, path)
+		return st, valid
+	case err != nil:
+		rep.add(EventWarn, "%s: could not check %s: %v", h.Key, path, err)
+		return st, valid
+	}
+
+	if h.Spec.Ours(info) {
+		if opt.DryRun {
+			rep.add("DRY-RUN", "%s: would adopt %s (accessor %s) from %s", h.Key, info.DisplayName, info.Accessor, path)
+			return st, valid
+		}
+		if _, err := h.adopt(ctx, sess, st, content, info, Result{}); err != nil {
+			rep.Healthy = false
+			rep.add(EventError, "%s: adopt the token in %s: %v", h.Key, path, err)
+			return st, valid
+		}
+		rep.add(EventHealed, "%s: adopted %s (accessor %s) found in %s", h.Key, info.DisplayName, info.Accessor, path)
+		st, _ = sess.Load()
+		return st, true
+	}
+
+	if valid {
+		can, err := h.Vault.CanMint(ctx, content)
+		if err != nil {
+			rep.add(EventWarn, "%s: could not check what the token in %s may do: %v", h.Key, path, err)
+		}
+		if can {
+			restore(EventHealed, "%s: %s held %s (policies %s), not the periodic token; restored it", h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))
+			return st, valid
+		}
+		restore(EventDrift, "%s: %s held the weak token %s (policies %s); restored the periodic token; some login flow wrote that file, find it", h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))
+		rep.Healthy = false
+		return st, valid
+	}
+
+	// No valid periodic token: heal with the file's token, as the old
+	// renewer did. Vault's answer decides whether it can mint.
+	if opt.DryRun {
+		rep.add("DRY-RUN", "%s: would mint a periodic token with the authority of %s from %s", h.Key, info.DisplayName, path)
+		return st, valid
+	}
+	spec, err := h.Spec.ForLogin(info)
+	if err == nil {
+		var res Result
+		res, err = h.mint(ctx, sess, st, content, info, spec, Result{})
+		if err == nil {
+			rep.add(EventHealed, "%s: minted %s (accessor %s) with the authority of %s found in %s", h.Key, spec.VaultDisplayName(), res.Accessor, info.DisplayName, path)
+			for _, w := range res.Warnings {
+				rep.add(EventWarn, "%s: %s", h.Key, w)
+			}
+			st, _ = sess.Load()
+			return st, true
+		}
+	}
+	rep.Healthy = false
+	var cm *cannotMintError
+	if errors.As(err, &cm) || errors.Is(err, ErrNothingToMint) {
+		rep.add(EventDrift, "%s: %s holds %s (policies %s), which cannot mint, and no valid periodic token is stored; run `vault login -method=oidc` (or another admin login)",
+			h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))
+		return st, valid
+	}
+	rep.add(EventError, "%s: heal from %s: %v", h.Key, path, err)
+	st, _ = sess.Load()
+	return st, valid
+}
+
+// looksLikeToken accepts printable ASCII without spaces, as Vault tokens are.
+func looksLikeToken(s string) bool {
+	if s == "" || len(s) > 4096 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}

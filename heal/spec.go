@@ -1,0 +1,105 @@
+package heal
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// ErrNothingToMint is returned when no policy can be named for the
+// periodic token: no policies configured and the login token has none
+// but default and root.
+var ErrNothingToMint = errors.New("no policies to mint")
+
+// Defaults used when the configuration names nothing.
+const (
+	DefaultDisplayName = "vault-token-helper"
+	DefaultPeriod      = 768 * time.Hour
+)
+
+// Spec describes the periodic token for one address.
+type Spec struct {
+	DisplayName    string        // as configured; Vault shows "token-" + DisplayName
+	Policies       []string      // empty: the login token's own, minus default and root
+	Period         time.Duration // 0: DefaultPeriod
+	RequiredPolicy string        // empty: the first policy
+}
+
+// WithDefaults fills in what the configuration left out, except the
+// policies, which come from the login token at mint time.
+func (s Spec) WithDefaults() Spec {
+	if s.DisplayName == "" {
+		s.DisplayName = DefaultDisplayName
+	}
+	if s.Period == 0 {
+		s.Period = DefaultPeriod
+	}
+	if s.RequiredPolicy == "" && len(s.Policies) > 0 {
+		s.RequiredPolicy = s.Policies[0]
+	}
+	return s
+}
+
+// VaultDisplayName is the display name Vault gives the token.
+func (s Spec) VaultDisplayName() string { return "token-" + s.WithDefaults().DisplayName }
+
+// Ours is the drift guard: a token is ours when its display name is
+// token-<display_name>, it is periodic, and the required policy is among
+// its policies. Without a configured required policy, any policy other
+// than default and root will do.
+func (s Spec) Ours(info TokenInfo) bool {
+	s = s.WithDefaults()
+	if info.DisplayName != s.VaultDisplayName() || info.Period <= 0 {
+		return false
+	}
+	if s.RequiredPolicy != "" {
+		return info.HasPolicy(s.RequiredPolicy)
+	}
+	return len(mintable(info.Policies)) > 0
+}
+
+// WhyNotOurs says in a few words why Ours is false.
+func (s Spec) WhyNotOurs(info TokenInfo) string {
+	s = s.WithDefaults()
+	switch {
+	case info.DisplayName != s.VaultDisplayName():
+		return fmt.Sprintf("display name %q is not %q", info.DisplayName, s.VaultDisplayName())
+	case info.Period <= 0:
+		return "it is not periodic"
+	case s.RequiredPolicy != "" && !info.HasPolicy(s.RequiredPolicy):
+		return fmt.Sprintf("required policy %q is not among %v", s.RequiredPolicy, info.Policies)
+	case s.RequiredPolicy == "" && len(mintable(info.Policies)) == 0:
+		return "it has no policy but default"
+	}
+	return "it is ours"
+}
+
+// ForLogin resolves the spec for minting with the authority of a login
+// token: policies default to the login token's own, minus default and
+// root; the required policy to the first of them.
+func (s Spec) ForLogin(login TokenInfo) (Spec, error) {
+	s = s.WithDefaults()
+	if len(s.Policies) == 0 {
+		s.Policies = mintable(login.Policies)
+		if len(s.Policies) == 0 {
+			return s, fmt.Errorf("%w: the login token has only %v and no policies are configured (set periodic_token.policies in the config)", ErrNothingToMint, login.Policies)
+		}
+	}
+	s.Policies = slices.DeleteFunc(slices.Clone(s.Policies), func(p string) bool { return p == "root" })
+	if s.RequiredPolicy == "" {
+		s.RequiredPolicy = s.Policies[0]
+	}
+	return s, nil
+}
+
+// mintable drops default and root, which are never minted on purpose.
+func mintable(policies []string) []string {
+	var out []string
+	for _, p := range policies {
+		if p != "default" && p != "root" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package heal
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSpecOurs(t *testing.T) {
+	configured := Spec{DisplayName: "devvm-wizard", Policies: []string{"vault-admin", "sops-admin"}, Period: 768 * time.Hour, RequiredPolicy: "vault-admin"}
+	ours := TokenInfo{DisplayName: "token-devvm-wizard", Policies: []string{"default", "sops-admin", "vault-admin"}, Period: 768 * time.Hour}
+	tests := []struct {
+		name string
+		spec Spec
+		info TokenInfo
+		want bool
+		why  string
+	}{
+		{"ours", configured, ours, true, "it is ours"},
+		{"other period still ours", configured, with(ours, func(i *TokenInfo) { i.Period = time.Hour }), true, "it is ours"},
+		{"not periodic", configured, with(ours, func(i *TokenInfo) { i.Period = 0 }), false, "not periodic"},
+		{"other display name", configured, with(ours, func(i *TokenInfo) { i.DisplayName = "oidc-jane" }), false, "display name"},
+		{"display name without token- prefix", configured, with(ours, func(i *TokenInfo) { i.DisplayName = "devvm-wizard" }), false, "display name"},
+		{"missing required policy", configured, with(ours, func(i *TokenInfo) { i.Policies = []string{"default", "sops-admin"} }), false, "required policy"},
+		{"root token", configured, TokenInfo{DisplayName: "root", Policies: []string{"root"}}, false, "display name"},
+		{"defaults: ours", Spec{}, TokenInfo{DisplayName: "token-vault-token-helper", Policies: []string{"default", "vault-admin"}, Period: time.Hour}, true, "it is ours"},
+		{"defaults: only default policy", Spec{}, TokenInfo{DisplayName: "token-vault-token-helper", Policies: []string{"default"}, Period: time.Hour}, false, "no policy but default"},
+		{"defaults: hand-made with other name", Spec{}, ours, false, "display name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.spec.Ours(tt.info); got != tt.want {
+				t.Errorf("Ours = %v, want %v", got, tt.want)
+			}
+			if got := tt.spec.WhyNotOurs(tt.info); !strings.Contains(got, tt.why) {
+				t.Errorf("WhyNotOurs = %q, want it to mention %q", got, tt.why)
+			}
+		})
+	}
+}
+
+func with(i TokenInfo, f func(*TokenInfo)) TokenInfo {
+	i.Policies = slices.Clone(i.Policies)
+	f(&i)
+	return i
+}
+
+func TestSpecForLogin(t *testing.T) {
+	tests := []struct {
+		name         string
+		spec         Spec
+		login        []string
+		wantPolicies []string
+		wantRequired string
+		wantErr      error
+	}{
+		{"configured policies win", Spec{Policies: []string{"a", "b"}}, []string{"default", "x"}, []string{"a", "b"}, "a", nil},
+		{"configured required policy kept", Spec{Policies: []string{"a", "b"}, RequiredPolicy: "b"}, []string{"x"}, []string{"a", "b"}, "b", nil},
+		{"derived from login minus default", Spec{}, []string{"default", "vault-admin", "sops-admin"}, []string{"vault-admin", "sops-admin"}, "vault-admin", nil},
+		{"root is never minted", Spec{}, []string{"root", "vault-admin"}, []string{"vault-admin"}, "vault-admin", nil},
+		{"only root: nothing to mint", Spec{}, []string{"root"}, nil, "", ErrNothingToMint},
+		{"only default: nothing to mint", Spec{}, []string{"default"}, nil, "", ErrNothingToMint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.spec.ForLogin(TokenInfo{Policies: tt.login})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("ForLogin error = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if !slices.Equal(got.Policies, tt.wantPolicies) || got.RequiredPolicy != tt.wantRequired {
+				t.Errorf("ForLogin = policies %v required %q; want %v, %q", got.Policies, got.RequiredPolicy, tt.wantPolicies, tt.wantRequired)
+			}
+			if got.DisplayName != DefaultDisplayName && tt.spec.DisplayName == "" {
+				t.Errorf("display name = %q, want the default", got.DisplayName)
+			}
+			if got.Period != DefaultPeriod {
+				t.Errorf("period = %s, want %s", got.Period, DefaultPeriod)
+			}
+		})
+	}
+}
+
+func TestForeignMeta(t *testing.T) {
+	tests := []struct {
+		name string
+		meta map[string]string
+		want bool
+	}{
+		{"hand-made token, no meta", nil, false},
+		{"ours, same host and user", map[string]string{"created_by": "vault-token-helper", "host": "h", "user": "u"}, false},
+		{"another host", map[string]string{"created_by": "vault-token-helper", "host": "other", "user": "u"}, true},
+		{"another user", map[string]string{"created_by": "vault-token-helper", "host": "h", "user": "bob"}, true},
+		{"meta from another tool", map[string]string{"host": "other"}, false},
+	}
+	for _, tt := range tests {
+		if got := foreignMeta(tt.meta, "h", "u"); got != tt.want {
+			t.Errorf("%s: foreignMeta = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,459 @@
+package heal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+// Errors that classify what Vault answered. Check them with errors.Is.
+var (
+	// ErrInvalidToken: Vault does not know the token (revoked, expired,
+	// never existed): HTTP 403 on lookup-self.
+	ErrInvalidToken = errors.New("token is not valid")
+	// ErrDenied: the token is valid but Vault refused the operation
+	// (HTTP 403, or 400 for a policy set the token may not grant).
+	ErrDenied = errors.New("permission denied")
+	// ErrUnavailable: no usable answer: connection refused or reset, a
+	// timeout, 429, 5xx, a sealed Vault.
+	ErrUnavailable = errors.New("vault unavailable")
+	// ErrUnknownAccessor: the accessor names no live token.
+	ErrUnknownAccessor = errors.New("no token with this accessor")
+	// ErrOutcomeUnknown: a write may or may not have happened (timeout or
+	// reset after the request was sent, or a 5xx).
+	ErrOutcomeUnknown = errors.New("outcome unknown")
+)
+
+// VaultError is an error from one Vault call. Its message names the
+// address, the operation and the cause, and never a token.
+type VaultError struct {
+	Addr   string
+	Op     string
+	Status int    // HTTP status, 0 when there was no answer
+	Detail string // Vault's error messages or the transport error
+	Kind   error  // one of the sentinel errors above
+	// Unknown marks a write whose outcome is unknown.
+	Unknown bool
+}
+
+func (e *VaultError) Error() string {
+	status := ""
+	if e.Status != 0 {
+		status = fmt.Sprintf("HTTP %d ", e.Status)
+	}
+	return fmt.Sprintf("vault at %s: %s: %s%s", e.Addr, e.Op, status, e.Detail)
+}
+
+// Unwrap lets errors.Is see the kind (and ErrOutcomeUnknown).
+func (e *VaultError) Unwrap() []error {
+	if e.Unknown {
+		return []error{e.Kind, ErrOutcomeUnknown}
+	}
+	return []error{e.Kind}
+}
+
+// TokenInfo is what Vault says about a token. It never holds the token.
+type TokenInfo struct {
+	Accessor    string
+	DisplayName string
+	Policies    []string
+	Period      time.Duration
+	TTL         time.Duration
+	ExpireTime  time.Time
+	Orphan      bool
+	Renewable   bool
+	Meta        map[string]string
+}
+
+// HasPolicy reports whether p is among the token's policies.
+func (i TokenInfo) HasPolicy(p string) bool {
+	for _, q := range i.Policies {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// MintRequest is what auth/token/create-orphan is asked for.
+type MintRequest struct {
+	Policies    []string
+	Period      time.Duration
+	DisplayName string
+	Meta        map[string]string
+}
+
+// Minted is a token Vault just created.
+type Minted struct {
+	Token    string
+	Accessor string
+}
+
+// Vault is every call vault-token-helper makes. Each call names the
+// token whose authority it uses; the implementation never keeps one.
+type Vault interface {
+	Addr() string
+	LookupSelf(ctx context.Context, token string) (TokenInfo, error)
+	LookupAccessor(ctx context.Context, token, accessor string) (TokenInfo, error)
+	CreateOrphan(ctx context.Context, token string, req MintRequest) (Minted, error)
+	RenewSelf(ctx context.Context, token string, increment time.Duration) (time.Duration, error)
+	RevokeSelf(ctx context.Context, token string) error
+	RevokeAccessor(ctx context.Context, token, accessor string) error
+	ListAccessors(ctx context.Context, token string) ([]string, error)
+	CanMint(ctx context.Context, token string) (bool, error)
+}
+
+var _ Vault = (*APIVault)(nil)
+
+// DefaultTimeout bounds each Vault request unless VAULT_CLIENT_TIMEOUT
+// says otherwise.
+const DefaultTimeout = 10 * time.Second
+
+// APIVault is Vault through github.com/hashicorp/vault/api, configured
+// from the VAULT_* environment as the CLI is (TLS, namespace, proxy...),
+// with the address set explicitly and no token of its own.
+type APIVault struct {
+	client *api.Client
+	addr   string
+}
+
+// NewAPIVault returns a client for addr (as given in VAULT_ADDR) and
+// namespace. The caller's VAULT_TOKEN is never used.
+func NewAPIVault(addr, namespace string) (*APIVault, error) {
+	cfg := api.DefaultConfig()
+	if cfg.Error != nil {
+		return nil, fmt.Errorf("vault client configuration: %w", cfg.Error)
+	}
+	cfg.Address = addr
+	cfg.AgentAddress = ""
+	cfg.MaxRetries = 0 // retried below, only where it is safe
+	if os.Getenv(api.EnvVaultClientTimeout) == "" {
+		cfg.Timeout = DefaultTimeout
+	}
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("vault client for %s: %w", addr, err)
+	}
+	c.ClearToken()
+	c.SetNamespace(namespace)
+	return &APIVault{client: c, addr: addr}, nil
+}
+
+// Addr is the address this client talks to.
+func (v *APIVault) Addr() string { return v.addr }
+
+// retryWaits are the pauses before the retries of an idempotent call.
+var retryWaits = []time.Duration{200 * time.Millisecond, 600 * time.Millisecond}
+
+// do sends one request with token's authority. Idempotent requests are
+// retried on a transient failure; others never are.
+func (v *APIVault) do(ctx context.Context, op, method, path, token string, body any, idempotent bool) (map[string]any, *api.Secret, error) {
+	var lastErr *VaultError
+	attempts := 1
+	if idempotent {
+		attempts += len(retryWaits)
+	}
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, nil, lastErr
+			case <-time.After(retryWaits[i-1]):
+			}
+		}
+		data, sec, err := v.once(ctx, op, method, path, token, body)
+		if err == nil {
+			return data, sec, nil
+		}
+		lastErr = err
+		if !errors.Is(err, ErrUnavailable) || err.Status == 501 || sealed(err) {
+			break
+		}
+	}
+	return nil, nil, lastErr
+}
+
+func sealed(e *VaultError) bool { return strings.Contains(e.Detail, "sealed") }
+
+func (v *APIVault) once(ctx context.Context, op, method, path, token string, body any) (map[string]any, *api.Secret, *VaultError) {
+	req := v.client.NewRequest(method, path)
+	req.ClientToken = token
+	if body != nil {
+		if err := req.SetJSONBody(body); err != nil {
+			return nil, nil, &VaultError{Addr: v.addr, Op: op, Detail: err.Error(), Kind: ErrUnavailable}
+		}
+	}
+	resp, err := v.client.RawRequestWithContext(ctx, req)
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil {
+		return nil, nil, v.classify(op, method, resp, err)
+	}
+	sec, err := api.ParseSecret(resp.Body)
+	if err != nil {
+		return nil, nil, &VaultError{Addr: v.addr, Op: op, Status: resp.StatusCode,
+			Detail: "unreadable answer: " + err.Error(), Kind: ErrUnavailable, Unknown: method != http.MethodGet}
+	}
+	if sec == nil {
+		return nil, nil, nil
+	}
+	return sec.Data, sec, nil
+}
+
+// classify turns a failed call into a VaultError of the right kind.
+func (v *APIVault) classify(op, method string, resp *api.Response, err error) *VaultError {
+	e := &VaultError{Addr: v.addr, Op: op}
+	var re *api.ResponseError
+	if errors.As(err, &re) {
+		e.Status = re.StatusCode
+		e.Detail = strings.Join(re.Errors, "; ")
+		if re.RawError {
+			e.Detail = firstLine(e.Detail, 200)
+		}
+		switch {
+		case re.StatusCode == http.StatusForbidden:
+			e.Kind = ErrDenied
+			if e.Detail == "" {
+				e.Detail = "permission denied"
+			}
+		case re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500:
+			e.Kind = ErrUnavailable
+			e.Unknown = method != http.MethodGet && re.StatusCode != http.StatusServiceUnavailable && re.StatusCode != http.StatusTooManyRequests
+			if re.StatusCode == http.StatusServiceUnavailable && strings.Contains(e.Detail, "sealed") {
+				e.Detail = "Vault is sealed"
+			}
+		default:
+			e.Kind = ErrDenied
+		}
+		if e.Detail == "" {
+			e.Detail = http.StatusText(re.StatusCode)
+		}
+		return e
+	}
+	if resp != nil {
+		e.Status = resp.StatusCode
+	}
+	e.Kind = ErrUnavailable
+	e.Detail = transportCause(err)
+	// Refused before anything was sent: nothing happened server-side.
+	// Anything else (timeout, reset, EOF) may have reached Vault.
+	e.Unknown = method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)
+	return e
+}
+
+func isDNS(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de)
+}
+
+// transportCause describes a transport failure in a few words.
+func transportCause(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "no answer in time (timed out)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection closed before a complete answer"
+	}
+	return firstLine(err.Error(), 200)
+}
+
+func firstLine(s string, max int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return s
+}
+
+// LookupSelf asks Vault about token with its own authority. A 403 means
+// the token is not valid.
+func (v *APIVault) LookupSelf(ctx context.Context, token string) (TokenInfo, error) {
+	data, _, err := v.do(ctx, "lookup-self", http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
+	if err != nil {
+		var ve *VaultError
+		if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
+			ve.Kind = ErrInvalidToken
+			ve.Detail = "token is not valid (revoked, expired or unknown)"
+		}
+		return TokenInfo{}, err
+	}
+	return tokenInfo(data), nil
+}
+
+// LookupAccessor asks about the token with accessor, with token's
+// authority.
+func (v *APIVault) LookupAccessor(ctx context.Context, token, accessor string) (TokenInfo, error) {
+	data, _, err := v.do(ctx, "lookup-accessor", http.MethodPost, "/v1/auth/token/lookup-accessor", token,
+		map[string]any{"accessor": accessor}, true)
+	if err != nil {
+		return TokenInfo{}, unknownAccessor(err)
+	}
+	return tokenInfo(data), nil
+}
+
+// unknownAccessor maps Vault's 400 for an accessor that names no token.
+func unknownAccessor(err error) error {
+	var ve *VaultError
+	if errors.As(err, &ve) && ve.Status == http.StatusBadRequest &&
+		(strings.Contains(ve.Detail, "invalid accessor") || strings.Contains(ve.Detail, "invalid token")) {
+		ve.Kind = ErrUnknownAccessor
+	}
+	return err
+}
+
+// CreateOrphan mints an orphan periodic token with token's authority.
+// It is never retried: a repeat could mint twice.
+func (v *APIVault) CreateOrphan(ctx context.Context, token string, r MintRequest) (Minted, error) {
+	body := map[string]any{
+		"policies":          r.Policies,
+		"period":            r.Period.String(),
+		"display_name":      r.DisplayName,
+		"renewable":         true,
+		"no_default_policy": false,
+		"meta":              r.Meta,
+	}
+	_, sec, err := v.do(ctx, "create-orphan", http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
+	if err != nil {
+		return Minted{}, err
+	}
+	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
+		return Minted{}, &VaultError{Addr: v.addr, Op: "create-orphan", Detail: "answer has no token", Kind: ErrUnavailable, Unknown: true}
+	}
+	return Minted{Token: sec.Auth.ClientToken, Accessor: sec.Auth.Accessor}, nil
+}
+
+// RenewSelf renews token with its own authority and returns the new TTL.
+func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.Duration) (time.Duration, error) {
+	body := map[string]any{}
+	if increment > 0 {
+		body["increment"] = increment.String()
+	}
+	_, sec, err := v.do(ctx, "renew-self", http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
+	if err != nil {
+		var ve *VaultError
+		if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
+			ve.Kind = ErrInvalidToken
+		}
+		return 0, err
+	}
+	if sec == nil || sec.Auth == nil {
+		return 0, nil
+	}
+	return time.Duration(sec.Auth.LeaseDuration) * time.Second, nil
+}
+
+// RevokeSelf revokes token with its own authority.
+func (v *APIVault) RevokeSelf(ctx context.Context, token string) error {
+	_, _, err := v.do(ctx, "revoke-self", http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
+	var ve *VaultError
+	if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
+		// an invalid token cannot be revoked because it is already gone
+		ve.Kind = ErrInvalidToken
+	}
+	return err
+}
+
+// RevokeAccessor revokes the token with accessor, with token's authority.
+// An accessor that names no token is ErrUnknownAccessor.
+func (v *APIVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
+	_, _, err := v.do(ctx, "revoke-accessor", http.MethodPost, "/v1/auth/token/revoke-accessor", token,
+		map[string]any{"accessor": accessor}, true)
+	if err != nil {
+		return unknownAccessor(err)
+	}
+	return nil
+}
+
+// ListAccessors lists every token accessor (needs sudo on
+// auth/token/accessors).
+func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
+	data, _, err := v.do(ctx, "list accessors", "LIST", "/v1/auth/token/accessors", token, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	if keys, ok := data["keys"].([]any); ok {
+		for _, k := range keys {
+			if s, ok := k.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// CanMint asks Vault (sys/capabilities-self) whether token may call
+// auth/token/create-orphan. It mints nothing.
+func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
+	data, _, err := v.do(ctx, "capabilities-self", http.MethodPost, "/v1/sys/capabilities-self", token,
+		map[string]any{"paths": []string{"auth/token/create-orphan"}}, true)
+	if err != nil {
+		return false, err
+	}
+	caps, _ := data["auth/token/create-orphan"].([]any)
+	if len(caps) == 0 {
+		caps, _ = data["capabilities"].([]any)
+	}
+	for _, c := range caps {
+		switch c {
+		case "root", "update", "create":
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func tokenInfo(d map[string]any) TokenInfo {
+	info := TokenInfo{Meta: map[string]string{}}
+	info.Accessor, _ = d["accessor"].(string)
+	info.DisplayName, _ = d["display_name"].(string)
+	info.Orphan, _ = d["orphan"].(bool)
+	info.Renewable, _ = d["renewable"].(bool)
+	if ps, ok := d["policies"].([]any); ok {
+		for _, p := range ps {
+			if s, ok := p.(string); ok {
+				info.Policies = append(info.Policies, s)
+			}
+		}
+	}
+	info.Period = seconds(d["period"])
+	info.TTL = seconds(d["ttl"])
+	if s, ok := d["expire_time"].(string); ok && s != "" {
+		info.ExpireTime, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	if m, ok := d["meta"].(map[string]any); ok {
+		for k, v := range m {
+			info.Meta[k], _ = v.(string)
+		}
+	}
+	return info
+}
+
+func seconds(v any) time.Duration {
+	switch n := v.(type) {
+	case json.Number:
+		i, _ := n.Int64()
+		return time.Duration(i) * time.Second
+	case float64:
+		return time.Duration(n) * time.Second
+	}
+	return 0
+}

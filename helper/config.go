@@ -1,0 +1,380 @@
+package helper
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl"
+	"github.com/hashicorp/hcl/hcl/ast"
+	"github.com/hashicorp/hcl/hcl/token"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// ErrConfig wraps every configuration error.
+var ErrConfig = errors.New("bad configuration")
+
+// maxConfigSize bounds the configuration file.
+const maxConfigSize = 1 << 20
+
+// Config is the parsed configuration file. The zero value (no file) is
+// valid: defaults everywhere, mirroring on.
+type Config struct {
+	Path             string // the file it was read from, "" when there was none
+	Periodic         heal.Spec
+	RevokeLoginToken bool
+	Mirror           bool
+	MirrorAddress    string // normalized; "" when not set
+	Addresses        map[string]AddressConfig
+}
+
+// AddressConfig overrides the global settings for one address.
+type AddressConfig struct {
+	Periodic         heal.Spec
+	RevokeLoginToken *bool
+}
+
+// DefaultConfig is the configuration without a file.
+func DefaultConfig() *Config { return &Config{Mirror: true, Addresses: map[string]AddressConfig{}} }
+
+// For returns the spec and revoke_login_token setting of an address.
+func (c *Config) For(addr string) (heal.Spec, bool) {
+	spec, revoke := c.Periodic, c.RevokeLoginToken
+	if a, ok := c.Addresses[addr]; ok {
+		o := a.Periodic
+		if o.DisplayName != "" {
+			spec.DisplayName = o.DisplayName
+		}
+		if o.Policies != nil {
+			spec.Policies = o.Policies
+			if o.RequiredPolicy == "" && c.Periodic.RequiredPolicy != "" && !contains(o.Policies, c.Periodic.RequiredPolicy) {
+				spec.RequiredPolicy = ""
+			}
+		}
+		if o.Period != 0 {
+			spec.Period = o.Period
+		}
+		if o.RequiredPolicy != "" {
+			spec.RequiredPolicy = o.RequiredPolicy
+		}
+		if a.RevokeLoginToken != nil {
+			revoke = *a.RevokeLoginToken
+		}
+	}
+	return spec.WithDefaults(), revoke
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadConfig reads the configuration at path. A missing file is the
+// default configuration; a file that exists must be readable and valid.
+func LoadConfig(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return DefaultConfig(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: read %q: %v", ErrConfig, path, err)
+	}
+	if len(data) > maxConfigSize {
+		return nil, fmt.Errorf("%w: %q is larger than %d bytes", ErrConfig, path, maxConfigSize)
+	}
+	return ParseConfig(data, path)
+}
+
+// ParseConfig parses configuration HCL. Errors name the file, the line
+// and the key.
+func ParseConfig(data []byte, path string) (*Config, error) {
+	name := path
+	if name == "" {
+		name = "config"
+	}
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("%w: %q is not UTF-8 text", ErrConfig, name)
+	}
+	file, err := hcl.ParseBytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrConfig, name, err)
+	}
+	p := &parser{file: name}
+	cfg := DefaultConfig()
+	cfg.Path = path
+	list, ok := file.Node.(*ast.ObjectList)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q: not an HCL body", ErrConfig, name)
+	}
+	seen := map[string]int{}
+	for _, item := range list.Items {
+		key := keyName(item, 0)
+		line := item.Pos().Line
+		if key != "address" {
+			if prev, dup := seen[key]; dup {
+				return nil, p.errf(line, key, "set twice (first on line %d)", prev)
+			}
+			seen[key] = line
+		}
+		switch key {
+		case "periodic_token":
+			if len(item.Keys) != 1 {
+				return nil, p.errf(line, key, "takes no label")
+			}
+			spec, err := p.spec(item, key)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Periodic = spec
+		case "revoke_login_token":
+			b, err := p.boolean(item, key)
+			if err != nil {
+				return nil, err
+			}
+			cfg.RevokeLoginToken = b
+		case "mirror":
+			b, err := p.boolean(item, key)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Mirror = b
+		case "mirror_address":
+			s, err := p.str(item, key)
+			if err != nil {
+				return nil, err
+			}
+			addr, err := store.NormalizeAddr(s)
+			if err != nil || strings.TrimSpace(s) == "" {
+				return nil, p.errf(line, key, "%q is not a Vault address like https://vault.example.com:8200", s)
+			}
+			cfg.MirrorAddress = addr
+		case "address":
+			if len(item.Keys) != 2 {
+				return nil, p.errf(line, key, `needs one label: address "https://vault.example.com:8200" { ... }`)
+			}
+			raw := keyName(item, 1)
+			addr, err := store.NormalizeAddr(raw)
+			if err != nil || strings.TrimSpace(raw) == "" {
+				return nil, p.errf(line, key, "%q is not a Vault address like https://vault.example.com:8200", raw)
+			}
+			if _, dup := cfg.Addresses[addr]; dup {
+				return nil, p.errf(line, key, "%q is configured twice", raw)
+			}
+			ac, err := p.address(item, addr)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Addresses[addr] = ac
+		default:
+			return nil, p.errf(line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, address)")
+		}
+	}
+	return cfg, nil
+}
+
+type parser struct{ file string }
+
+func (p *parser) errf(line int, key, format string, args ...any) error {
+	return fmt.Errorf("%w: %q line %d: %s: %s", ErrConfig, p.file, line, key, fmt.Sprintf(format, args...))
+}
+
+func keyName(item *ast.ObjectItem, i int) string {
+	if i >= len(item.Keys) {
+		return ""
+	}
+	if v, ok := item.Keys[i].Token.Value().(string); ok {
+		return v
+	}
+	return item.Keys[i].Token.Text
+}
+
+func (p *parser) body(item *ast.ObjectItem, key string) (*ast.ObjectList, error) {
+	obj, ok := item.Val.(*ast.ObjectType)
+	if !ok {
+		return nil, p.errf(item.Pos().Line, key, "must be a block { ... }")
+	}
+	return obj.List, nil
+}
+
+func (p *parser) address(item *ast.ObjectItem, addr string) (AddressConfig, error) {
+	var ac AddressConfig
+	list, err := p.body(item, "address")
+	if err != nil {
+		return ac, err
+	}
+	seen := map[string]bool{}
+	for _, it := range list.Items {
+		key := keyName(it, 0)
+		full := fmt.Sprintf("address %q %s", addr, key)
+		if seen[key] {
+			return ac, p.errf(it.Pos().Line, full, "set twice")
+		}
+		seen[key] = true
+		switch key {
+		case "periodic_token":
+			if len(it.Keys) != 1 {
+				return ac, p.errf(it.Pos().Line, full, "takes no label")
+			}
+			spec, err := p.spec(it, full)
+			if err != nil {
+				return ac, err
+			}
+			ac.Periodic = spec
+		case "revoke_login_token":
+			b, err := p.boolean(it, full)
+			if err != nil {
+				return ac, err
+			}
+			ac.RevokeLoginToken = &b
+		default:
+			return ac, p.errf(it.Pos().Line, full, "unknown key (known in an address block: periodic_token, revoke_login_token)")
+		}
+	}
+	return ac, nil
+}
+
+// displayNameRE is what Vault keeps as it is in a display name.
+var displayNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
+
+func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
+	var s heal.Spec
+	list, err := p.body(item, prefix)
+	if err != nil {
+		return s, err
+	}
+	seen := map[string]bool{}
+	for _, it := range list.Items {
+		key := keyName(it, 0)
+		full := prefix + "." + key
+		line := it.Pos().Line
+		if seen[key] {
+			return s, p.errf(line, full, "set twice")
+		}
+		seen[key] = true
+		switch key {
+		case "display_name":
+			v, err := p.str(it, full)
+			if err != nil {
+				return s, err
+			}
+			if !displayNameRE.MatchString(v) || len(v) > 100 || strings.HasSuffix(v, "-") {
+				return s, p.errf(line, full, "%q: use letters, digits and dashes (Vault shows it as token-<display_name>)", v)
+			}
+			s.DisplayName = v
+		case "policies":
+			v, err := p.strList(it, full)
+			if err != nil {
+				return s, err
+			}
+			if len(v) == 0 {
+				return s, p.errf(line, full, "is empty; name at least one policy, or remove the key to use the login token's own")
+			}
+			for _, pol := range v {
+				switch {
+				case strings.TrimSpace(pol) == "" || strings.ContainsAny(pol, " \t\n,"):
+					return s, p.errf(line, full, "%q is not a policy name", pol)
+				case strings.EqualFold(pol, "root"):
+					return s, p.errf(line, full, "root is never minted")
+				}
+			}
+			s.Policies = v
+		case "period":
+			v, err := p.str(it, full)
+			if err != nil {
+				return s, err
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Minute {
+				return s, p.errf(line, full, "%q is not a duration of at least 1m, like 768h", v)
+			}
+			s.Period = d
+		case "required_policy":
+			v, err := p.str(it, full)
+			if err != nil {
+				return s, err
+			}
+			if strings.TrimSpace(v) == "" || strings.EqualFold(v, "root") || v == "default" {
+				return s, p.errf(line, full, "%q cannot tell our token apart; name a policy only the periodic token has", v)
+			}
+			s.RequiredPolicy = v
+		default:
+			return s, p.errf(line, full, "unknown key (known: display_name, policies, period, required_policy)")
+		}
+	}
+	if s.RequiredPolicy != "" && s.Policies != nil && !contains(s.Policies, s.RequiredPolicy) {
+		return s, p.errf(item.Pos().Line, prefix+".required_policy", "%q is not among the policies %v", s.RequiredPolicy, s.Policies)
+	}
+	return s, nil
+}
+
+func (p *parser) literal(item *ast.ObjectItem, key string) (*ast.LiteralType, error) {
+	if len(item.Keys) != 1 {
+		return nil, p.errf(item.Pos().Line, key, "takes no label")
+	}
+	lit, ok := item.Val.(*ast.LiteralType)
+	if !ok {
+		return nil, p.errf(item.Pos().Line, key, "must be a single value, not a block or a list")
+	}
+	return lit, nil
+}
+
+func (p *parser) str(item *ast.ObjectItem, key string) (string, error) {
+	lit, err := p.literal(item, key)
+	if err != nil {
+		return "", err
+	}
+	if lit.Token.Type != token.STRING {
+		return "", p.errf(item.Pos().Line, key, "must be a quoted string, not %s", lit.Token.Text)
+	}
+	v, _ := lit.Token.Value().(string)
+	return v, nil
+}
+
+func (p *parser) boolean(item *ast.ObjectItem, key string) (bool, error) {
+	lit, err := p.literal(item, key)
+	if err != nil {
+		return false, err
+	}
+	if lit.Token.Type != token.BOOL {
+		return false, p.errf(item.Pos().Line, key, "must be true or false, not %s", lit.Token.Text)
+	}
+	v, _ := lit.Token.Value().(bool)
+	return v, nil
+}
+
+func (p *parser) strList(item *ast.ObjectItem, key string) ([]string, error) {
+	if len(item.Keys) != 1 {
+		return nil, p.errf(item.Pos().Line, key, "takes no label")
+	}
+	l, ok := item.Val.(*ast.ListType)
+	if !ok {
+		return nil, p.errf(item.Pos().Line, key, `must be a list of strings like ["vault-admin"]`)
+	}
+	out := []string{}
+	for _, n := range l.List {
+		lit, ok := n.(*ast.LiteralType)
+		if !ok || lit.Token.Type != token.STRING {
+			return nil, p.errf(n.Pos().Line, key, `must be a list of strings like ["vault-admin"]`)
+		}
+		v, _ := lit.Token.Value().(string)
+		out = append(out, v)
+	}
+	return out, nil
+}

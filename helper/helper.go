@@ -1,0 +1,350 @@
+// Package helper is the command line of vault-token-helper and
+// vault-token-renew: the Vault CLI's token helper protocol, the renew
+// run, status, and the configuration file.
+//
+// Protocol (the Vault CLI runs the helper with exactly one argument):
+//   - get: print the token stored for VAULT_ADDR (+ VAULT_NAMESPACE) on
+//     stdout with no newline; nothing stored prints nothing. No network,
+//     no lock, no configuration. Exit 0, or 1 with one line on stderr
+//     when the token file is unsafe (symlink, foreign owner, loose mode).
+//   - store: the new token on stdin; heal decides what to keep. Exit 0,
+//     or 1 with one line on stderr (refused, bad input, Vault
+//     unavailable); on failure nothing stored changes.
+//   - erase: forget the stored token (revoking it when this tool minted
+//     it). Exit 0, or 1 with one line on stderr.
+//
+// Exit codes, decided in exitCode: 0 success, 1 failure, 2 usage.
+// stdout carries only the token (get) or the status output; everything
+// else goes to stderr and the log, and never a token.
+package helper
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitFail  = 1
+	ExitUsage = 2
+)
+
+// OperationTimeout bounds a whole store, erase or renew of one address.
+// Each Vault request is bounded by heal.DefaultTimeout (or
+// VAULT_CLIENT_TIMEOUT), and waiting for the lock by LockWait.
+const OperationTimeout = 60 * time.Second
+
+const helperUsage = `usage: vault-token-helper get|store|erase
+       vault-token-helper status [--json]
+       vault-token-helper adopt < token
+
+A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PATH):
+  token_helper = "/absolute/path/to/vault-token-helper"
+
+  get      print the token stored for $VAULT_ADDR (no newline)
+  store    read a login token on stdin: mint and keep the periodic token,
+           or refuse a token that cannot mint while a valid one is kept
+  erase    forget the stored token (revoke it if this tool minted it)
+  status   show every stored token (never the token itself); exit 1 if one
+           is invalid or not ours
+  adopt    store the periodic token on stdin if it is ours; never mints
+
+Configuration: $XDG_CONFIG_HOME/vault-token-helper/config.hcl or $VAULT_TOKEN_HELPER_CONFIG
+Log: $XDG_STATE_HOME/vault-token-helper/vault-token-helper.log
+`
+
+// Run is vault-token-helper.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, helperUsage)
+		return ExitUsage
+	}
+	verb, rest := args[0], args[1:]
+	switch verb {
+	case "-h", "-help", "--help", "help":
+		if len(rest) > 0 {
+			break
+		}
+		fmt.Fprint(stdout, helperUsage)
+		return ExitOK
+	case "-version", "--version", "version":
+		if len(rest) > 0 {
+			break
+		}
+		fmt.Fprintf(stdout, "vault-token-helper %s\n", env.Version)
+		return ExitOK
+	case "get":
+		if len(rest) == 0 {
+			return get(stdout, stderr, env)
+		}
+	case "store", "adopt":
+		if len(rest) == 0 {
+			return storeVerb(ctx, verb, stdin, stderr, env)
+		}
+	case "erase":
+		if len(rest) == 0 {
+			return erase(ctx, stderr, env)
+		}
+	case "status":
+		return status(ctx, rest, stdout, stderr, env)
+	}
+	fmt.Fprintf(stderr, "vault-token-helper: unknown or extra arguments %q\n%s", strings.Join(args, " "), helperUsage)
+	return ExitUsage
+}
+
+// fail prints one line for err on stderr and returns the exit code.
+func fail(stderr io.Writer, prefix string, err error) int {
+	fmt.Fprintf(stderr, "vault-token-helper: %s%s\n", prefix, oneLine(err.Error()))
+	return ExitFail
+}
+
+// oneLine folds white space runs (Vault's multi-line errors) into one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func keyFromEnv(env Env) (store.Key, error) {
+	return store.NewKey(env.Getenv("VAULT_ADDR"), env.Getenv("VAULT_NAMESPACE"))
+}
+
+func get(stdout, stderr io.Writer, env Env) int {
+	key, err := keyFromEnv(env)
+	if err != nil {
+		return fail(stderr, "get: ", err)
+	}
+	tok, err := store.New(env.Paths.Data).Token(key)
+	if err != nil {
+		return fail(stderr, "get: ", err)
+	}
+	if _, err := io.WriteString(stdout, tok); err != nil {
+		return fail(stderr, "get: ", err)
+	}
+	return ExitOK
+}
+
+// setup is what every verb but get needs: the key, the configuration,
+// the log and a healer for the address.
+type setup struct {
+	key    store.Key
+	cfg    *Config
+	log    *slog.Logger
+	close  func()
+	healer *heal.Healer
+}
+
+func newSetup(env Env, stderr io.Writer) (*setup, error) {
+	key, err := keyFromEnv(env)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(env.Paths.Config)
+	if err != nil {
+		return nil, err
+	}
+	log, closeLog, warn := openLog(env)
+	if warn != "" {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
+	}
+	h, err := newHealer(env, cfg, key, log)
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
+	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
+}
+
+func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Healer, error) {
+	files := store.New(env.Paths.Data)
+	// The normalized address is an equivalent URL for the client.
+	v, err := env.NewVault(key.Addr, key.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	spec, revoke := cfg.For(key.Addr)
+	h := &heal.Healer{
+		Files:       files,
+		Key:         key,
+		Vault:       debugVault{v: v, log: log},
+		Spec:        spec,
+		Log:         log,
+		RevokeLogin: revoke,
+		Now:         env.Now,
+		NewID:       newID,
+		Host:        env.Hostname,
+		User:        env.User,
+		Crash:       env.Crash,
+	}
+	if mirrorKey(cfg, files, key) == key {
+		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
+	}
+	return h, nil
+}
+
+// mirrorKey is the address whose periodic token ~/.vault-token mirrors:
+// mirror_address from the config, or else the only address with a stored
+// token (current, the one being worked on, when none has one yet). The
+// zero Key means none.
+func mirrorKey(cfg *Config, files *store.Files, current store.Key) store.Key {
+	if !cfg.Mirror {
+		return store.Key{}
+	}
+	if cfg.MirrorAddress != "" {
+		return store.Key{Addr: cfg.MirrorAddress}
+	}
+	states, _ := files.List()
+	var keys []store.Key
+	for _, st := range states {
+		if st.Current != nil {
+			keys = append(keys, st.Key())
+		}
+	}
+	switch len(keys) {
+	case 0:
+		return current
+	case 1:
+		return keys[0]
+	}
+	return store.Key{}
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
+	tok, err := ReadToken(stdin)
+	if err != nil {
+		return fail(stderr, verb+": ", err)
+	}
+	s, err := newSetup(env, stderr)
+	if err != nil {
+		return fail(stderr, verb+": nothing changed: ", err)
+	}
+	defer s.close()
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
+	var res heal.Result
+	if verb == "adopt" {
+		res, err = s.healer.Adopt(ctx, tok)
+	} else {
+		res, err = s.healer.Store(ctx, tok)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
+	}
+	if err != nil {
+		var refused *heal.RefusedError
+		if errors.As(err, &refused) {
+			return fail(stderr, "", err)
+		}
+		return fail(stderr, verb+" for "+s.key.String()+": ", err)
+	}
+	return ExitOK
+}
+
+func erase(ctx context.Context, stderr io.Writer, env Env) int {
+	s, err := newSetup(env, stderr)
+	if err != nil {
+		return fail(stderr, "erase: nothing changed: ", err)
+	}
+	defer s.close()
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
+	res, err := s.healer.Erase(ctx)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
+	}
+	if err != nil {
+		return fail(stderr, "erase for "+s.key.String()+": ", err)
+	}
+	return ExitOK
+}
+
+// debugVault logs every Vault call at debug level: operation, accessor
+// when there is one, duration, outcome. Never a token.
+type debugVault struct {
+	v   heal.Vault
+	log *slog.Logger
+}
+
+var _ heal.Vault = debugVault{}
+
+func (d debugVault) done(op string, start time.Time, err error, attrs ...any) {
+	if !d.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	attrs = append([]any{"op", op, "address", d.v.Addr(), "duration", time.Since(start).String()}, attrs...)
+	if err != nil {
+		attrs = append(attrs, "error", err.Error())
+	}
+	d.log.Debug("VAULT", attrs...)
+}
+
+func (d debugVault) Addr() string { return d.v.Addr() }
+
+func (d debugVault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, error) {
+	t := time.Now()
+	info, err := d.v.LookupSelf(ctx, token)
+	d.done("lookup-self", t, err, "accessor", info.Accessor)
+	return info, err
+}
+
+func (d debugVault) LookupAccessor(ctx context.Context, token, accessor string) (heal.TokenInfo, error) {
+	t := time.Now()
+	info, err := d.v.LookupAccessor(ctx, token, accessor)
+	d.done("lookup-accessor", t, err, "accessor", accessor)
+	return info, err
+}
+
+func (d debugVault) CreateOrphan(ctx context.Context, token string, req heal.MintRequest) (heal.Minted, error) {
+	t := time.Now()
+	m, err := d.v.CreateOrphan(ctx, token, req)
+	d.done("create-orphan", t, err, "accessor", m.Accessor, "policies", req.Policies)
+	return m, err
+}
+
+func (d debugVault) RenewSelf(ctx context.Context, token string, inc time.Duration) (time.Duration, error) {
+	t := time.Now()
+	ttl, err := d.v.RenewSelf(ctx, token, inc)
+	d.done("renew-self", t, err, "ttl", ttl.String())
+	return ttl, err
+}
+
+func (d debugVault) RevokeSelf(ctx context.Context, token string) error {
+	t := time.Now()
+	err := d.v.RevokeSelf(ctx, token)
+	d.done("revoke-self", t, err)
+	return err
+}
+
+func (d debugVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
+	t := time.Now()
+	err := d.v.RevokeAccessor(ctx, token, accessor)
+	d.done("revoke-accessor", t, err, "accessor", accessor)
+	return err
+}
+
+func (d debugVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
+	t := time.Now()
+	a, err := d.v.ListAccessors(ctx, token)
+	d.done("list-accessors", t, err, "count", len(a))
+	return a, err
+}
+
+func (d debugVault) CanMint(ctx context.Context, token string) (bool, error) {
+	t := time.Now()
+	ok, err := d.v.CanMint(ctx, token)
+	d.done("capabilities-self", t, err, "can_mint", ok)
+	return ok, err
+}

@@ -1,0 +1,449 @@
+// Package vaulttest runs a real `vault server -dev` and the real `vault`
+// CLI for the end-to-end tests of vault-token-helper.
+//
+// Contract:
+//   - The Vault binary is $VAULT_BIN, or else the one `make vault` caches
+//     at ${XDG_CACHE_HOME:-$HOME/.cache}/vault-token-helper/vault-<Version>.
+//     A missing binary fails the test (it never skips).
+//   - Every Server listens on its own free 127.0.0.1 port, is configured
+//     with the fixtures below, and is stopped in t.Cleanup; when the test
+//     failed, the tail of its log is printed.
+//   - Every Home is a fresh HOME with its own XDG directories and
+//     VAULT_CONFIG_PATH, so no test touches the real ~/.vault-token or
+//     ~/.vault. Commands run with a minimal environment, never the
+//     caller's VAULT_* variables.
+//   - OIDC logins use a free callback port per Server (the CLI's port=
+//     option), so tests never bind the CLI's fixed default port 8250.
+//
+// Fixtures on every Server: policies vault-admin (every capability,
+// sudo included, on every path), sops-admin and read-only; userpass users
+// admin (vault-admin, sops-admin; token_max_ttl 168h), weak (default only)
+// and reader (read-only), each with password Password.
+package vaulttest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+// Version is the Vault version the tests run against.
+const Version = "1.21.0"
+
+// RootToken is the dev server's root token.
+const RootToken = "root-token-for-tests"
+
+// Password is the password of every userpass fixture user.
+const Password = "correct-horse-battery"
+
+// Bin returns the path of the vault binary, failing the test when there
+// is none.
+func Bin(t testing.TB) string {
+	t.Helper()
+	p, err := BinPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// BinPath returns the path of the vault binary or an error saying how to
+// get one.
+func BinPath() (string, error) {
+	p := os.Getenv("VAULT_BIN")
+	if p == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("find the vault binary: %w", err)
+			}
+			cache = filepath.Join(home, ".cache")
+		}
+		p = filepath.Join(cache, "vault-token-helper", "vault-"+Version)
+	}
+	fi, err := os.Stat(p)
+	if err != nil || fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
+		return "", fmt.Errorf("vault binary %q not found or not executable: run `make vault` (or set VAULT_BIN)", p)
+	}
+	return p, nil
+}
+
+// Server is a running dev Vault.
+type Server struct {
+	Addr      string // http://127.0.0.1:PORT
+	RootToken string
+
+	bin     string
+	cmd     *exec.Cmd
+	log     *syncBuffer
+	oidcCB  int // OIDC callback port for the CLI, once EnableOIDC ran
+	oidcMu  sync.Mutex
+	stopped bool
+}
+
+// Start runs a dev server on a free port, waits until it is healthy,
+// sets up the fixtures and stops it when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: needs a Vault server; run without -short")
+	}
+	bin := Bin(t)
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		s, err := start(t, bin)
+		if err == nil {
+			s.setup(t)
+			return s
+		}
+		lastErr = err
+	}
+	t.Fatalf("start vault dev server: %v", lastErr)
+	return nil
+}
+
+func start(t testing.TB, bin string) (*Server, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	home := t.TempDir()
+	s := &Server{
+		Addr:      "http://127.0.0.1:" + strconv.Itoa(port),
+		RootToken: RootToken,
+		bin:       bin,
+		log:       &syncBuffer{},
+	}
+	s.cmd = exec.Command(bin, "server", "-dev",
+		"-dev-root-token-id="+RootToken,
+		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port),
+		"-dev-no-store-token",
+	)
+	s.cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "VAULT_LOG_LEVEL=info"}
+	s.cmd.Stdout = s.log
+	s.cmd.Stderr = s.log
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	t.Cleanup(func() { s.stop(t, exited) })
+
+	deadline := time.Now().Add(60 * time.Second)
+	client := &http.Client{Timeout: 2 * time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			exited <- err
+			return nil, fmt.Errorf("vault server exited early (%v):\n%s", err, s.log.Tail(40))
+		default:
+		}
+		resp, err := client.Get(s.Addr + "/v1/sys/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("vault server at %s not healthy after 60s:\n%s", s.Addr, s.log.Tail(40))
+}
+
+func (s *Server) stop(t testing.TB, exited chan error) {
+	if s.cmd.Process == nil || s.stopped {
+		return
+	}
+	s.stopped = true
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	}
+	if t.Failed() {
+		t.Logf("vault server %s log (tail):\n%s", s.Addr, s.log.Tail(60))
+	}
+}
+
+// Log returns the server's log so far.
+func (s *Server) Log() string { return s.log.String() }
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Client returns an API client for the server authenticated with token.
+// It ignores the caller's VAULT_* environment.
+func (s *Server) Client(t testing.TB, token string) *api.Client {
+	t.Helper()
+	c, err := NewClient(s.Addr, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// NewClient returns an API client for addr with token and no retries.
+func NewClient(addr, token string) (*api.Client, error) {
+	cfg := &api.Config{Address: addr, MaxRetries: 0, Timeout: 30 * time.Second}
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.SetToken(token)
+	c.SetNamespace("")
+	return c, nil
+}
+
+// Root returns a client with the root token.
+func (s *Server) Root(t testing.TB) *api.Client { return s.Client(t, s.RootToken) }
+
+// Policies of the fixtures.
+const (
+	AdminPolicy    = "vault-admin"
+	SopsPolicy     = "sops-admin"
+	ReadOnlyPolicy = "read-only"
+)
+
+var fixturePolicies = map[string]string{
+	AdminPolicy: `path "*" { capabilities = ["create", "read", "update", "patch", "delete", "list", "sudo"] }`,
+	SopsPolicy: `path "transit/encrypt/sops-*" { capabilities = ["update"] }
+path "transit/decrypt/sops-*" { capabilities = ["update"] }`,
+	ReadOnlyPolicy: `path "*" { capabilities = ["read", "list"] }`,
+}
+
+func (s *Server) setup(t testing.TB) {
+	t.Helper()
+	root := s.Root(t)
+	for name, rules := range fixturePolicies {
+		if err := root.Sys().PutPolicy(name, rules); err != nil {
+			t.Fatalf("put policy %s: %v", name, err)
+		}
+	}
+	if err := root.Sys().EnableAuthWithOptions("userpass", &api.EnableAuthOptions{Type: "userpass"}); err != nil {
+		t.Fatalf("enable userpass: %v", err)
+	}
+	users := map[string]map[string]any{
+		"admin":  {"token_policies": AdminPolicy + "," + SopsPolicy, "token_max_ttl": "168h"},
+		"weak":   {"token_policies": "default", "token_max_ttl": "168h"},
+		"reader": {"token_policies": ReadOnlyPolicy, "token_max_ttl": "168h"},
+	}
+	for name, data := range users {
+		data["password"] = Password
+		if _, err := root.Logical().Write("auth/userpass/users/"+name, data); err != nil {
+			t.Fatalf("create userpass user %s: %v", name, err)
+		}
+	}
+}
+
+// Login logs in with userpass through the API (not the CLI) and returns
+// the token.
+func (s *Server) Login(t testing.TB, user string) string {
+	t.Helper()
+	c := s.Client(t, "")
+	sec, err := c.Logical().Write("auth/userpass/login/"+user, map[string]any{"password": Password})
+	if err != nil {
+		t.Fatalf("userpass login %s: %v", user, err)
+	}
+	return sec.Auth.ClientToken
+}
+
+// MintPeriodic creates an orphan periodic token as root, as a person
+// would by hand, and returns the token and its accessor.
+func (s *Server) MintPeriodic(t testing.TB, displayName string, policies ...string) (token, accessor string) {
+	t.Helper()
+	sec, err := s.Root(t).Auth().Token().CreateOrphan(&api.TokenCreateRequest{
+		Policies:    policies,
+		Period:      "768h",
+		DisplayName: displayName,
+		Renewable:   boolPtr(true),
+	})
+	if err != nil {
+		t.Fatalf("mint periodic token: %v", err)
+	}
+	return sec.Auth.ClientToken, sec.Auth.Accessor
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+// Token is what root sees of a live token.
+type Token struct {
+	Accessor    string
+	DisplayName string
+	Policies    []string
+	TTL         time.Duration
+	Period      time.Duration
+	Orphan      bool
+	Meta        map[string]string
+}
+
+// Tokens lists every live token with the given display name (as Vault
+// shows it, for example "token-devvm-wizard"), as root.
+func (s *Server) Tokens(t testing.TB, displayName string) []Token {
+	t.Helper()
+	all, err := s.AllTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Token
+	for _, tok := range all {
+		if tok.DisplayName == displayName {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// AllTokens lists every live token, as root.
+func (s *Server) AllTokens() ([]Token, error) {
+	root, err := NewClient(s.Addr, s.RootToken)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := root.Logical().List("auth/token/accessors")
+	if err != nil {
+		return nil, fmt.Errorf("list accessors: %w", err)
+	}
+	if sec == nil {
+		return nil, nil
+	}
+	keys, _ := sec.Data["keys"].([]any)
+	var out []Token
+	for _, k := range keys {
+		acc, _ := k.(string)
+		info, err := root.Auth().Token().LookupAccessor(acc)
+		if err != nil {
+			var re *api.ResponseError
+			if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
+				continue // revoked between list and lookup
+			}
+			return nil, fmt.Errorf("lookup accessor %s: %w", acc, err)
+		}
+		out = append(out, tokenFromSecret(info))
+	}
+	return out, nil
+}
+
+// Lookup returns what root sees of the token with the given accessor.
+func (s *Server) Lookup(t testing.TB, accessor string) (Token, error) {
+	t.Helper()
+	info, err := s.Root(t).Auth().Token().LookupAccessor(accessor)
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromSecret(info), nil
+}
+
+// LookupToken returns what the token sees of itself.
+func (s *Server) LookupToken(t testing.TB, token string) (Token, error) {
+	t.Helper()
+	info, err := s.Client(t, token).Auth().Token().LookupSelf()
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromSecret(info), nil
+}
+
+func tokenFromSecret(sec *api.Secret) Token {
+	tok := Token{Meta: map[string]string{}}
+	if sec == nil {
+		return tok
+	}
+	d := sec.Data
+	tok.Accessor, _ = d["accessor"].(string)
+	tok.DisplayName, _ = d["display_name"].(string)
+	tok.Orphan, _ = d["orphan"].(bool)
+	if ps, ok := d["policies"].([]any); ok {
+		for _, p := range ps {
+			if s, ok := p.(string); ok {
+				tok.Policies = append(tok.Policies, s)
+			}
+		}
+	}
+	tok.TTL = seconds(d["ttl"])
+	tok.Period = seconds(d["period"])
+	if m, ok := d["meta"].(map[string]any); ok {
+		for k, v := range m {
+			tok.Meta[k], _ = v.(string)
+		}
+	}
+	return tok
+}
+
+func seconds(v any) time.Duration {
+	switch n := v.(type) {
+	case float64:
+		return time.Duration(n) * time.Second
+	case interface{ Int64() (int64, error) }:
+		i, _ := n.Int64()
+		return time.Duration(i) * time.Second
+	case string:
+		i, _ := strconv.ParseInt(n, 10, 64)
+		return time.Duration(i) * time.Second
+	}
+	return 0
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Tail returns the last n lines.
+func (b *syncBuffer) Tail(n int) string {
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ctxTimeout is how long any one CLI command may run in a test.
+const ctxTimeout = 2 * time.Minute
+
+func commandContext(t testing.TB) (context.Context, context.CancelFunc) {
+	ctx := context.Background()
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if dl, ok := d.Deadline(); ok && time.Until(dl) < ctxTimeout {
+			return context.WithDeadline(ctx, dl.Add(-5*time.Second))
+		}
+	}
+	return context.WithTimeout(ctx, ctxTimeout)
+}

@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func testKey(t *testing.T) Key {
+	t.Helper()
+	k, err := NewKey("http://127.0.0.1:8200", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// save stores token for k through a locked session.
+func save(t *testing.T, f *Files, k Key, token string) {
+	t.Helper()
+	s, err := f.Lock(context.Background(), k, time.Second)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	defer s.Close()
+	st, err := s.Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	st.Current = &Token{Token: token, Accessor: "acc-" + token, Source: SourceMinted, StoredAt: time.Now()}
+	if err := s.Save(st); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+}
+
+func TestTokenMissingIsEmpty(t *testing.T) {
+	f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+	got, err := f.Token(testKey(t))
+	if err != nil || got != "" {
+		t.Fatalf("Token on an empty store = %q, %v; want \"\", nil", got, err)
+	}
+}
+
+func TestSaveThenToken(t *testing.T) {
+	f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+	k := testKey(t)
+	save(t, f, k, "hvs.one")
+	got, err := f.Token(k)
+	if err != nil || got != "hvs.one" {
+		t.Fatalf("Token = %q, %v; want %q", got, err, "hvs.one")
+	}
+	other := Key{Addr: k.Addr, Namespace: "team"}
+	if got, err := f.Token(other); err != nil || got != "" {
+		t.Fatalf("Token for another namespace = %q, %v; want nothing", got, err)
+	}
+	for _, p := range []string{f.Root, f.tokensDir(), f.dir(k)} {
+		assertMode(t, p, 0o700)
+	}
+	assertMode(t, f.statePath(k), 0o600)
+}
+
+func assertMode(t *testing.T, p string, want fs.FileMode) {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != want {
+		t.Errorf("mode of %q = %04o, want %04o", p, got, want)
+	}
+}
+
+func TestTokenRefusesUnsafeFiles(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(t *testing.T, f *Files, k Key)
+		problem string
+	}{
+		{"world readable file", func(t *testing.T, f *Files, k Key) {
+			must(t, os.Chmod(f.statePath(k), 0o644))
+		}, "mode 0644"},
+		{"group readable file", func(t *testing.T, f *Files, k Key) {
+			must(t, os.Chmod(f.statePath(k), 0o640))
+		}, "mode 0640"},
+		{"symlink to a valid file", func(t *testing.T, f *Files, k Key) {
+			p := f.statePath(k)
+			must(t, os.Rename(p, p+".real"))
+			must(t, os.Symlink(p+".real", p))
+		}, "symlink"},
+		{"dangling symlink", func(t *testing.T, f *Files, k Key) {
+			p := f.statePath(k)
+			must(t, os.Remove(p))
+			must(t, os.Symlink(p+".nowhere", p))
+		}, "symlink"},
+		{"directory is a symlink", func(t *testing.T, f *Files, k Key) {
+			d := f.dir(k)
+			must(t, os.Rename(d, d+".real"))
+			must(t, os.Symlink(d+".real", d))
+		}, "symlink"},
+		{"directory open to others", func(t *testing.T, f *Files, k Key) {
+			must(t, os.Chmod(f.dir(k), 0o755))
+		}, "mode 0755"},
+		{"file owned by someone else", func(t *testing.T, f *Files, k Key) {
+			f.uid = os.Geteuid() + 1
+			// the directories are then foreign too; check the file alone
+			st, err := os.Stat(f.statePath(k))
+			must(t, err)
+			if int(st.Sys().(*syscall.Stat_t).Uid) == f.uid {
+				t.Fatal("test setup: file already owned by the fake uid")
+			}
+		}, "owned by uid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+			k := testKey(t)
+			save(t, f, k, "hvs.secret")
+			tt.mutate(t, f, k)
+			got, err := f.Token(k)
+			if !errors.Is(err, ErrUnsafe) {
+				t.Fatalf("Token = %q, %v; want an error wrapping ErrUnsafe", got, err)
+			}
+			if got != "" {
+				t.Errorf("Token returned %q alongside the error", got)
+			}
+			if !strings.Contains(err.Error(), tt.problem) || !strings.Contains(err.Error(), "fix:") {
+				t.Errorf("error %q does not say %q and how to fix it", err, tt.problem)
+			}
+			if strings.Contains(err.Error(), "hvs.secret") {
+				t.Errorf("error %q contains the token", err)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTokenRefusesStateOfAnotherAddress(t *testing.T) {
+	f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+	a := testKey(t)
+	b := Key{Addr: "http://127.0.0.1:9999"}
+	save(t, f, a, "hvs.a")
+	must(t, os.MkdirAll(f.dir(b), 0o700))
+	data, err := os.ReadFile(f.statePath(a))
+	must(t, err)
+	must(t, os.WriteFile(f.statePath(b), data, 0o600))
+	if got, err := f.Token(b); !errors.Is(err, ErrCorrupt) || got != "" {
+		t.Fatalf("Token(b) with a's state = %q, %v; want ErrCorrupt and no token", got, err)
+	}
+}
+
+// faultFS fails one step of an atomic write.
+type faultFS struct {
+	osFS
+	failAt string
+	err    error
+}
+
+func (f faultFS) Write(file *os.File, data []byte) (int, error) {
+	if f.failAt == "write" {
+		half := len(data) / 2
+		n, _ := file.Write(data[:half])
+		return n, f.err
+	}
+	return file.Write(data)
+}
+
+func (f faultFS) Sync(file *os.File) error {
+	if f.failAt == "sync" {
+		return f.err
+	}
+	return file.Sync()
+}
+
+func (f faultFS) Rename(a, b string) error {
+	if f.failAt == "rename" {
+		return f.err
+	}
+	return os.Rename(a, b)
+}
+
+func (f faultFS) CreateTemp(dir, pattern string) (*os.File, error) {
+	if f.failAt == "create" {
+		return nil, f.err
+	}
+	return os.CreateTemp(dir, pattern)
+}
+
+func TestSaveFailureKeepsOldState(t *testing.T) {
+	for _, step := range []string{"create", "write", "sync", "rename"} {
+		t.Run(step, func(t *testing.T) {
+			f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+			k := testKey(t)
+			save(t, f, k, "hvs.old")
+			f.fs = faultFS{failAt: step, err: syscall.ENOSPC}
+
+			s, err := f.Lock(context.Background(), k, time.Second)
+			must(t, err)
+			defer s.Close()
+			st, err := s.Load()
+			must(t, err)
+			st.Current.Token = "hvs.new"
+			err = s.Save(st)
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("Save with %s failing: got %v, want ENOSPC", step, err)
+			}
+			if got, err := f.Token(k); err != nil || got != "hvs.old" {
+				t.Fatalf("after a failed save Token = %q, %v; want the old token", got, err)
+			}
+			entries, err := os.ReadDir(f.dir(k))
+			must(t, err)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp-") {
+					t.Errorf("temporary file %q left behind", e.Name())
+				}
+			}
+		})
+	}
+}
+
+func TestWriteFileAtomicRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere")
+	must(t, os.WriteFile(target, []byte("keep"), 0o600))
+	link := filepath.Join(dir, ".vault-token")
+	must(t, os.Symlink(target, link))
+	if err := WriteFileAtomic(link, []byte("hvs.x")); !errors.Is(err, ErrUnsafe) {
+		t.Fatalf("WriteFileAtomic through a symlink: got %v, want ErrUnsafe", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Fatalf("symlink target changed to %q", b)
+	}
+}
+
+func TestWriteFileAtomicIgnoresPlantedTempFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "state.json")
+	outside := filepath.Join(dir, "outside")
+	// A planted symlink with a plausible temp name must not be written through.
+	must(t, os.Symlink(outside, filepath.Join(dir, ".state.json.tmp-1")))
+	must(t, WriteFileAtomic(p, []byte("new")))
+	if _, err := os.Lstat(outside); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the planted symlink was followed: %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new" {
+		t.Fatalf("content = %q, want %q", b, "new")
+	}
+	assertMode(t, p, 0o600)
+}
+
+func TestLockTimesOutNamingHolder(t *testing.T) {
+	f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+	k := testKey(t)
+	held, err := f.Lock(context.Background(), k, time.Second)
+	must(t, err)
+	defer held.Close()
+
+	_, err = f.Lock(context.Background(), k, 100*time.Millisecond)
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Lock: got %v, want ErrLocked", err)
+	}
+	want := "locked by process " + strconv.Itoa(os.Getpid())
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
+}
+
+func TestStaleLockFileDoesNotBlock(t *testing.T) {
+	f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+	k := testKey(t)
+	s, err := f.Lock(context.Background(), k, time.Second)
+	must(t, err)
+	must(t, s.Close())
+	// A lock file left by a process that died: content but no holder.
+	must(t, os.WriteFile(filepath.Join(f.dir(k), "lock"), []byte("999999\n"), 0o600))
+	s, err = f.Lock(context.Background(), k, 100*time.Millisecond)
+	if err != nil {
+		t.Fatalf("Lock with a stale lock file: %v", err)
+	}
+	s.Close()
+}
+
+func TestListSkipsBrokenEntries(t *testing.T) {
+	f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+	a := testKey(t)
+	b := Key{Addr: "http://127.0.0.1:9000", Namespace: "ns"}
+	save(t, f, a, "hvs.a")
+	save(t, f, b, "hvs.b")
+	broken := Key{Addr: "http://127.0.0.1:9001"}
+	must(t, os.MkdirAll(f.dir(broken), 0o700))
+	must(t, os.WriteFile(f.statePath(broken), []byte("{"), 0o600))
+
+	states, errs := f.List()
+	if len(states) != 2 {
+		t.Errorf("List returned %d states, want 2", len(states))
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], ErrCorrupt) {
+		t.Errorf("List errors = %v, want one ErrCorrupt", errs)
+	}
+	got := map[Key]string{}
+	for _, st := range states {
+		got[st.Key()] = st.Current.Token
+	}
+	if got[a] != "hvs.a" || got[b] != "hvs.b" {
+		t.Errorf("List = %v, want a and b with their tokens", got)
+	}
+}
