@@ -183,7 +183,6 @@ func TestTokensArePerAddressAndNamespace(t *testing.T) {
 		t.Errorf("b's token does not work on b: %v", err)
 	}
 	// The same address written differently is the same key.
-	h.Setenv("VAULT_ADDR", strings.ToUpper(strings.TrimPrefix(a.Addr, "http://"))+"/")
 	h.Setenv("VAULT_ADDR", "HTTP://"+strings.TrimPrefix(a.Addr, "http://")+"/")
 	if got := helperGet(t, h); got != tokA {
 		t.Errorf("get with %s did not print a's token", "HTTP://.../")
@@ -313,14 +312,12 @@ func TestFileModesAndUnsafeFiles(t *testing.T) {
 			if !strings.Contains(res.Stderr, state) || !strings.Contains(res.Stderr, tt.want) {
 				t.Errorf("stderr %q does not name %s and say %q", res.Stderr, state, tt.want)
 			}
-			// The CLI itself fails rather than using no token silently.
-			if r := h.Vault(t, "token", "lookup"); r.Code == 0 {
-				tt.break_(t)
-				r = h.Vault(t, "token", "lookup")
-				tt.restore(t)
-				if r.Code == 0 {
-					t.Errorf("vault token lookup succeeded with an unsafe token file")
-				}
+			// The CLI itself fails rather than going on without a token.
+			tt.break_(t)
+			r := h.Vault(t, "token", "lookup")
+			tt.restore(t)
+			if r.Code == 0 || !strings.Contains(r.Stderr, "token helper") {
+				t.Errorf("vault token lookup with an unsafe token file: %s\nwant a token helper failure", r)
 			}
 		})
 	}
@@ -364,17 +361,20 @@ func TestBrokenConfigFailsStoreNotGet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			writeConfig(t, h, tt.config)
 			chmod(t, configPath(h), tt.mode)
-			defer writeConfig(t, h, wizardConfig)
-			defer chmod(t, configPath(h), 0o600)
+			defer func() {
+				if err := os.RemoveAll(configPath(h)); err != nil {
+					t.Fatal(err)
+				}
+				writeConfig(t, h, wizardConfig)
+			}()
 			if tt.mode == 0 && os.Geteuid() == 0 {
-				// root reads any file; make the path unreadable another way
+				// root reads any file: make the path unreadable another way
 				if err := os.Remove(configPath(h)); err != nil {
 					t.Fatal(err)
 				}
 				if err := os.Mkdir(configPath(h), 0o700); err != nil {
 					t.Fatal(err)
 				}
-				defer os.Remove(configPath(h))
 			}
 			res := h.LoginUserpass(t, "admin")
 			mustExit(t, "login with a broken config", res, 2)

@@ -179,7 +179,7 @@ func (s *Server) stop(t testing.TB, exited chan error) {
 		<-exited
 	}
 	if t.Failed() {
-		t.Logf("vault server %s log (tail):\n%s", s.Addr, s.log.Tail(60))
+		t.Logf("vault server %s log (tail):\n%s", s.Addr, s.log.Tail(25))
 	}
 }
 
