@@ -60,9 +60,20 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 		rep.add("DRY-RUN", "%s: would settle %d interrupted mint(s) from the journal", h.Key, len(st.Journal))
 	}
 
-	valid, reachable := h.checkStored(ctx, st, &rep)
+	// A problem with the stored token is reported after the mirror check:
+	// when the mirror heals it, it is a warning, not a failure.
+	var problem Report
+	valid, reachable := h.checkStored(ctx, st, &problem)
 	if reachable && h.Mirror != nil {
 		st, valid = h.checkMirror(ctx, sess, st, valid, opt, &rep)
+	}
+	for _, l := range problem.Lines {
+		if valid {
+			l.Event = EventWarn
+		} else {
+			rep.Healthy = false
+		}
+		rep.Lines = append([]Line{l}, rep.Lines...)
 	}
 	if !valid && st.Current == nil && reachable {
 		// Nothing stored and nothing healed: say so, the user must log in.
@@ -166,7 +177,11 @@ func (h *Healer) sweepReport(ctx context.Context, sess *store.Session, st store.
 	before := st.Pending
 	st, warn := h.sweep(ctx, sess, st, authorities(st))
 	for _, p := range before {
-		if !containsAccessor(st.Pending, p.Accessor) {
+		switch {
+		case containsAccessor(st.Pending, p.Accessor):
+		case st.Current != nil && p.Accessor == st.Current.Accessor:
+			rep.add(EventWarn, "%s: the current token %s was recorded for revocation; kept it and dropped the record", h.Key, p.Accessor)
+		default:
 			rep.add(EventRevoked, "%s: stale token %s (accessor %s): %s", h.Key, p.DisplayName, p.Accessor, p.Reason)
 		}
 	}
@@ -263,8 +278,8 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 	case content == "":
 		restore(EventHealed, "%s: %s was missing or empty; restored the periodic token", h.Key, path)
 		return st, valid
-	case valid && content == st.Current.Token:
-		return st, valid
+	case st.Current != nil && content == st.Current.Token:
+		return st, valid // in sync; the stored token's own problems are reported above
 	case !looksLikeToken(content):
 		restore(EventWarn, "%s: %s did not hold a token; restored the periodic token", h.Key, path)
 		return st, valid

@@ -276,7 +276,15 @@ func (s *Server) Login(t testing.TB, user string) string {
 // would by hand, and returns the token and its accessor.
 func (s *Server) MintPeriodic(t testing.TB, displayName string, policies ...string) (token, accessor string) {
 	t.Helper()
+	return s.MintPeriodicMeta(t, displayName, nil, policies...)
+}
+
+// MintPeriodicMeta is MintPeriodic with token metadata, as the helper
+// would write it on another machine.
+func (s *Server) MintPeriodicMeta(t testing.TB, displayName string, meta map[string]string, policies ...string) (token, accessor string) {
+	t.Helper()
 	sec, err := s.Root(t).Auth().Token().CreateOrphan(&api.TokenCreateRequest{
+		Metadata:    meta,
 		Policies:    policies,
 		Period:      "768h",
 		DisplayName: displayName,
