@@ -7,21 +7,30 @@ import (
 	"syscall"
 )
 
-// CrashEnv names the mint step at which a crashpoints test build kills
-// itself with SIGKILL, as a power cut would.
-const CrashEnv = "VAULT_TOKEN_HELPER_CRASH_AT"
+// Test-only controls, compiled in only with -tags crashpoints.
+const (
+	// CrashEnv names the mint step at which the process kills itself
+	// with SIGKILL, as a power cut would.
+	CrashEnv = "VAULT_TOKEN_HELPER_CRASH_AT"
+	// StopEnv names the mint step at which the process stops itself with
+	// SIGSTOP, holding the address's lock, for a test to inspect it.
+	StopEnv = "VAULT_TOKEN_HELPER_STOP_AT"
+)
 
-// crashHook kills the process at the step named by CrashEnv. Only
+// crashHook acts at the steps named by CrashEnv and StopEnv. Only
 // binaries built with -tags crashpoints have it.
 func crashHook(getenv func(string) string) func(string) {
-	at := getenv(CrashEnv)
-	if at == "" {
+	crashAt, stopAt := getenv(CrashEnv), getenv(StopEnv)
+	if crashAt == "" && stopAt == "" {
 		return nil
 	}
 	return func(step string) {
-		if step == at {
+		switch step {
+		case crashAt:
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
+		case stopAt:
+			_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 		}
 	}
 }

@@ -46,6 +46,10 @@ type Paths struct {
 // ConfigEnv names the configuration file instead of the XDG default.
 const ConfigEnv = "VAULT_TOKEN_HELPER_CONFIG"
 
+// LockWaitEnv sets how long a command waits for another one holding the
+// address's lock (a Go duration; default store.DefaultLockWait).
+const LockWaitEnv = "VAULT_TOKEN_HELPER_LOCK_WAIT"
+
 // LogLevelEnv sets the log level: debug, info (default), warn, error.
 const LogLevelEnv = "VAULT_TOKEN_HELPER_LOG_LEVEL"
 

@@ -170,12 +170,21 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		return nil, err
 	}
 	spec, revoke := cfg.For(key.Addr)
+	wait := store.DefaultLockWait
+	if v := env.Getenv(LockWaitEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s=%q is not a positive duration like 10s", LockWaitEnv, v)
+		}
+		wait = d
+	}
 	h := &heal.Healer{
 		Files:       files,
 		Key:         key,
 		Vault:       debugVault{v: v, log: log},
 		Spec:        spec,
 		Log:         log,
+		LockWait:    wait,
 		RevokeLogin: revoke,
 		Now:         env.Now,
 		NewID:       newID,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
@@ -15,6 +16,29 @@ import (
 
 // bins are the commands under test, built once for the whole run.
 var bins vaulttest.Binaries
+
+// binDir holds the binaries of this run; removed when it ends.
+var binDir string
+
+// crashBins are the commands built with -tags crashpoints, which can kill
+// or stop themselves at a named step of a mint. Built on first use.
+var crashBins = sync.OnceValues(func() (vaulttest.Binaries, error) {
+	dir := filepath.Join(binDir, "crashpoints")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return vaulttest.Binaries{}, err
+	}
+	return vaulttest.Build(dir, "crashpoints")
+})
+
+// crashBinaries returns crashBins or fails the test.
+func crashBinaries(t *testing.T) vaulttest.Binaries {
+	t.Helper()
+	b, err := crashBins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -30,6 +54,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binDir = dir
 	bins, err = vaulttest.Build(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
