@@ -7,6 +7,7 @@
 #   make lint        gofmt check, go vet, staticcheck (pinned)
 #   make fuzz        long fuzz runs (FUZZTIME each); `make test` runs them briefly
 #   make bench       measurements into docs/performance.md (needs `make vault`)
+#   make demo        the story end to end against a local dev Vault, in a temporary HOME
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,7 +27,7 @@ TEST_TIMEOUT ?= 45m
 # package:FuzzTarget pairs run by `make fuzz` and, briefly, by `make test`.
 FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./helper:FuzzParseToken ./helper:FuzzParseConfig
 
-.PHONY: all build test test-short test-e2e vault lint fuzz fuzz-short bench clean
+.PHONY: all build test test-short vault lint fuzz fuzz-short bench demo clean
 
 all: build
 
@@ -73,6 +74,9 @@ fuzz:
 
 bench: build vault
 	./bench/run.sh
+
+demo: build vault
+	$(GO) run ./internal/demo -helper "$(CURDIR)/bin/vault-token-helper" -renew "$(CURDIR)/bin/vault-token-renew"
 
 clean:
 	rm -rf bin

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -37,7 +36,7 @@ type Home struct {
 // NewHome makes a fresh home whose VAULT_ADDR is s (s may be nil).
 // With helper set, the Vault CLI is configured to use it as its token
 // helper; with helper empty, the CLI uses its built-in file helper.
-func NewHome(t testing.TB, s *Server, helper string) *Home {
+func NewHome(t T, s *Server, helper string) *Home {
 	t.Helper()
 	dir := t.TempDir()
 	h := &Home{
@@ -62,7 +61,7 @@ func NewHome(t testing.TB, s *Server, helper string) *Home {
 }
 
 // UseHelper points the CLI's token_helper at the given binary.
-func (h *Home) UseHelper(t testing.TB, helper string) {
+func (h *Home) UseHelper(t T, helper string) {
 	t.Helper()
 	abs, err := filepath.Abs(helper)
 	if err != nil {
@@ -127,7 +126,7 @@ func (r Result) String() string {
 }
 
 // Run runs a program in this home with stdin (may be empty).
-func (h *Home) Run(t testing.TB, stdin string, name string, args ...string) Result {
+func (h *Home) Run(t T, stdin string, name string, args ...string) Result {
 	t.Helper()
 	ctx, cancel := commandContext(t)
 	defer cancel()
@@ -153,13 +152,13 @@ func (h *Home) Run(t testing.TB, stdin string, name string, args ...string) Resu
 }
 
 // Vault runs the real vault CLI in this home.
-func (h *Home) Vault(t testing.TB, args ...string) Result {
+func (h *Home) Vault(t T, args ...string) Result {
 	t.Helper()
 	return h.Run(t, "", Bin(t), args...)
 }
 
 // LoginUserpass runs `vault login -method=userpass` through the CLI.
-func (h *Home) LoginUserpass(t testing.TB, user string, extra ...string) Result {
+func (h *Home) LoginUserpass(t T, user string, extra ...string) Result {
 	t.Helper()
 	args := append([]string{"login", "-method=userpass"}, extra...)
 	args = append(args, "username="+user, "password="+Password)
@@ -181,7 +180,7 @@ const OIDCWeakRole = "weak"
 
 // EnableOIDC starts a mock OIDC provider on loopback and configures the
 // oidc auth method with roles OIDCRole and OIDCWeakRole.
-func (s *Server) EnableOIDC(t testing.TB) *OIDC {
+func (s *Server) EnableOIDC(t T) *OIDC {
 	t.Helper()
 	m, err := mockoidc.Run()
 	if err != nil {
@@ -228,7 +227,7 @@ var authorizeURL = regexp.MustCompile(`https?://\S+/authorize\?\S+`)
 // LoginOIDC runs a real `vault login -method=oidc` through the CLI and
 // completes the browser step with an HTTP client that follows redirects
 // to the CLI's callback listener. EnableOIDC must have run on the server.
-func (h *Home) LoginOIDC(t testing.TB, role string, extra ...string) Result {
+func (h *Home) LoginOIDC(t T, role string, extra ...string) Result {
 	t.Helper()
 	if h.server == nil {
 		t.Fatal("LoginOIDC: home has no server")

@@ -41,6 +41,18 @@ import (
 	"github.com/hashicorp/vault/api"
 )
 
+// T is what the harness needs of a test: *testing.T satisfies it, and so
+// does the demo's driver, which runs the same story outside `go test`.
+type T interface {
+	Helper()
+	Cleanup(func())
+	TempDir() string
+	Failed() bool
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
 // Version is the Vault version the tests run against.
 const Version = "1.21.0"
 
@@ -52,7 +64,7 @@ const Password = "correct-horse-battery"
 
 // Bin returns the path of the vault binary, failing the test when there
 // is none.
-func Bin(t testing.TB) string {
+func Bin(t T) string {
 	t.Helper()
 	p, err := BinPath()
 	if err != nil {
@@ -98,10 +110,12 @@ type Server struct {
 
 // Start runs a dev server on a free port, waits until it is healthy,
 // sets up the fixtures and stops it when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t T) *Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test: needs a Vault server; run without -short")
+	if testing.Testing() && testing.Short() {
+		if sk, ok := t.(interface{ Skip(...any) }); ok {
+			sk.Skip("end-to-end test: needs a Vault server; run without -short")
+		}
 	}
 	bin := Bin(t)
 	var lastErr error
@@ -117,7 +131,7 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-func start(t testing.TB, bin string) (*Server, error) {
+func start(t T, bin string) (*Server, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -166,7 +180,7 @@ func start(t testing.TB, bin string) (*Server, error) {
 	return nil, fmt.Errorf("vault server at %s not healthy after 60s:\n%s", s.Addr, s.log.Tail(40))
 }
 
-func (s *Server) stop(t testing.TB, exited chan error) {
+func (s *Server) stop(t T, exited chan error) {
 	if s.cmd.Process == nil || s.stopped {
 		return
 	}
@@ -198,7 +212,7 @@ func FreePort() (int, error) {
 
 // Client returns an API client for the server authenticated with token.
 // It ignores the caller's VAULT_* environment.
-func (s *Server) Client(t testing.TB, token string) *api.Client {
+func (s *Server) Client(t T, token string) *api.Client {
 	t.Helper()
 	c, err := NewClient(s.Addr, token)
 	if err != nil {
@@ -220,7 +234,7 @@ func NewClient(addr, token string) (*api.Client, error) {
 }
 
 // Root returns a client with the root token.
-func (s *Server) Root(t testing.TB) *api.Client { return s.Client(t, s.RootToken) }
+func (s *Server) Root(t T) *api.Client { return s.Client(t, s.RootToken) }
 
 // Policies of the fixtures.
 const (
@@ -236,7 +250,7 @@ path "transit/decrypt/sops-*" { capabilities = ["update"] }`,
 	ReadOnlyPolicy: `path "*" { capabilities = ["read", "list"] }`,
 }
 
-func (s *Server) setup(t testing.TB) {
+func (s *Server) setup(t T) {
 	t.Helper()
 	root := s.Root(t)
 	for name, rules := range fixturePolicies {
@@ -262,7 +276,7 @@ func (s *Server) setup(t testing.TB) {
 
 // Login logs in with userpass through the API (not the CLI) and returns
 // the token.
-func (s *Server) Login(t testing.TB, user string) string {
+func (s *Server) Login(t T, user string) string {
 	t.Helper()
 	c := s.Client(t, "")
 	sec, err := c.Logical().Write("auth/userpass/login/"+user, map[string]any{"password": Password})
@@ -274,14 +288,14 @@ func (s *Server) Login(t testing.TB, user string) string {
 
 // MintPeriodic creates an orphan periodic token as root, as a person
 // would by hand, and returns the token and its accessor.
-func (s *Server) MintPeriodic(t testing.TB, displayName string, policies ...string) (token, accessor string) {
+func (s *Server) MintPeriodic(t T, displayName string, policies ...string) (token, accessor string) {
 	t.Helper()
 	return s.MintPeriodicMeta(t, displayName, nil, policies...)
 }
 
 // MintPeriodicMeta is MintPeriodic with token metadata, as the helper
 // would write it on another machine.
-func (s *Server) MintPeriodicMeta(t testing.TB, displayName string, meta map[string]string, policies ...string) (token, accessor string) {
+func (s *Server) MintPeriodicMeta(t T, displayName string, meta map[string]string, policies ...string) (token, accessor string) {
 	t.Helper()
 	sec, err := s.Root(t).Auth().Token().CreateOrphan(&api.TokenCreateRequest{
 		Metadata:    meta,
@@ -311,7 +325,7 @@ type Token struct {
 
 // Tokens lists every live token with the given display name (as Vault
 // shows it, for example "token-devvm-wizard"), as root.
-func (s *Server) Tokens(t testing.TB, displayName string) []Token {
+func (s *Server) Tokens(t T, displayName string) []Token {
 	t.Helper()
 	all, err := s.AllTokens()
 	if err != nil {
@@ -357,7 +371,7 @@ func (s *Server) AllTokens() ([]Token, error) {
 }
 
 // Lookup returns what root sees of the token with the given accessor.
-func (s *Server) Lookup(t testing.TB, accessor string) (Token, error) {
+func (s *Server) Lookup(t T, accessor string) (Token, error) {
 	t.Helper()
 	info, err := s.Root(t).Auth().Token().LookupAccessor(accessor)
 	if err != nil {
@@ -367,7 +381,7 @@ func (s *Server) Lookup(t testing.TB, accessor string) (Token, error) {
 }
 
 // LookupToken returns what the token sees of itself.
-func (s *Server) LookupToken(t testing.TB, token string) (Token, error) {
+func (s *Server) LookupToken(t T, token string) (Token, error) {
 	t.Helper()
 	info, err := s.Client(t, token).Auth().Token().LookupSelf()
 	if err != nil {
@@ -446,7 +460,7 @@ func (b *syncBuffer) Tail(n int) string {
 // ctxTimeout is how long any one CLI command may run in a test.
 const ctxTimeout = 2 * time.Minute
 
-func commandContext(t testing.TB) (context.Context, context.CancelFunc) {
+func commandContext(t T) (context.Context, context.CancelFunc) {
 	ctx := context.Background()
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if dl, ok := d.Deadline(); ok && time.Until(dl) < ctxTimeout {
