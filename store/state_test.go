@@ -163,7 +163,6 @@ func TestTokenRefusesStateOfAnotherAddress(t *testing.T) {
 
 // faultFS fails one step of an atomic write.
 type faultFS struct {
-	osFS
 	failAt string
 	err    error
 }
