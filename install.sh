@@ -68,7 +68,9 @@ uninstall=0
 while [ "$#" -gt 0 ]; do
 	case "$1" in
 	--prefix)
-		[ "$#" -ge 2 ] && [ -n "$2" ] || usage_error "--prefix needs a directory"
+		if [ "$#" -lt 2 ] || [ -z "$2" ]; then
+			usage_error "--prefix needs a directory"
+		fi
 		prefix=$2
 		shift 2
 		;;
@@ -97,7 +99,9 @@ done
 
 # ---- paths ----------------------------------------------------------------
 
-[ -n "${HOME:-}" ] && [ -d "$HOME" ] || die "HOME is not set to a directory"
+if [ -z "${HOME:-}" ] || [ ! -d "$HOME" ]; then
+	die "HOME is not set to a directory"
+fi
 
 # abs_path makes a path absolute against the directory the script was
 # started from (before it changes directory for the build).
@@ -127,7 +131,6 @@ else
 fi
 bindir=${bindir%/}
 helper_bin=$bindir/$helper_name
-renew_bin=$bindir/$renew_name
 vault_cfg=$(abs_path "${VAULT_CONFIG_PATH:-$HOME/.vault}")
 config_home=$(xdg_dir XDG_CONFIG_HOME "$HOME/.config")
 data_home=$(xdg_dir XDG_DATA_HOME "$HOME/.local/share")
@@ -139,7 +142,7 @@ token_file=$HOME/.vault-token
 
 # The unit files name the bin dir unquoted; refuse what systemd would
 # split or expand rather than write a unit that does not run.
-if [ "$timer" = 1 ]; then
+if [ "$timer" = 1 ] && [ "$uninstall" = 0 ]; then
 	case "$bindir" in
 	*[!A-Za-z0-9_./@+,:=-]*)
 		die "the bin dir \"$bindir\" has characters a systemd unit cannot take as they are; choose another --prefix, or use --no-timer and write the units yourself"
@@ -158,6 +161,8 @@ cleanup() {
 	done
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # Helpers return results in these globals, not through $(...): a
 # subshell could neither exit the script nor register a temporary file.
@@ -190,10 +195,10 @@ hcl_quote() {
 	printf '"%s"' "$s"
 }
 
-# rewrite_vault_cfg MODE: print the Vault CLI config with the token_helper
-# line set (MODE=set: the first one replaced, later ones dropped, one
-# appended when there is none) or removed (MODE=unset: only lines that
-# name our binary). Every other line is kept as it is.
+# rewrite_vault_cfg MODE FILE: print the Vault CLI config FILE with the
+# token_helper line set (MODE=set: the first one replaced, later ones
+# dropped, one appended when there is none) or removed (MODE=unset: only
+# lines that name our binary). Every other line is kept as it is.
 rewrite_vault_cfg() {
 	VTH_LINE="token_helper = $(hcl_quote "$helper_bin")" VTH_MODE=$1 VTH_PATH=$helper_bin awk '
 		function value(line) {
@@ -216,25 +221,30 @@ rewrite_vault_cfg() {
 		}
 		{ print }
 		END { if (ENVIRON["VTH_MODE"] == "set" && !done) print ENVIRON["VTH_LINE"] }
-	' "$vault_cfg"
+	' "$2"
 }
 
-
-# other_token_helper: the value of a token_helper line that does not name
-# our binary, if any.
+# other_token_helper: the value of the first token_helper line, if any.
 other_token_helper() {
-	awk '/^[[:blank:]]*token_helper[[:blank:]]*=/ { sub(/^[^=]*=[[:blank:]]*/, ""); print; exit }' "$vault_cfg"
+	awk '/^[[:blank:]]*token_helper[[:blank:]]*=/ { sub(/^[^=]*=[[:blank:]]*/, ""); print; exit }' "$vault_cfg" || true
 }
 
 # ---- install steps ----------------------------------------------------------
 
 build() {
-	command -v go >/dev/null 2>&1 || die "go not found in PATH; install Go (https://go.dev/dl/) or add it to PATH, then run ./install.sh again"
+	# go on PATH, else where the official tarball puts it.
+	local go=go
+	if ! command -v go >/dev/null 2>&1; then
+		go=/usr/local/go/bin/go
+		[ -x "$go" ] || die "go not found in PATH or at /usr/local/go/bin/go; install Go (https://go.dev/dl/), then run ./install.sh again"
+	fi
 	cd "$src_dir"
-	[ -f go.mod ] && [ -d cmd/token-helper ] && [ -d cmd/renew ] ||
+	if [ ! -f go.mod ] || [ ! -d cmd/token-helper ] || [ ! -d cmd/renew ]; then
 		die "\"$src_dir\" is not the vault-token-helper source tree"
+	fi
 	local version=dev
-	if command -v git >/dev/null 2>&1 && version=$(git describe --always 2>/dev/null); then
+	# Only this tree's own history: not that of a repository it sits in.
+	if [ -e .git ] && command -v git >/dev/null 2>&1 && version=$(git describe --always 2>/dev/null); then
 		# As git describe --dirty, without taking the index lock.
 		if [ -n "$(GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
 			version=$version-dirty
@@ -249,8 +259,10 @@ build() {
 	local name pkg
 	for name in "$helper_name" "$renew_name"; do
 		pkg=./cmd/token-helper
-		[ "$name" = "$renew_name" ] && pkg=./cmd/renew
-		go build -trimpath -ldflags "-X main.version=$version" -o "$tmpdir/$name" "$pkg" ||
+		if [ "$name" = "$renew_name" ]; then
+			pkg=./cmd/renew
+		fi
+		"$go" build -trimpath -ldflags "-X main.version=$version" -o "$tmpdir/$name" "$pkg" ||
 			die "go build $pkg failed (output above); nothing was installed"
 		chmod 0755 "$tmpdir/$name"
 	done
@@ -272,27 +284,28 @@ write_config() {
 	fi
 	local addr=${VAULT_ADDR:-https://127.0.0.1:8200}
 	mkdir -p -- "$(dirname "$helper_cfg")" || die "cannot create the directory of \"$helper_cfg\""
-	local tmp mirror_line
-	tmp=$(tmp_next_to "$helper_cfg")
+	local mirror_line note="mirror_address $addr"
+	tmp_next_to "$helper_cfg"
 	mirror_line="mirror_address = $(hcl_quote "$addr")"
-	config_text "$mirror_line" >"$tmp"
-	# The real parser must accept it: status on an empty token store reads
-	# the config and nothing else (no Vault request).
-	if ! check_config "$tmp"; then
-		warn "VAULT_ADDR \"$addr\" is not a Vault address; the config leaves mirror_address unset"
-		config_text "# $mirror_line" >"$tmp"
-		check_config "$tmp" || die "the default config does not parse; this is a bug in install.sh"
+	config_text "$mirror_line" >"$TMP"
+	if ! check_config "$TMP"; then
+		warn "VAULT_ADDR \"$addr\" is not a Vault address like https://vault.example.com:8200; the config leaves mirror_address unset"
+		note="mirror_address unset"
+		config_text "# $mirror_line" >"$TMP"
+		check_config "$TMP" || die "the default config does not parse; this is a bug in install.sh"
 	fi
-	mv -f -- "$tmp" "$helper_cfg" || die "cannot write \"$helper_cfg\""
-	say "wrote the default config $helper_cfg (mirror_address $addr)"
+	mv -f -- "$TMP" "$helper_cfg" || die "cannot write \"$helper_cfg\""
+	say "wrote the default config $helper_cfg ($note)"
 }
 
-# check_config FILE: the installed helper parses FILE.
+# check_config FILE: the installed helper's own parser accepts FILE.
+# status with an empty token store reads the config and asks Vault
+# nothing; the empty PATH spares it the systemctl query for the timer.
 check_config() {
 	local empty
 	empty=$(mktemp -d) || die "cannot create a temporary directory"
 	cleanup_paths+=("$empty")
-	XDG_DATA_HOME=$empty VAULT_TOKEN_HELPER_CONFIG=$1 "$helper_bin" status >/dev/null 2>&1
+	PATH=$empty XDG_DATA_HOME=$empty VAULT_TOKEN_HELPER_CONFIG=$1 "$helper_bin" status >/dev/null 2>&1
 }
 
 config_text() {
@@ -335,32 +348,40 @@ EOF
 set_token_helper() {
 	if [ ! -e "$vault_cfg" ] && [ ! -L "$vault_cfg" ]; then
 		mkdir -p -- "$(dirname "$vault_cfg")" || die "cannot create the directory of \"$vault_cfg\""
-		local tmp
-		tmp=$(tmp_next_to "$vault_cfg")
-		printf 'token_helper = %s\n' "$(hcl_quote "$helper_bin")" >"$tmp"
-		mv -f -- "$tmp" "$vault_cfg" || die "cannot write \"$vault_cfg\""
+		tmp_next_to "$vault_cfg"
+		printf 'token_helper = %s\n' "$(hcl_quote "$helper_bin")" >"$TMP"
+		mv -f -- "$TMP" "$vault_cfg" || die "cannot write \"$vault_cfg\""
 		say "created $vault_cfg with token_helper = \"$helper_bin\""
 		return
 	fi
-	edit_vault_cfg set "set token_helper = \"$helper_bin\" in"
+	edit_vault_cfg set
+	if [ "$CHANGED" = 1 ]; then
+		say "set token_helper = \"$helper_bin\" in $vault_cfg (backup: $BACKUP)"
+	else
+		say "$vault_cfg has token_helper = \"$helper_bin\" already"
+	fi
 }
 
-# edit_vault_cfg MODE WHAT: rewrite the Vault CLI config (see
-# rewrite_vault_cfg) atomically, keeping its mode, with a backup; nothing
-# when the content stays the same.
+# edit_vault_cfg MODE: rewrite the Vault CLI config with rewrite_vault_cfg
+# MODE, atomically, keeping its mode, with a backup, and set CHANGED.
+# Nothing changes when the content stays the same. A symlinked file (a
+# dotfiles repository) is edited where it points.
 edit_vault_cfg() {
-	local target tmp b
-	target=$(vault_cfg_target)
-	[ -f "$target" ] || die "\"$vault_cfg\" is not a regular file; fix it and run ./install.sh again"
-	tmp=$(tmp_next_to "$target")
-	cp -p -- "$target" "$tmp" || die "cannot read \"$vault_cfg\""
-	rewrite_vault_cfg "$1" >"$tmp" || die "cannot read \"$vault_cfg\""
-	if cmp -s "$tmp" "$target"; then
-		return 1
+	local target=$vault_cfg
+	CHANGED=0
+	if [ -L "$target" ]; then
+		target=$(readlink -f -- "$vault_cfg") || die "cannot resolve the symlink \"$vault_cfg\""
 	fi
-	b=$(backup "$target")
-	mv -f -- "$tmp" "$target" || die "cannot write \"$vault_cfg\""
-	say "$2 $vault_cfg (backup: $b)"
+	[ -f "$target" ] || die "\"$vault_cfg\" is not a regular file; fix it and run ./install.sh again"
+	tmp_next_to "$target"
+	cp -p -- "$target" "$TMP" || die "cannot read \"$vault_cfg\""
+	rewrite_vault_cfg "$1" "$target" >"$TMP" || die "cannot read \"$vault_cfg\""
+	if cmp -s "$TMP" "$target"; then
+		return
+	fi
+	backup "$target"
+	mv -f -- "$TMP" "$target" || die "cannot write \"$vault_cfg\""
+	CHANGED=1
 }
 
 adopt_token() {
@@ -372,8 +393,8 @@ adopt_token() {
 		say "no $token_file to adopt; the next vault login mints the periodic token"
 		return
 	fi
-	if [ ! -f "$token_file" ] || [ ! -r "$token_file" ]; then
-		say "left $token_file alone: it is not a readable file"
+	if [ ! -f "$token_file" ] || [ ! -r "$token_file" ] || [ ! -s "$token_file" ]; then
+		say "left $token_file alone: it is not a readable file with a token"
 		return
 	fi
 	if "$helper_bin" get 2>/dev/null | cmp -s - "$token_file"; then
@@ -411,18 +432,17 @@ install_units() {
 		return
 	fi
 	mkdir -p -- "$unit_dir" || die "cannot create \"$unit_dir\""
-	local unit tmpl tmp
+	local unit tmpl
 	for unit in "$service_unit" "$timer_unit"; do
 		tmpl=$src_dir/contrib/systemd/$unit
 		[ -f "$tmpl" ] || die "the unit template \"$tmpl\" is missing"
-		tmp=$(tmp_next_to "$unit_dir/$unit")
+		tmp_next_to "$unit_dir/$unit"
 		# The bin dir was checked: it has no | & or backslash for sed.
-		sed "s|@BINDIR@|$bindir|g" "$tmpl" >"$tmp" || die "cannot write \"$unit_dir/$unit\""
-		chmod 0644 "$tmp"
-		if [ -f "$unit_dir/$unit" ] && cmp -s "$tmp" "$unit_dir/$unit"; then
+		sed "s|@BINDIR@|$bindir|g" "$tmpl" >"$TMP" || die "cannot write \"$unit_dir/$unit\""
+		if [ -f "$unit_dir/$unit" ] && cmp -s "$TMP" "$unit_dir/$unit"; then
 			say "$unit_dir/$unit is up to date"
 		else
-			mv -f -- "$tmp" "$unit_dir/$unit" || die "cannot write \"$unit_dir/$unit\""
+			mv -f -- "$TMP" "$unit_dir/$unit" || die "cannot write \"$unit_dir/$unit\""
 			say "wrote $unit_dir/$unit"
 		fi
 	done
@@ -431,8 +451,9 @@ install_units() {
 		say "no systemd user manager reachable; to enable the timer later run: $cmds"
 		return
 	fi
-	systemctl_user daemon-reload && systemctl_user enable --now "$timer_unit" ||
+	if ! systemctl_user daemon-reload || ! systemctl_user enable --now "$timer_unit"; then
 		die "could not enable $timer_unit (systemctl output above); run: $cmds"
+	fi
 	say "enabled and started $timer_unit"
 }
 
@@ -458,19 +479,20 @@ save_token() {
 	if [ -e "$token_file" ] && [ ! -f "$token_file" ]; then
 		die "$token_file is not a regular file; remove it and run ./install.sh --uninstall again"
 	fi
-	local addr tmp
+	local addr
 	addr=$(mirror_addr)
-	tmp=$(tmp_next_to "$token_file")
-	chmod 0600 "$tmp"
-	if ! VAULT_ADDR=$addr VAULT_NAMESPACE="" "$helper_bin" get >"$tmp"; then
+	tmp_next_to "$token_file"
+	chmod 0600 "$TMP"
+	# Straight into the file: the token never passes through the shell.
+	if ! VAULT_ADDR=$addr VAULT_NAMESPACE="" "$helper_bin" get >"$TMP"; then
 		die "vault-token-helper get for ${addr:-the default address} failed (above); nothing was uninstalled"
 	fi
-	if [ ! -s "$tmp" ]; then
+	if [ ! -s "$TMP" ]; then
 		say "no periodic token stored for ${addr:-the default address}; left $token_file as it is"
-	elif [ -f "$token_file" ] && cmp -s "$tmp" "$token_file"; then
+	elif [ -f "$token_file" ] && cmp -s "$TMP" "$token_file"; then
 		say "$token_file holds the periodic token for ${addr:-the default address} already"
 	else
-		mv -f -- "$tmp" "$token_file" || die "cannot write \"$token_file\""
+		mv -f -- "$TMP" "$token_file" || die "cannot write \"$token_file\""
 		say "wrote the periodic token for ${addr:-the default address} to $token_file"
 	fi
 }
@@ -482,7 +504,9 @@ remove_units() {
 	fi
 	local present=0 unit
 	for unit in "$service_unit" "$timer_unit"; do
-		[ -e "$unit_dir/$unit" ] || [ -L "$unit_dir/$unit" ] && present=1
+		if [ -e "$unit_dir/$unit" ] || [ -L "$unit_dir/$unit" ]; then
+			present=1
+		fi
 	done
 	if [ "$present" = 0 ]; then
 		say "no systemd units in $unit_dir"
@@ -514,7 +538,9 @@ unset_token_helper() {
 		say "no $vault_cfg; nothing to change"
 		return
 	fi
-	if edit_vault_cfg unset "removed token_helper from"; then
+	edit_vault_cfg unset
+	if [ "$CHANGED" = 1 ]; then
+		say "removed token_helper from $vault_cfg (backup: $BACKUP)"
 		return
 	fi
 	local other
@@ -551,9 +577,7 @@ fi
 
 build
 write_config
-if set_token_helper; then :; else
-	say "$vault_cfg has token_helper = \"$helper_bin\" already"
-fi
+set_token_helper
 adopt_token
 install_units
 case ":${PATH:-}:" in
