@@ -288,7 +288,7 @@ write_config() {
 	tmp_next_to "$helper_cfg"
 	mirror_line="mirror_address = $(hcl_quote "$addr")"
 	config_text "$mirror_line" >"$TMP"
-	if ! check_config "$TMP"; then
+	if ! check_config "$TMP" 2>/dev/null; then
 		warn "VAULT_ADDR \"$addr\" is not a Vault address like https://vault.example.com:8200; the config leaves mirror_address unset"
 		note="mirror_address unset"
 		config_text "# $mirror_line" >"$TMP"
@@ -299,13 +299,8 @@ write_config() {
 }
 
 # check_config FILE: the installed helper's own parser accepts FILE.
-# status with an empty token store reads the config and asks Vault
-# nothing; the empty PATH spares it the systemctl query for the timer.
 check_config() {
-	local empty
-	empty=$(mktemp -d) || die "cannot create a temporary directory"
-	cleanup_paths+=("$empty")
-	PATH=$empty XDG_DATA_HOME=$empty VAULT_TOKEN_HELPER_CONFIG=$1 "$helper_bin" status >/dev/null 2>&1
+	"$helper_bin" check-config "$1" >/dev/null
 }
 
 config_text() {

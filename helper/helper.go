@@ -48,6 +48,7 @@ const OperationTimeout = 60 * time.Second
 const helperUsage = `usage: vault-token-helper get|store|erase
        vault-token-helper status [--json]
        vault-token-helper adopt < token
+       vault-token-helper check-config [FILE]
 
 A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PATH):
   token_helper = "/absolute/path/to/vault-token-helper"
@@ -59,6 +60,7 @@ A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PAT
   status   show every stored token (never the token itself); exit 1 if one
            is invalid or not ours
   adopt    store the periodic token on stdin if it is ours; never mints
+  check-config  parse the configuration (or FILE) and report the first error
 
 Configuration: $XDG_CONFIG_HOME/vault-token-helper/config.hcl or $VAULT_TOKEN_HELPER_CONFIG
 Log: $XDG_STATE_HOME/vault-token-helper/vault-token-helper.log
@@ -98,6 +100,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	case "status":
 		return status(ctx, rest, stdout, stderr, env)
+	case "check-config":
+		if len(rest) <= 1 {
+			return checkConfig(rest, stdout, stderr, env)
+		}
 	}
 	fmt.Fprintf(stderr, "vault-token-helper: unknown or extra arguments %q\n%s", strings.Join(args, " "), helperUsage)
 	return ExitUsage
@@ -259,6 +265,25 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		}
 		return fail(stderr, verb+" for "+s.key.String()+": ", err)
 	}
+	return ExitOK
+}
+
+// checkConfig parses the configuration file (or the one named) and says
+// whether it is valid; it talks to no Vault.
+func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
+	path := env.Paths.Config
+	if len(args) == 1 {
+		path = args[0]
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return fail(stderr, "check-config: ", err)
+	}
+	if cfg.Path == "" {
+		fmt.Fprintf(stdout, "%q does not exist: the defaults apply\n", path)
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "%q is valid\n", path)
 	return ExitOK
 }
 

@@ -432,12 +432,31 @@ func TestUsage(t *testing.T) {
 		{[]string{"store", "x"}, 2, "", "usage:"},
 		{[]string{"--help"}, 0, "usage:", ""},
 		{[]string{"--version"}, 0, "vault-token-helper ", ""},
+		{[]string{"check-config"}, 0, "the defaults apply", ""},
+		{[]string{"check-config", "/nonexistent/config.hcl"}, 0, "the defaults apply", ""},
+		{[]string{"check-config", "a", "b"}, 2, "", "usage:"},
 	}
 	for _, tt := range tests {
 		res := h.Run(t, "", bins.Helper, tt.args...)
 		if res.Code != tt.code || !strings.Contains(res.Stdout, tt.inStdout) || !strings.Contains(res.Stderr, tt.inStderr) {
 			t.Errorf("vault-token-helper %v: %s\nwant exit %d, stdout with %q, stderr with %q", tt.args, res, tt.code, tt.inStdout, tt.inStderr)
 		}
+	}
+}
+
+// check-config names the line of the first error, and accepts a valid file.
+func TestCheckConfig(t *testing.T) {
+	t.Parallel()
+	h := vaulttest.NewHome(t, nil, "")
+	writeConfig(t, h, wizardConfig)
+	res := h.Run(t, "", bins.Helper, "check-config")
+	if res.Code != 0 || !strings.Contains(res.Stdout, "is valid") {
+		t.Errorf("check-config of a valid file: %s", res)
+	}
+	writeConfig(t, h, wizardConfig+"\nmirror = \"yes\"\n")
+	res = h.Run(t, "", bins.Helper, "check-config", configPath(h))
+	if res.Code != 1 || !strings.Contains(res.Stderr, "line 8") || !strings.Contains(res.Stderr, "mirror") {
+		t.Errorf("check-config of a bad file: %s\nwant exit 1 naming line 8 and mirror", res)
 	}
 }
 
