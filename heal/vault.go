@@ -155,6 +155,18 @@ func (v *APIVault) Addr() string { return v.addr }
 // retryWaits are the pauses before the retries of an idempotent call.
 var retryWaits = []time.Duration{200 * time.Millisecond, 600 * time.Millisecond}
 
+// CallBound is the longest one idempotent call can take when Vault never
+// answers and every request runs into timeout: each attempt, plus the
+// pauses between them. create-orphan is never retried: it takes at most
+// timeout.
+func CallBound(timeout time.Duration) time.Duration {
+	d := time.Duration(len(retryWaits)+1) * timeout
+	for _, w := range retryWaits {
+		d += w
+	}
+	return d
+}
+
 // do sends one request with token's authority. Idempotent requests are
 // retried on a transient failure; others never are.
 func (v *APIVault) do(ctx context.Context, op, method, path, token string, body any, idempotent bool) (map[string]any, *api.Secret, error) {
@@ -183,7 +195,12 @@ func (v *APIVault) do(ctx context.Context, op, method, path, token string, body 
 	return nil, nil, lastErr
 }
 
-func sealed(e *VaultError) bool { return strings.Contains(e.Detail, "sealed") }
+// sealedDetail is the cause of a VaultError for Vault's own sealed answer.
+const sealedDetail = "Vault is sealed"
+
+func sealed(e *VaultError) bool {
+	return e.Status == http.StatusServiceUnavailable && e.Detail == sealedDetail
+}
 
 func (v *APIVault) once(ctx context.Context, op, method, path, token string, body any) (map[string]any, *api.Secret, *VaultError) {
 	req := v.client.NewRequest(method, path)
@@ -203,7 +220,7 @@ func (v *APIVault) once(ctx context.Context, op, method, path, token string, bod
 	sec, err := api.ParseSecret(resp.Body)
 	if err != nil {
 		return nil, nil, &VaultError{Addr: v.addr, Op: op, Status: resp.StatusCode,
-			Detail: "unreadable answer: " + err.Error(), Kind: ErrUnavailable, Unknown: method != http.MethodGet}
+			Detail: "unreadable answer: " + transportCause(err), Kind: ErrUnavailable, Unknown: method != http.MethodGet}
 	}
 	if sec == nil {
 		return nil, nil, nil
@@ -217,9 +234,10 @@ func (v *APIVault) classify(op, method string, resp *api.Response, err error) *V
 	var re *api.ResponseError
 	if errors.As(err, &re) {
 		e.Status = re.StatusCode
-		e.Detail = strings.Join(re.Errors, "; ")
 		if re.RawError {
-			e.Detail = firstLine(e.Detail, 200)
+			e.Detail = firstLine(strings.Join(re.Errors, "; "), 200)
+		} else {
+			e.Detail = vaultErrors(re.Errors)
 		}
 		switch {
 		case re.StatusCode == http.StatusForbidden:
@@ -229,10 +247,15 @@ func (v *APIVault) classify(op, method string, resp *api.Response, err error) *V
 			}
 		case re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500:
 			e.Kind = ErrUnavailable
-			e.Unknown = method != http.MethodGet && re.StatusCode != http.StatusServiceUnavailable && re.StatusCode != http.StatusTooManyRequests
-			if re.StatusCode == http.StatusServiceUnavailable && strings.Contains(e.Detail, "sealed") {
-				e.Detail = "Vault is sealed"
+			isSealed := re.StatusCode == http.StatusServiceUnavailable && !re.RawError && strings.Contains(e.Detail, "sealed")
+			if isSealed {
+				e.Detail = sealedDetail
 			}
+			// Vault answers 429 (rate limit) and 503 sealed before it
+			// handles a request: nothing was done. Any other 5xx, a 503
+			// from a load balancer in front of Vault included, may come
+			// after Vault did it.
+			e.Unknown = method != http.MethodGet && re.StatusCode != http.StatusTooManyRequests && !isSealed
 		default:
 			e.Kind = ErrDenied
 		}
@@ -250,6 +273,26 @@ func (v *APIVault) classify(op, method string, resp *api.Response, err error) *V
 	// Anything else (timeout, reset, EOF) may have reached Vault.
 	e.Unknown = method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)
 	return e
+}
+
+// vaultErrors joins Vault's error messages on one line, unwrapping
+// go-multierror's "1 error occurred:\n\t* permission denied\n\n" into
+// "permission denied".
+func vaultErrors(errs []string) string {
+	var out []string
+	for _, e := range errs {
+		lines := strings.Split(strings.TrimSpace(e), "\n")
+		if len(lines) > 1 && strings.HasSuffix(lines[0], " occurred:") {
+			for _, l := range lines[1:] {
+				if l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "*")); l != "" {
+					out = append(out, l)
+				}
+			}
+			continue
+		}
+		out = append(out, strings.TrimSpace(e))
+	}
+	return strings.Join(out, "; ")
 }
 
 func isDNS(err error) bool {
