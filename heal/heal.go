@@ -461,7 +461,7 @@ func (h *Healer) Erase(ctx context.Context) (Result, error) {
 		default:
 			st.AddPending(store.Pending{Accessor: cur.Accessor, DisplayName: cur.DisplayName,
 				Reason: "erased; revocation failed", Since: h.now().UTC(), Attempts: 1, LastError: err.Error()})
-			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; a later run revokes it", cur.Accessor, err))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; the next `vault login` with an admin method revokes it (status lists it until then)", cur.Accessor, err))
 			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke erased token", "accessor", cur.Accessor, "error", err.Error())
 		}
 	}

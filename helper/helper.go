@@ -115,6 +115,17 @@ func fail(stderr io.Writer, prefix string, err error) int {
 	return ExitFail
 }
 
+// withHint adds what to do next to errors that do not say it already.
+func withHint(err error) error {
+	switch {
+	case errors.Is(err, heal.ErrUnavailable):
+		return fmt.Errorf("%w; try again once Vault answers", err)
+	case errors.Is(err, heal.ErrInvalidToken):
+		return fmt.Errorf("%w; log in again", err)
+	}
+	return err
+}
+
 // oneLine folds white space runs (Vault's multi-line errors) into one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
@@ -263,7 +274,7 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		if errors.As(err, &refused) {
 			return fail(stderr, "", err)
 		}
-		return fail(stderr, verb+" for "+s.key.String()+": ", err)
+		return fail(stderr, verb+": nothing stored changed: ", withHint(err))
 	}
 	return ExitOK
 }
@@ -300,7 +311,7 @@ func erase(ctx context.Context, stderr io.Writer, env Env) int {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
 	}
 	if err != nil {
-		return fail(stderr, "erase for "+s.key.String()+": ", err)
+		return fail(stderr, "erase: nothing stored changed: ", withHint(err))
 	}
 	return ExitOK
 }

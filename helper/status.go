@@ -29,6 +29,7 @@ type AddressStatus struct {
 	DisplayName    string         `json:"display_name,omitempty"`
 	Policies       []string       `json:"policies,omitempty"`
 	Source         string         `json:"source,omitempty"`
+	Checked        bool           `json:"checked"` // Vault answered; valid and ours mean something
 	Valid          bool           `json:"valid"`
 	Ours           bool           `json:"ours"`
 	Problem        string         `json:"problem,omitempty"`
@@ -137,10 +138,11 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 	defer cancel()
 	info, err := v.LookupSelf(ctx, cur.Token)
 	if err != nil {
+		as.Checked = errors.Is(err, heal.ErrInvalidToken)
 		as.Problem = oneLine(err.Error())
 		return as
 	}
-	as.Valid = true
+	as.Checked, as.Valid = true, true
 	as.DisplayName, as.Policies = info.DisplayName, info.Policies
 	as.TTLSeconds = int64(info.TTL / time.Second)
 	if !info.ExpireTime.IsZero() {
@@ -216,7 +218,11 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		if a.Stored {
 			fmt.Fprintf(w, "  token:       %s (accessor %s, %s)\n", a.DisplayName, a.Accessor, a.Source)
 			fmt.Fprintf(w, "  policies:    %s\n", strings.Join(a.Policies, ", "))
-			fmt.Fprintf(w, "  ours:        %s\n", yesNo(a.Ours))
+			ours := yesNo(a.Ours)
+			if !a.Checked || !a.Valid {
+				ours = "unknown (not checked)"
+			}
+			fmt.Fprintf(w, "  ours:        %s\n", ours)
 			if a.Valid {
 				exp := "never"
 				if a.ExpireTime != nil {
