@@ -31,10 +31,16 @@ FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./helper:FuzzParseToken ./helper:FuzzP
 
 all: build
 
+# CGO_ENABLED=0: static binaries that start faster (no dynamic loader) and
+# never ask NSS (nscd, sssd) anything; see docs/performance.md.
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)"
+
 build:
 	@mkdir -p bin
-	$(GO) build -trimpath -o bin/vault-token-helper ./cmd/token-helper
-	$(GO) build -trimpath -o bin/vault-token-renew ./cmd/renew
+	$(BUILD) -o bin/vault-token-helper ./cmd/token-helper
+	$(BUILD) -o bin/vault-token-helper-full ./cmd/token-helper-full
+	$(BUILD) -o bin/vault-token-renew ./cmd/renew
 
 # The Vault binary is big (about 4 GB of modules, 12-15 minutes of compile on
 # 2 cores), so it is built once per version into a cache outside the

@@ -28,6 +28,7 @@ umask 077
 
 prog=install.sh
 helper_name=vault-token-helper
+full_name=vault-token-helper-full # the front (helper_name) executes it for every verb but get
 renew_name=vault-token-renew
 timer_unit=vault-token-renew.timer
 service_unit=vault-token-renew.service
@@ -239,7 +240,7 @@ build() {
 		[ -x "$go" ] || die "go not found in PATH or at /usr/local/go/bin/go; install Go (https://go.dev/dl/), then run ./install.sh again"
 	fi
 	cd "$src_dir"
-	if [ ! -f go.mod ] || [ ! -d cmd/token-helper ] || [ ! -d cmd/renew ]; then
+	if [ ! -f go.mod ] || [ ! -d cmd/token-helper ] || [ ! -d cmd/token-helper-full ] || [ ! -d cmd/renew ]; then
 		die "\"$src_dir\" is not the vault-token-helper source tree"
 	fi
 	local version=dev
@@ -257,17 +258,20 @@ build() {
 	tmpdir=$(mktemp -d "$bindir/.vault-token-helper-build.XXXXXX") || die "cannot create a temporary directory in \"$bindir\""
 	cleanup_paths+=("$tmpdir")
 	local name pkg
-	for name in "$helper_name" "$renew_name"; do
-		pkg=./cmd/token-helper
-		if [ "$name" = "$renew_name" ]; then
-			pkg=./cmd/renew
-		fi
-		"$go" build -trimpath -ldflags "-X main.version=$version" -o "$tmpdir/$name" "$pkg" ||
+	for name in "$full_name" "$helper_name" "$renew_name"; do
+		case $name in
+		"$helper_name") pkg=./cmd/token-helper ;;
+		"$full_name") pkg=./cmd/token-helper-full ;;
+		*) pkg=./cmd/renew ;;
+		esac
+		# Static binaries: faster start, no NSS lookups (docs/performance.md).
+		CGO_ENABLED=0 "$go" build -trimpath -ldflags "-X main.version=$version" -o "$tmpdir/$name" "$pkg" ||
 			die "go build $pkg failed (output above); nothing was installed"
 		chmod 0755 "$tmpdir/$name"
 	done
-	say "built $helper_name and $renew_name $version"
-	for name in "$helper_name" "$renew_name"; do
+	say "built $helper_name, $full_name and $renew_name $version"
+	# The full binary first: the front must never run without it.
+	for name in "$full_name" "$helper_name" "$renew_name"; do
 		if [ -f "$bindir/$name" ] && [ ! -L "$bindir/$name" ] && cmp -s "$tmpdir/$name" "$bindir/$name"; then
 			say "$bindir/$name is up to date"
 		else
@@ -549,7 +553,7 @@ unset_token_helper() {
 
 remove_binaries() {
 	local name
-	for name in "$helper_name" "$renew_name"; do
+	for name in "$helper_name" "$full_name" "$renew_name"; do
 		if [ -e "$bindir/$name" ] || [ -L "$bindir/$name" ]; then
 			rm -f -- "$bindir/$name" || die "cannot remove \"$bindir/$name\""
 			say "removed $bindir/$name"

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path"
 	"strings"
@@ -99,7 +98,10 @@ func NormalizeAddr(raw string) (string, error) {
 		return "", fmt.Errorf("%w %q: port %q is not a number from 1 to 65535", ErrBadAddress, raw, port)
 	}
 	p := strings.TrimRight(u.EscapedPath(), "/")
-	return u.Scheme + "://" + net.JoinHostPort(host, port) + p, nil
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6, as net.JoinHostPort writes it
+	}
+	return u.Scheme + "://" + host + ":" + port + p, nil
 }
 
 func validPort(p string) bool {

@@ -1,19 +1,16 @@
-// Command vault-token-helper is a token helper for the Vault CLI that
-// keeps an orphan periodic token instead of whatever a login returns.
-// See package helper for the protocol and README.md for the setup.
+// Command vault-token-helper is the token helper the Vault CLI runs
+// before every command. It answers `get` itself, linking only the token
+// store, and executes vault-token-helper-full (installed next to it) for
+// every other verb, so the most frequent call pays for no more than it
+// uses. See docs/performance.md.
 package main
 
 import (
-	"context"
 	"os"
 
-	"github.com/vault-token-helper/vault-token-helper/helper"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
-	helper.Harden()
-	os.Exit(helper.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, helper.OSEnv(version)))
+	os.Exit(front.Main(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }

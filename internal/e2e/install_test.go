@@ -182,6 +182,9 @@ func TestInstallFresh(t *testing.T) {
 		t.Errorf("without a systemd user manager install.sh does not print %q:\n%s", want, res.Stdout)
 	}
 
+	if full := filepath.Join(bindir, "vault-token-helper-full"); fileMode(t, full) != 0o755 {
+		t.Errorf("mode of %s = %v, want -rwxr-xr-x", full, fileMode(t, full))
+	}
 	for _, name := range []string{"vault-token-helper", "vault-token-renew"} {
 		t.Run(name, func(t *testing.T) {
 			bin := filepath.Join(bindir, name)
@@ -470,6 +473,7 @@ func TestInstallUninstall(t *testing.T) {
 	}
 	for _, p := range []string{
 		filepath.Join(bindir, "vault-token-helper"),
+		filepath.Join(bindir, "vault-token-helper-full"),
 		filepath.Join(bindir, "vault-token-renew"),
 		filepath.Join(unitDir(h), serviceUnit),
 		filepath.Join(unitDir(h), timerUnit),
