@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -21,16 +20,8 @@ import (
 
 // run runs a command in h from any goroutine (no t.Fatal).
 func run(ctx context.Context, h *vaulttest.Home, stdin, name string, args ...string) (code int, stdout, stderr string, err error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = h.Env()
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String(), errb.String(), nil
-	}
-	return 0, out.String(), errb.String(), err
+	res, err := h.Exec(ctx, stdin, name, args...)
+	return res.Code, res.Stdout, res.Stderr, err
 }
 
 var tokenRE = regexp.MustCompile(`^hvs\.[A-Za-z0-9_-]{20,}$`)

@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -194,20 +192,9 @@ func statusProblems(res vaulttest.Result) []string {
 func faultRun(h *vaulttest.Home, stdin, name string, args ...string) (vaulttest.Result, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = h.Env()
-	cmd.Dir = h.Dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
-	res := vaulttest.Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok && ctx.Err() == nil {
-		res.Code, err = ee.ExitCode(), nil
-	}
-	return res, took, err
+	res, err := h.Exec(ctx, stdin, name, args...)
+	return res, time.Since(start), err
 }
 
 // loginAndRenew runs an admin userpass login through the CLI, then

@@ -3,6 +3,7 @@ package vaulttest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -125,11 +126,23 @@ func (r Result) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 }
 
-// Run runs a program in this home with stdin (may be empty).
+// Run runs a program in this home with stdin (may be empty), failing the
+// test when it cannot be started or runs past its deadline.
 func (h *Home) Run(t T, stdin string, name string, args ...string) Result {
 	t.Helper()
 	ctx, cancel := commandContext(t)
 	defer cancel()
+	res, err := h.Exec(ctx, stdin, name, args...)
+	if err != nil {
+		t.Fatalf("run %s %v: %v\n%s", name, args, err, res)
+	}
+	return res
+}
+
+// Exec runs a program in this home until it exits or ctx ends. It may be
+// called from any goroutine: a program that cannot be started, or is
+// killed because ctx ended, is an error rather than a failed test.
+func (h *Home) Exec(ctx context.Context, stdin string, name string, args ...string) (Result, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = h.Env()
 	cmd.Dir = h.Dir
@@ -138,17 +151,13 @@ func (h *Home) Run(t T, stdin string, name string, args ...string) Result {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("run %s %v: %v", name, args, err)
-		}
-		res.Code = ee.ExitCode()
-	}
 	if ctx.Err() != nil {
-		t.Fatalf("run %s %v: timed out\n%s", name, args, res)
+		return res, fmt.Errorf("killed: %w", ctx.Err())
 	}
-	return res
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.Code, err = ee.ExitCode(), nil
+	}
+	return res, err
 }
 
 // Vault runs the real vault CLI in this home.
