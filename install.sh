@@ -292,7 +292,12 @@ write_config() {
 	tmp_next_to "$helper_cfg"
 	mirror_line="mirror_address = $(hcl_quote "$addr")"
 	config_text "$mirror_line" >"$TMP"
-	if ! check_config "$TMP" 2>/dev/null; then
+	if [ -z "${VAULT_ADDR:-}" ]; then
+		# No address to pin: the only stored address is mirrored.
+		note="mirror_address unset: VAULT_ADDR is not set, so the only stored address is mirrored"
+		config_text "# $mirror_line" >"$TMP"
+		check_config "$TMP" || die "the default config does not parse; this is a bug in install.sh"
+	elif ! check_config "$TMP" 2>/dev/null; then
 		warn "VAULT_ADDR \"$addr\" is not a Vault address like https://vault.example.com:8200; the config leaves mirror_address unset"
 		note="mirror_address unset"
 		config_text "# $mirror_line" >"$TMP"

@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -68,8 +69,17 @@ type Healer struct {
 	Log      *slog.Logger
 	LockWait time.Duration
 
-	// RevokeLogin revokes the login token after a successful mint.
+	// RevokeLogin revokes the login token after a successful mint (only a
+	// token a login method issued; never a root or token-store token).
 	RevokeLogin bool
+	// RecoveryBudget bounds the settling of the journal before an
+	// operation, so that a scan of a large Vault never eats the time of
+	// the operation itself. Zero means DefaultRecoveryBudget.
+	RecoveryBudget time.Duration
+	// Keep are accessors --scan must never revoke: the current, pending
+	// and journaled tokens of every address in the local store (two keys
+	// can name one Vault, e.g. 127.0.0.1 and localhost).
+	Keep map[string]bool
 	// Mirror, when set, is kept equal to this address's periodic token.
 	Mirror *Mirror
 
@@ -81,6 +91,9 @@ type Healer struct {
 	// builds use it to kill the process there. Nil in normal builds.
 	Crash func(step string)
 }
+
+// DefaultRecoveryBudget bounds journal recovery in store and erase.
+const DefaultRecoveryBudget = 10 * time.Second
 
 // Result is what an operation did, for the caller to report.
 type Result struct {
@@ -151,7 +164,7 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 		return res, fmt.Errorf("check the login token: %w", err)
 	}
 
-	if h.Spec.Ours(info) {
+	if h.adoptable(info) {
 		return h.adopt(ctx, sess, st, incoming, info, res)
 	}
 
@@ -173,6 +186,13 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 		return h.cannotMint(ctx, sess, st, incoming, info, cm.err, res)
 	}
 	return res, err
+}
+
+// adoptable: ours, and not minted by this tool on another host or for
+// another user (two machines may share a display name; neither adopts,
+// and so later revokes, the other's token).
+func (h *Healer) adoptable(info TokenInfo) bool {
+	return h.Spec.Ours(info) && !foreignMeta(info.Meta, h.Host, h.User)
 }
 
 // cannotMintError is Vault's refusal of a mint (403 or 400), which the
@@ -244,11 +264,14 @@ func (h *Healer) storedValid(ctx context.Context, st store.State) (TokenInfo, bo
 	if err != nil {
 		return info, false, err
 	}
-	spec := h.Spec
-	if spec.RequiredPolicy == "" && len(spec.Policies) == 0 {
-		spec.RequiredPolicy = cur.RequiredPolicy
+	if h.guardSpec(st).Ours(info) {
+		return info, true, nil
 	}
-	return info, spec.Ours(info), nil
+	// Still the token this tool stored, under the guard it was stored with:
+	// a config change must not let a weak login drop a live periodic token.
+	recorded := info.DisplayName == cur.DisplayName && info.Period > 0 &&
+		(cur.RequiredPolicy == "" || info.HasPolicy(cur.RequiredPolicy))
+	return info, recorded, nil
 }
 
 // cannotMint handles a login token that cannot mint: refuse it while a
@@ -319,7 +342,8 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 		Policies:    spec.Policies,
 		Period:      spec.Period,
 		DisplayName: spec.DisplayName,
-		Meta:        map[string]string{"created_by": "vault-token-helper", "host": h.Host, "user": h.User, "intent_id": intent.ID},
+		Meta: map[string]string{"created_by": "vault-token-helper", "host": h.Host, "user": h.User,
+			"address": h.Key.Addr, "intent_id": intent.ID},
 	})
 	h.crash(StepMintAnswered)
 	if err != nil {
@@ -362,16 +386,19 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 	}
 	h.crash(StepChecked)
 
+	before := st // journal holds the minted accessor
 	old := st.Current
 	st.Current = h.tokenRecord(minted.Token, info, store.SourceMinted, spec.RequiredPolicy)
+	st.Pending = slices.Clone(st.Pending)
 	if old != nil && old.Source.Periodic() && old.Accessor != "" && old.Accessor != minted.Accessor {
 		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
 			Reason: "replaced by " + minted.Accessor, Since: h.now().UTC()})
 	}
 	st.Journal = dropIntent(st.Journal, intent.ID)
 	if err := sess.Save(st); err != nil {
-		st.Current = old
-		h.undoMint(ctx, sess, st, minted, incoming, intent.ID)
+		// Back to the state before the attempt, journal included, so the
+		// mint stays recorded until it is revoked.
+		h.undoMint(ctx, sess, before, minted, incoming, intent.ID)
 		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
 		return res, fmt.Errorf("minted token not stored, revoked it: %w", err)
 	}
@@ -385,7 +412,7 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 	st, warn := h.sweep(ctx, sess, st, authorities(st, incoming))
 	res.Warnings = append(res.Warnings, warn...)
 
-	if h.RevokeLogin && incoming != minted.Token {
+	if h.RevokeLogin && revocableLogin(login) {
 		if err := h.Vault.RevokeSelf(ctx, incoming); err != nil && !errors.Is(err, ErrInvalidToken) {
 			res.Warnings = append(res.Warnings, "could not revoke the login token: "+err.Error())
 			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke login token", "login_accessor", login.Accessor, "error", err.Error())
@@ -394,6 +421,13 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 		}
 	}
 	return res, nil
+}
+
+// revocableLogin: revoke_login_token applies only to a token a login
+// method issued (auth/<method>/...), never to a root token or one the
+// token store created (a CI token, a shared admin token).
+func revocableLogin(login TokenInfo) bool {
+	return strings.HasPrefix(login.Path, "auth/") && !strings.HasPrefix(login.Path, "auth/token/") && !login.HasPolicy("root")
 }
 
 // undoMint revokes a minted token that will not be stored. When the
@@ -451,24 +485,40 @@ func (h *Healer) Erase(ctx context.Context) (Result, error) {
 	st, warn = h.sweep(ctx, sess, st, authorities(st))
 	res.Warnings = append(res.Warnings, warn...)
 
+	// Forget first, keeping the accessor as pending: a failure after this
+	// point never leaves a revoked token stored.
+	st.Current = nil
+	if cur.Source == store.SourceMinted {
+		st.AddPending(store.Pending{Accessor: cur.Accessor, DisplayName: cur.DisplayName,
+			Reason: "erased", Since: h.now().UTC()})
+	}
+	if err := sess.Save(st); err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
+		return res, err
+	}
 	revoked := false
 	if cur.Source == store.SourceMinted {
 		err := h.Vault.RevokeSelf(ctx, cur.Token)
 		switch {
 		case err == nil, errors.Is(err, ErrInvalidToken):
 			revoked = true
+			st.Pending = slices.DeleteFunc(slices.Clone(st.Pending), func(p store.Pending) bool { return p.Accessor == cur.Accessor })
+			if err := sess.Save(st); err != nil {
+				res.Warnings = append(res.Warnings, "could not save after revoking: "+err.Error())
+			}
 			h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", cur.Accessor, "display_name", cur.DisplayName, "reason", "erased")
 		default:
-			st.AddPending(store.Pending{Accessor: cur.Accessor, DisplayName: cur.DisplayName,
-				Reason: "erased; revocation failed", Since: h.now().UTC(), Attempts: 1, LastError: err.Error()})
+			for i := range st.Pending {
+				if st.Pending[i].Accessor == cur.Accessor {
+					st.Pending[i].Attempts, st.Pending[i].LastError = 1, err.Error()
+				}
+			}
+			if serr := sess.Save(st); serr != nil {
+				res.Warnings = append(res.Warnings, "could not save: "+serr.Error())
+			}
 			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; the next `vault login` with an admin method revokes it (status lists it until then)", cur.Accessor, err))
 			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke erased token", "accessor", cur.Accessor, "error", err.Error())
 		}
-	}
-	st.Current = nil
-	if err := sess.Save(st); err != nil {
-		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
-		return res, err
 	}
 	h.log(ctx, slog.LevelInfo, EventErased, "accessor", cur.Accessor, "display_name", cur.DisplayName, "source", string(cur.Source), "revoked", revoked)
 	res.Event, res.Accessor = EventErased, cur.Accessor

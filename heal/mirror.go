@@ -55,8 +55,9 @@ func (m *Mirror) RemoveIf(token string) error {
 	return err
 }
 
-// syncMirror makes the mirror hold the stored token, or, after an erase,
-// removes it when it holds the erased token. Failures are warnings: the
+// syncMirror makes the mirror hold the stored periodic token, or, after
+// an erase, removes it when it holds the erased token. A passed-through
+// login token is never written there. Failures are warnings: the
 // store itself succeeded.
 func (h *Healer) syncMirror(ctx context.Context, st store.State, erased string) []string {
 	if h.Mirror == nil {
@@ -64,6 +65,8 @@ func (h *Healer) syncMirror(ctx context.Context, st store.State, erased string) 
 	}
 	var err error
 	switch {
+	case st.Current != nil && !st.Current.Source.Periodic():
+		return nil // a passed-through login is not mirrored
 	case st.Current != nil:
 		var cur string
 		cur, err = h.Mirror.Read()

@@ -19,6 +19,14 @@ func (h *Healer) recover(ctx context.Context, sess *store.Session, st store.Stat
 	if len(st.Journal) == 0 {
 		return st, nil
 	}
+	// Recovery has its own budget: on a Vault with many tokens the scan for
+	// an intent may not finish, and the operation must still run.
+	budget := h.RecoveryBudget
+	if budget <= 0 {
+		budget = DefaultRecoveryBudget
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
 	var warnings []string
 	var keep []store.Intent
 	for _, in := range st.Journal {

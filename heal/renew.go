@@ -75,10 +75,10 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 		}
 		rep.Lines = append([]Line{l}, rep.Lines...)
 	}
-	if !valid && st.Current == nil && reachable {
-		// Nothing stored and nothing healed: say so, the user must log in.
-		rep.Healthy = false
-		rep.add(EventError, "%s: no token stored; run `vault login` (for example -method=oidc) to mint a periodic token", h.Key)
+	if !valid && st.Current == nil && reachable && rep.Healthy {
+		// Nothing stored (erased, or never logged in) and nothing in the
+		// mirror to heal from: nothing to renew, nothing wrong.
+		rep.add("SKIP", "%s: no token stored", h.Key)
 	}
 
 	if valid {
@@ -207,10 +207,10 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 	want := h.Spec.VaultDisplayName()
 	var stale []TokenInfo
 	looked, err := h.scan(ctx, authorities(st), func(acc string, info TokenInfo) {
-		if info.DisplayName != want || acc == st.Current.Accessor {
+		if info.DisplayName != want || acc == st.Current.Accessor || h.Keep[acc] {
 			return
 		}
-		if foreignMeta(info.Meta, h.Host, h.User) {
+		if foreignMeta(info.Meta, h.Host, h.User) || otherAddress(info.Meta, h.Key.Addr) {
 			return
 		}
 		info.Accessor = acc
@@ -236,6 +236,12 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", info.Accessor, "display_name", info.DisplayName, "reason", "scan")
 	}
 	rep.add("SCAN", "%s: looked at %d tokens, revoked %d with display name %s", h.Key, looked, revoked, want)
+}
+
+// otherAddress reports whether this tool minted the token for another
+// address key (the same Vault can be reached as 127.0.0.1 and localhost).
+func otherAddress(meta map[string]string, addr string) bool {
+	return meta["created_by"] == "vault-token-helper" && meta["address"] != "" && meta["address"] != addr
 }
 
 // foreignMeta reports whether a token's metadata says another host or
@@ -295,7 +301,7 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 		return st, valid
 	}
 
-	if h.Spec.Ours(info) {
+	if h.adoptable(info) {
 		if opt.DryRun {
 			rep.add("DRY-RUN", "%s: would adopt %s (accessor %s) from %s", h.Key, info.DisplayName, info.Accessor, path)
 			return st, valid
@@ -313,7 +319,9 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 	if valid {
 		can, err := h.Vault.CanMint(ctx, content)
 		if err != nil {
-			rep.add(EventWarn, "%s: could not check what the token in %s may do: %v", h.Key, path, err)
+			restore(EventWarn, "%s: %s held %s (policies %s), not the periodic token; restored it (could not ask Vault what that token may do: %v)",
+				h.Key, path, info.DisplayName, strings.Join(info.Policies, ","), err)
+			return st, valid
 		}
 		if can {
 			restore(EventHealed, "%s: %s held %s (policies %s), not the periodic token; restored it", h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))

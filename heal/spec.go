@@ -23,7 +23,7 @@ type Spec struct {
 	DisplayName    string        // as configured; Vault shows "token-" + DisplayName
 	Policies       []string      // empty: the login token's own, minus default and root
 	Period         time.Duration // 0: DefaultPeriod
-	RequiredPolicy string        // empty: the first policy
+	RequiredPolicy string        // empty: the first policy other than default
 }
 
 // WithDefaults fills in what the configuration left out, except the
@@ -35,10 +35,21 @@ func (s Spec) WithDefaults() Spec {
 	if s.Period == 0 {
 		s.Period = DefaultPeriod
 	}
-	if s.RequiredPolicy == "" && len(s.Policies) > 0 {
-		s.RequiredPolicy = s.Policies[0]
+	if s.RequiredPolicy == "" {
+		s.RequiredPolicy = firstRequirable(s.Policies)
 	}
 	return s
+}
+
+// firstRequirable is the first policy that can tell our token apart:
+// not default, which every token has.
+func firstRequirable(policies []string) string {
+	for _, p := range policies {
+		if p != "default" && p != "root" {
+			return p
+		}
+	}
+	return ""
 }
 
 // VaultDisplayName is the display name Vault gives the token.
@@ -88,7 +99,7 @@ func (s Spec) ForLogin(login TokenInfo) (Spec, error) {
 	}
 	s.Policies = slices.DeleteFunc(slices.Clone(s.Policies), func(p string) bool { return p == "root" })
 	if s.RequiredPolicy == "" {
-		s.RequiredPolicy = s.Policies[0]
+		s.RequiredPolicy = firstRequirable(s.Policies)
 	}
 	return s, nil
 }

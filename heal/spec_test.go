@@ -85,6 +85,43 @@ func TestSpecForLogin(t *testing.T) {
 	}
 }
 
+func TestOtherAddress(t *testing.T) {
+	tests := []struct {
+		meta map[string]string
+		want bool
+	}{
+		{nil, false},
+		{map[string]string{"created_by": "vault-token-helper", "address": "http://a:1"}, false},
+		{map[string]string{"created_by": "vault-token-helper", "address": "http://localhost:1"}, true},
+		{map[string]string{"created_by": "vault-token-helper"}, false},
+		{map[string]string{"address": "http://localhost:1"}, false},
+	}
+	for _, tt := range tests {
+		if got := otherAddress(tt.meta, "http://a:1"); got != tt.want {
+			t.Errorf("otherAddress(%v) = %v, want %v", tt.meta, got, tt.want)
+		}
+	}
+}
+
+func TestRevocableLogin(t *testing.T) {
+	tests := []struct {
+		info TokenInfo
+		want bool
+	}{
+		{TokenInfo{Path: "auth/userpass/login/admin", Policies: []string{"default", "vault-admin"}}, true},
+		{TokenInfo{Path: "auth/oidc/oidc/callback", Policies: []string{"vault-admin"}}, true},
+		{TokenInfo{Path: "auth/token/root", Policies: []string{"root"}}, false},
+		{TokenInfo{Path: "auth/token/create", Policies: []string{"vault-admin"}}, false},
+		{TokenInfo{Path: "auth/userpass/login/x", Policies: []string{"root"}}, false},
+		{TokenInfo{Path: ""}, false},
+	}
+	for _, tt := range tests {
+		if got := revocableLogin(tt.info); got != tt.want {
+			t.Errorf("revocableLogin(%+v) = %v, want %v", tt.info, got, tt.want)
+		}
+	}
+}
+
 func TestForeignMeta(t *testing.T) {
 	tests := []struct {
 		name string

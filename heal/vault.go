@@ -73,6 +73,7 @@ type TokenInfo struct {
 	Orphan      bool
 	Renewable   bool
 	Meta        map[string]string
+	Path        string // how it was created: auth/userpass/login/jane, auth/token/create...
 }
 
 // HasPolicy reports whether p is among the token's policies.
@@ -260,8 +261,14 @@ func (v *APIVault) classify(op, method string, resp *api.Response, err error) *V
 			// from a load balancer in front of Vault included, may come
 			// after Vault did it.
 			e.Unknown = method != http.MethodGet && re.StatusCode != http.StatusTooManyRequests && !isSealed
-		default:
+		case re.StatusCode == http.StatusBadRequest:
+			// Vault refused the request as asked ("child policies must be
+			// subset of parent", an unknown accessor...).
 			e.Kind = ErrDenied
+		default:
+			// 404, 405, 412... from a proxy or a misrouted address: not
+			// Vault's judgement of the token.
+			e.Kind = ErrUnavailable
 		}
 		if e.Detail == "" {
 			e.Detail = http.StatusText(re.StatusCode)
@@ -474,6 +481,7 @@ func tokenInfo(d map[string]any) TokenInfo {
 	info.DisplayName, _ = d["display_name"].(string)
 	info.Orphan, _ = d["orphan"].(bool)
 	info.Renewable, _ = d["renewable"].(bool)
+	info.Path, _ = d["path"].(string)
 	if ps, ok := d["policies"].([]any); ok {
 		for _, p := range ps {
 			if s, ok := p.(string); ok {

@@ -292,7 +292,12 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 					return s, p.errf(line, full, "%q is not a policy name", pol)
 				case strings.EqualFold(pol, "root"):
 					return s, p.errf(line, full, "root is never minted")
+				case pol != strings.ToLower(pol):
+					return s, p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", pol, strings.ToLower(pol))
 				}
+			}
+			if len(v) == 1 && v[0] == "default" {
+				return s, p.errf(line, full, "only default: name a policy that tells the periodic token apart")
 			}
 			s.Policies = v
 		case "period":
@@ -312,6 +317,9 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 			}
 			if strings.TrimSpace(v) == "" || strings.EqualFold(v, "root") || v == "default" {
 				return s, p.errf(line, full, "%q cannot tell our token apart; name a policy only the periodic token has", v)
+			}
+			if v != strings.ToLower(v) {
+				return s, p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", v, strings.ToLower(v))
 			}
 			s.RequiredPolicy = v
 		default:

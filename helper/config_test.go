@@ -72,12 +72,17 @@ func TestParseConfigDefaults(t *testing.T) {
 }
 
 func TestParseConfigRequiredPolicyDefaultsToFirst(t *testing.T) {
-	cfg, err := ParseConfig([]byte(`periodic_token { policies = ["a", "b"] }`), "c.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if spec, _ := cfg.For("x"); spec.RequiredPolicy != "a" {
-		t.Errorf("required_policy = %q, want the first policy %q", spec.RequiredPolicy, "a")
+	for src, want := range map[string]string{
+		`periodic_token { policies = ["a", "b"] }`:       "a",
+		`periodic_token { policies = ["default", "b"] }`: "b",
+	} {
+		cfg, err := ParseConfig([]byte(src), "c.hcl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec, _ := cfg.For("x"); spec.RequiredPolicy != want {
+			t.Errorf("%s: required_policy = %q, want %q", src, spec.RequiredPolicy, want)
+		}
 	}
 }
 
@@ -96,6 +101,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"policies not a list", "periodic_token {\n policies = \"vault-admin\"\n}", []string{"line 2", "policies", "list of strings"}},
 		{"policy of wrong type", "periodic_token {\n policies = [1]\n}", []string{"line 2", "policies"}},
 		{"root policy", "periodic_token {\n policies = [\"root\"]\n}", []string{"line 2", "root is never minted"}},
+		{"upper-case policy", "periodic_token {\n policies = [\"Vault-Admin\"]\n}", []string{"line 2", "lower case", "vault-admin"}},
+		{"upper-case required policy", "periodic_token {\n required_policy = \"Vault-Admin\"\n}", []string{"line 2", "lower case"}},
+		{"only default", "periodic_token {\n policies = [\"default\"]\n}", []string{"line 2", "only default"}},
 		{"required policy not in list", "periodic_token {\n policies = [\"a\"]\n required_policy = \"b\"\n}", []string{"required_policy", "not among"}},
 		{"required policy default", "periodic_token {\n required_policy = \"default\"\n}", []string{"line 2", "required_policy"}},
 		{"bad display name", "periodic_token {\n display_name = \"dev vm\"\n}", []string{"line 2", "display_name"}},

@@ -116,6 +116,10 @@ func openLog(env Env) (*slog.Logger, func(), string) {
 	} else if f, err := os.OpenFile(env.Paths.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscallNoFollow, 0o600); err != nil {
 		warn = "no log: " + err.Error()
 	} else {
+		// The log names accessors and policies: keep it private even if
+		// something loosened it (an existing file keeps its mode on open).
+		_ = f.Chmod(0o600)
+		_ = os.Chmod(env.Paths.State, 0o700)
 		w = f
 		closeFn = func() { f.Close() }
 	}

@@ -216,28 +216,49 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 }
 
 // mirrorKey is the address whose periodic token ~/.vault-token mirrors:
-// mirror_address from the config, or else the only address with a stored
-// token (current, the one being worked on, when none has one yet). The
-// zero Key means none.
+// mirror_address from the config (in whatever namespace it is stored; the
+// root namespace when it is stored in several), or else the only address
+// with a stored token (current, the one being worked on, when none has
+// one yet). The zero Key means none.
 func mirrorKey(cfg *Config, files *store.Files, current store.Key) store.Key {
 	if !cfg.Mirror {
 		return store.Key{}
 	}
-	if cfg.MirrorAddress != "" {
-		return store.Key{Addr: cfg.MirrorAddress}
-	}
 	states, _ := files.List()
-	var keys []store.Key
+	var stored []store.Key
 	for _, st := range states {
 		if st.Current != nil {
-			keys = append(keys, st.Key())
+			stored = append(stored, st.Key())
 		}
 	}
-	switch len(keys) {
+	if cfg.MirrorAddress != "" {
+		var same []store.Key
+		for _, k := range stored {
+			if k.Addr == cfg.MirrorAddress {
+				same = append(same, k)
+			}
+		}
+		switch len(same) {
+		case 0:
+			if current.Addr == cfg.MirrorAddress {
+				return current
+			}
+			return store.Key{Addr: cfg.MirrorAddress}
+		case 1:
+			return same[0]
+		}
+		for _, k := range same {
+			if k.Namespace == "" {
+				return k
+			}
+		}
+		return store.Key{}
+	}
+	switch len(stored) {
 	case 0:
 		return current
 	case 1:
-		return keys[0]
+		return stored[0]
 	}
 	return store.Key{}
 }

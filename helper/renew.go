@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -25,6 +26,10 @@ DRIFT, ERROR, WARN, SCAN, SKIP or DRY-RUN. Exit 0 when every address is
 healthy, 1 when one needs a person, 2 for bad arguments.
 
 `
+
+// RenewRecoveryBudget bounds the settling of the journal in a renew run,
+// which, unlike a store, has no user waiting.
+const RenewRecoveryBudget = 30 * time.Second
 
 // RunRenew is vault-token-renew.
 func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
@@ -88,12 +93,26 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	for _, st := range states {
 		keys[st.Key()] = st
 	}
-	var anyKey store.Key
-	for k := range keys {
-		anyKey = k
-		break
+	var only1 store.Key // the only key in the store, if there is one
+	if len(states) == 1 {
+		only1 = states[0].Key()
 	}
-	mk := mirrorKey(cfg, files, anyKey)
+	mk := mirrorKey(cfg, files, only1)
+	// Accessors --scan must never revoke, whichever address they belong to.
+	keep := map[string]bool{}
+	for _, st := range states {
+		if st.Current != nil {
+			keep[st.Current.Accessor] = true
+		}
+		for _, p := range st.Pending {
+			keep[p.Accessor] = true
+		}
+		for _, in := range st.Journal {
+			if in.Accessor != "" {
+				keep[in.Accessor] = true
+			}
+		}
+	}
 	if mk != (store.Key{}) {
 		if _, ok := keys[mk]; !ok {
 			if _, err := os.Lstat(env.Paths.MirrorDef); !errors.Is(err, fs.ErrNotExist) {
@@ -135,6 +154,8 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		} else {
 			h.Mirror = nil
 		}
+		h.Keep = keep
+		h.RecoveryBudget = RenewRecoveryBudget
 		opCtx, cancel := context.WithTimeout(ctx, OperationTimeout)
 		rep, _ := h.Renew(opCtx, heal.RenewOptions{Scan: *scan, DryRun: *dryRun})
 		cancel()

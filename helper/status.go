@@ -81,11 +81,11 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
 	}
-	var anyKey store.Key
-	if len(states) > 0 {
-		anyKey = states[0].Key()
+	var only1 store.Key
+	if len(states) == 1 {
+		only1 = states[0].Key()
 	}
-	mk := mirrorKey(cfg, files, anyKey)
+	mk := mirrorKey(cfg, files, only1)
 	for _, st := range states {
 		as := addressStatus(ctx, env, cfg, st, st.Key() == mk)
 		if as.Stored && (!as.Valid || !as.Ours) {

@@ -57,6 +57,9 @@ func NormalizeAddr(raw string) (string, error) {
 	if raw == "" {
 		raw = DefaultAddr
 	}
+	if !strings.Contains(raw, "://") {
+		return "", fmt.Errorf("%w %q: no scheme, want https://host:port", ErrBadAddress, raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", fmt.Errorf("%w %q: %v", ErrBadAddress, raw, unwrapURLError(err))

@@ -80,7 +80,13 @@ func TestFirstWeakLoginPassesThrough(t *testing.T) {
 	if log := logText(t, h); countEvents(log, "PASSTHROUGH") != 1 {
 		t.Errorf("log has %d PASSTHROUGH lines, want 1:\n%s", countEvents(log, "PASSTHROUGH"), log)
 	}
+	if _, err := os.Stat(h.TokenFile()); !os.IsNotExist(err) {
+		t.Errorf("a passed-through login was mirrored to ~/.vault-token (%v); only periodic tokens are", err)
+	}
 	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	if b, err := os.ReadFile(h.TokenFile()); err != nil || string(b) != helperGet(t, h) {
+		t.Errorf("~/.vault-token does not hold the minted periodic token (%v)", err)
+	}
 	if got := lookupJSON(t, h)["display_name"]; got != wizard {
 		t.Fatalf("after an admin login display_name = %v, want %q", got, wizard)
 	}
@@ -121,6 +127,18 @@ func TestRevokeLoginToken(t *testing.T) {
 	if n := len(s.Tokens(t, wizard)); n != 1 {
 		t.Errorf("live periodic tokens = %d, want 1", n)
 	}
+	// Only tokens a login method issued are revoked: never a root token
+	// or one the token store created (a CI or shared admin token).
+	ci, ciAcc := s.MintPeriodic(t, "ci-bot", "vault-admin")
+	for _, tok := range []string{s.RootToken, ci} {
+		mustExit(t, "login -method=token", h.Run(t, tok, vaulttest.Bin(t), "login", "-method=token", "-"), 0)
+	}
+	if _, err := s.LookupToken(t, s.RootToken); err != nil {
+		t.Errorf("the root token was revoked: %v", err)
+	}
+	if _, err := s.Lookup(t, ciAcc); err != nil {
+		t.Errorf("a token-store token was revoked: %v", err)
+	}
 }
 
 // vault login -method=token: the current periodic token changes nothing;
@@ -153,6 +171,37 @@ func TestLoginWithTokenAdoptsOurs(t *testing.T) {
 	}
 	if log := logText(t, h); countEvents(log, "ADOPTED") != 1 {
 		t.Errorf("log has %d ADOPTED lines, want 1", countEvents(log, "ADOPTED"))
+	}
+
+	// A token of ours minted on another machine is not adopted (adopting
+	// would revoke it later as replaced): its authority mints our own.
+	laptop, laptopAcc := s.MintPeriodicMeta(t, "devvm-wizard",
+		map[string]string{"created_by": "vault-token-helper", "host": "laptop", "user": "tester"}, "vault-admin", "sops-admin")
+	res = h.Run(t, laptop, vaulttest.Bin(t), "login", "-method=token", "-")
+	mustExit(t, "login with another machine's periodic token", res, 0)
+	if got := lookupJSON(t, h)["accessor"]; got == laptopAcc || got == handAcc {
+		t.Errorf("accessor after login = %v, want a newly minted token", got)
+	}
+	if _, err := s.Lookup(t, laptopAcc); err != nil {
+		t.Errorf("the other machine's token was revoked: %v", err)
+	}
+}
+
+// Changing the config does not let a weak login drop the live periodic
+// token minted under the old settings.
+func TestConfigChangeKeepsPeriodicToken(t *testing.T) {
+	t.Parallel()
+	_, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	tok := helperGet(t, h)
+	writeConfig(t, h, strings.Replace(wizardConfig, `"devvm-wizard"`, `"devvm-renamed"`, 1))
+	res := h.LoginUserpass(t, "weak")
+	mustExit(t, "weak login after a config change", res, 2)
+	if !strings.Contains(res.Stderr, "refused") {
+		t.Errorf("the weak login was not refused:\n%s", res)
+	}
+	if got := helperGet(t, h); got != tok {
+		t.Errorf("the periodic token was replaced")
 	}
 }
 
@@ -413,6 +462,11 @@ func TestEraseRevokesMintedToken(t *testing.T) {
 		t.Errorf("log lacks ERASED/REVOKED:\n%s", log)
 	}
 	mustExit(t, "erase again", h.Run(t, "", bins.Helper, "erase"), 0)
+	// Nothing stored: the nightly run has nothing to do and is healthy.
+	res = h.Run(t, "", bins.Renew)
+	if res.Code != 0 || !strings.Contains(res.Stdout, "SKIP") {
+		t.Errorf("renew after erase: %s\nwant exit 0 and a SKIP line", res)
+	}
 }
 
 // The usage contract: no verb, unknown verbs and extra arguments exit 2;

@@ -162,23 +162,28 @@ func TestRenewScan(t *testing.T) {
 	_, left2 := s.MintPeriodic(t, "devvm-wizard", "vault-admin", "sops-admin")
 	_, otherHost := s.MintPeriodicMeta(t, "devvm-wizard", map[string]string{"created_by": "vault-token-helper", "host": "other-laptop", "user": "tester"}, "vault-admin")
 	_, otherName := s.MintPeriodic(t, "ci-bot", "vault-admin")
+	// The same Vault stored under a second key (localhost, not 127.0.0.1).
+	h.Setenv("VAULT_ADDR", strings.Replace(s.Addr, "127.0.0.1", "localhost", 1))
+	mustExit(t, "admin login via localhost", h.LoginUserpass(t, "admin"), 0)
+	otherKey := lookupJSON(t, h)["accessor"].(string)
+	h.Setenv("VAULT_ADDR", s.Addr)
 
-	dry := renew(t, h, "--scan", "--dry-run")
+	dry := renew(t, h, "--scan", "--dry-run", "--address", s.Addr)
 	mustExit(t, "renew --scan --dry-run", dry, 0)
-	if n := len(s.Tokens(t, wizard)); n != 4 {
-		t.Fatalf("after --dry-run %d tokens named %s are live, want 4 (nothing revoked)", n, wizard)
+	if n := len(s.Tokens(t, wizard)); n != 5 {
+		t.Fatalf("after --dry-run %d tokens named %s are live, want 5 (nothing revoked)", n, wizard)
 	}
 	if got := linesWith(dry.Stdout, "DRY-RUN"); len(got) < 3 {
 		t.Errorf("dry run lines = %q, want the renew and the two revocations", got)
 	}
 
-	res := renew(t, h, "--scan")
+	res := renew(t, h, "--scan", "--address", s.Addr)
 	mustExit(t, "renew --scan", res, 0)
 	live := map[string]bool{}
 	for _, tok := range s.Tokens(t, wizard) {
 		live[tok.Accessor] = true
 	}
-	for acc, want := range map[string]bool{cur: true, left1: false, left2: false, otherHost: true} {
+	for acc, want := range map[string]bool{cur: true, left1: false, left2: false, otherHost: true, otherKey: true} {
 		if live[acc] != want {
 			t.Errorf("token %s live = %v, want %v", acc, live[acc], want)
 		}

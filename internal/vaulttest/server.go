@@ -24,6 +24,8 @@ package vaulttest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -56,8 +58,13 @@ type T interface {
 // Version is the Vault version the tests run against.
 const Version = "1.21.0"
 
-// RootToken is the dev server's root token.
-const RootToken = "root-token-for-tests"
+// newRootToken returns a root token id unique to one server, so that a
+// test can tell its own server from another that took the same port.
+func newRootToken() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "root-" + hex.EncodeToString(b)
+}
 
 // Password is the password of every userpass fixture user.
 const Password = "correct-horse-battery"
@@ -139,12 +146,12 @@ func start(t T, bin string) (*Server, error) {
 	home := t.TempDir()
 	s := &Server{
 		Addr:      "http://127.0.0.1:" + strconv.Itoa(port),
-		RootToken: RootToken,
+		RootToken: newRootToken(),
 		bin:       bin,
 		log:       &syncBuffer{},
 	}
 	s.cmd = exec.Command(bin, "server", "-dev",
-		"-dev-root-token-id="+RootToken,
+		"-dev-root-token-id="+s.RootToken,
 		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port),
 		"-dev-no-store-token",
 	)
@@ -172,6 +179,16 @@ func start(t T, bin string) (*Server, error) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				// Healthy, but is it ours? Another test's server may have
+				// taken the port first; only ours knows our root token.
+				c, err := NewClient(s.Addr, s.RootToken)
+				if err == nil {
+					_, err = c.Auth().Token().LookupSelf()
+				}
+				if err != nil {
+					_ = s.cmd.Process.Kill()
+					return nil, fmt.Errorf("port of %s answered, but not as our server: %v", s.Addr, err)
+				}
 				return s, nil
 			}
 		}
