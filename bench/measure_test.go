@@ -166,15 +166,27 @@ func quantile[T int64 | time.Duration | float64](v []T, q float64) T {
 // wall times, with a fixed seed so that the same samples give the same
 // interval.
 func ratioCI(a, b []sample) (lo, hi float64) {
-	return ratioCIOf(a, b, func(s sample) time.Duration { return s.wall })
+	return bootstrapCI(a, b, wallOf, func(ma, mb time.Duration) float64 { return ratio(ma, mb) })
 }
 
 // cpuRatioCI is ratioCI of the CPU times.
 func cpuRatioCI(a, b []sample) (lo, hi float64) {
-	return ratioCIOf(a, b, func(s sample) time.Duration { return s.cpu })
+	return bootstrapCI(a, b, cpuOf, func(ma, mb time.Duration) float64 { return ratio(ma, mb) })
 }
 
-func ratioCIOf(a, b []sample, of func(sample) time.Duration) (lo, hi float64) {
+// diffCI is a 95% bootstrap interval of median(a) − median(b) of the
+// wall times.
+func diffCI(a, b []sample) (lo, hi time.Duration) {
+	l, h := bootstrapCI(a, b, wallOf, func(ma, mb time.Duration) float64 { return float64(ma - mb) })
+	return time.Duration(l), time.Duration(h)
+}
+
+func wallOf(s sample) time.Duration { return s.wall }
+func cpuOf(s sample) time.Duration  { return s.cpu }
+
+// bootstrapCI resamples a and b 2,000 times and returns the 2.5% and
+// 97.5% quantiles of stat(median(a), median(b)).
+func bootstrapCI(a, b []sample, of func(sample) time.Duration, stat func(ma, mb time.Duration) float64) (lo, hi float64) {
 	if len(a) == 0 || len(b) == 0 {
 		return 0, 0
 	}
@@ -182,8 +194,8 @@ func ratioCIOf(a, b []sample, of func(sample) time.Duration) (lo, hi float64) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ra := make([]time.Duration, len(a))
 	rb := make([]time.Duration, len(b))
-	ratios := make([]float64, iterations)
-	for i := range ratios {
+	stats := make([]float64, iterations)
+	for i := range stats {
 		for j := range ra {
 			ra[j] = of(a[rng.IntN(len(a))])
 		}
@@ -192,10 +204,10 @@ func ratioCIOf(a, b []sample, of func(sample) time.Duration) (lo, hi float64) {
 		}
 		slices.Sort(ra)
 		slices.Sort(rb)
-		ratios[i] = ratio(median(ra), median(rb))
+		stats[i] = stat(median(ra), median(rb))
 	}
-	slices.Sort(ratios)
-	return quantile(ratios, 0.025), quantile(ratios, 0.975)
+	slices.Sort(stats)
+	return quantile(stats, 0.025), quantile(stats, 0.975)
 }
 
 func ratio(a, b time.Duration) float64 {

@@ -4,6 +4,8 @@ package bench
 
 import (
 	"bufio"
+	"debug/buildinfo"
+	"debug/elf"
 	"fmt"
 	"io"
 	"net"
@@ -28,11 +30,12 @@ import (
 // one has a default that keeps a full run under about 15 minutes on two
 // cores.
 type settings struct {
-	bin         string        // BENCH_BIN: directory of vault-token-helper and vault-token-renew
+	bin         string        // BENCH_BIN: directory of the three binaries `make build` makes
 	out         string        // BENCH_OUT: the markdown file to write
 	command     string        // BENCH_COMMAND: the command recorded in the document
 	goBench     string        // BENCH_GOBENCH_FILE: output of the in-process benchmarks
 	getRuns     int           // BENCH_GET_RUNS
+	execRuns    int           // BENCH_EXEC_RUNS: --version through the front and of the full binary
 	lookupRuns  int           // BENCH_LOOKUP_RUNS
 	loginRuns   int           // BENCH_LOGIN_RUNS
 	storeRuns   int           // BENCH_STORE_RUNS
@@ -56,7 +59,8 @@ func loadSettings(t *testing.T) settings {
 		command:     envOr("BENCH_COMMAND", "make bench"),
 		goBench:     os.Getenv("BENCH_GOBENCH_FILE"),
 		getRuns:     envInt(t, "BENCH_GET_RUNS", 400),
-		lookupRuns:  envInt(t, "BENCH_LOOKUP_RUNS", 150),
+		execRuns:    envInt(t, "BENCH_EXEC_RUNS", 200),
+		lookupRuns:  envInt(t, "BENCH_LOOKUP_RUNS", 200),
 		loginRuns:   envInt(t, "BENCH_LOGIN_RUNS", 15),
 		storeRuns:   envInt(t, "BENCH_STORE_RUNS", 40),
 		scanRuns:    envInt(t, "BENCH_SCAN_RUNS", 3),
@@ -98,15 +102,59 @@ func envInt(t *testing.T, k string, def int) int {
 
 // binaries are the programs measured.
 type binaries struct {
-	helper, renew string // as `make build` built them
-	static        string // vault-token-helper built with CGO_ENABLED=0
-	getonly       string // bench/cmd/getonly
-	getonlyStatic string // bench/cmd/getonly built with CGO_ENABLED=0
-	readfile      string // bench/cmd/readfile
-	cat           string
-	vault         string
-	strace        string // "" when not installed
-	gnuTime       string // GNU time, "" when not installed
+	front, full, renew string // as `make build` built them (BENCH_BIN)
+	fullCgo            string // vault-token-helper-full built with cgo on, as a plain `go build` would
+	frontCgo           string // the front built with cgo on, to see whether it links dynamically
+	readfile           string // bench/cmd/readfile
+	firstget           string // bench/cmd/firstget
+	cat                string
+	vault              string
+	strace             string // "" when not installed
+	gnuTime            string // GNU time, "" when not installed
+
+	// What the binaries are, from their build information and ELF headers.
+	info map[string]binInfo // by path
+}
+
+// binInfo is what a Go binary says about itself.
+type binInfo struct {
+	size    int64
+	goVer   string   // the toolchain that built it
+	cgo     string   // the CGO_ENABLED build setting ("" when not recorded)
+	dynamic bool     // has an ELF interpreter: the dynamic loader runs first
+	modules []string // the modules it links besides its own, without versions
+}
+
+func readBinInfo(t *testing.T, path string) binInfo {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("build information of %s: %v", path, err)
+	}
+	in := binInfo{size: fi.Size(), goVer: bi.GoVersion}
+	for _, s := range bi.Settings {
+		if s.Key == "CGO_ENABLED" {
+			in.cgo = s.Value
+		}
+	}
+	for _, d := range bi.Deps {
+		in.modules = append(in.modules, d.Path)
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			in.dynamic = true
+		}
+	}
+	return in
 }
 
 func buildBinaries(t *testing.T, set settings) binaries {
@@ -117,15 +165,17 @@ func buildBinaries(t *testing.T, set settings) binaries {
 	}
 	dir := t.TempDir()
 	b := binaries{
-		helper:        filepath.Join(set.bin, "vault-token-helper"),
-		renew:         filepath.Join(set.bin, "vault-token-renew"),
-		static:        filepath.Join(dir, "vault-token-helper-static"),
-		getonly:       filepath.Join(dir, "getonly"),
-		getonlyStatic: filepath.Join(dir, "getonly-static"),
-		readfile:      filepath.Join(dir, "readfile"),
-		vault:         vaulttest.Bin(t),
+		front:    filepath.Join(set.bin, "vault-token-helper"),
+		full:     filepath.Join(set.bin, "vault-token-helper-full"),
+		renew:    filepath.Join(set.bin, "vault-token-renew"),
+		fullCgo:  filepath.Join(dir, "cgo", "vault-token-helper-full"),
+		frontCgo: filepath.Join(dir, "cgo", "vault-token-helper"),
+		readfile: filepath.Join(dir, "readfile"),
+		firstget: filepath.Join(dir, "firstget"),
+		vault:    vaulttest.Bin(t),
+		info:     map[string]binInfo{},
 	}
-	for _, p := range []string{b.helper, b.renew} {
+	for _, p := range []string{b.front, b.full, b.renew} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%v: run `make build` first (or set BENCH_BIN)", err)
 		}
@@ -134,10 +184,12 @@ func buildBinaries(t *testing.T, set settings) binaries {
 		out, pkg string
 		env      []string
 	}{
-		{b.static, "./cmd/token-helper", []string{"CGO_ENABLED=0"}},
-		{b.getonly, "./bench/cmd/getonly", nil},
-		{b.getonlyStatic, "./bench/cmd/getonly", []string{"CGO_ENABLED=0"}},
-		{b.readfile, "./bench/cmd/readfile", nil},
+		// The cgo builds live in a directory of their own, the front next
+		// to the full binary it executes, like an installation.
+		{b.fullCgo, "./cmd/token-helper-full", []string{"CGO_ENABLED=1"}},
+		{b.frontCgo, "./cmd/token-helper", []string{"CGO_ENABLED=1"}},
+		{b.readfile, "./bench/cmd/readfile", []string{"CGO_ENABLED=0"}},
+		{b.firstget, "./bench/cmd/firstget", []string{"CGO_ENABLED=0"}},
 	} {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", bl.out, bl.pkg)
 		cmd.Dir = root
@@ -145,6 +197,9 @@ func buildBinaries(t *testing.T, set settings) binaries {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", bl.pkg, err, out)
 		}
+	}
+	for _, p := range []string{b.front, b.full, b.renew, b.fullCgo, b.frontCgo, b.readfile} {
+		b.info[p] = readBinInfo(t, p)
 	}
 	if b.cat, err = exec.LookPath("cat"); err != nil {
 		t.Fatal(err)
@@ -207,7 +262,9 @@ func storedToken(t *testing.T, h *vaulttest.Home, addr string) (token, statePath
 	return tok, files.StatePath(key)
 }
 
-// storeProc is `vault-token-helper store` of token for addr in h.
+// storeProc is `vault-token-helper store` of token for addr in h: with
+// the front as helperBin, as the CLI runs it, it executes
+// vault-token-helper-full.
 func storeProc(h *vaulttest.Home, helperBin, addr, token string) proc {
 	return proc{name: "store", path: helperBin, args: []string{"store"},
 		env: withEnv(h.Env(), "VAULT_ADDR", addr), dir: h.Dir, stdin: []byte(token)}
@@ -365,6 +422,7 @@ func proxy(t *testing.T, target string) string {
 func TestPerformance(t *testing.T) {
 	set := loadSettings(t)
 	rep := &report{set: set, started: time.Now().UTC(), loadStart: loadAvg()}
+	load := sampleLoad(15 * time.Second)
 	rep.machine = machine()
 	bins := buildBinaries(t, set)
 	rep.bins = bins
@@ -393,18 +451,34 @@ func TestPerformance(t *testing.T) {
 
 	// The home of the `get` and CLI measurements: one userpass login
 	// through the CLI and our helper stores a minted periodic token.
-	ours := newHome(t, a, bins.helper)
+	ours := newHome(t, a, bins.front)
 	if r := ours.LoginUserpass(t, "admin"); r.Code != 0 {
 		t.Fatalf("first login through our helper: %s", r)
 	}
 
+	// Each part notes how much of the machine other processes used.
+	snap := snapCPU()
+	mark := func(name string) {
+		next := snapCPU()
+		if others, steal, ok := othersShare(snap, next, rep.machine.cores); ok {
+			rep.phases = append(rep.phases, phase{name: name, others: others, steal: steal, took: next.at.Sub(snap.at)})
+		}
+		snap = next
+	}
 	rep.get = measureGet(t, set, bins, ours, a.Addr)
+	mark("get")
+	rep.exec = measureExec(t, set, bins, ours)
+	mark("the extra exec")
 	rep.cli = measureCLI(t, set, bins, a, ours)
+	mark("the CLI")
 	rep.heal = measureHeal(t, set, bins, worlds)
+	mark("heal scaling")
 	rep.renew = measureRenew(t, set, bins, a)
+	mark("renew")
 
 	rep.finished = time.Now().UTC()
 	rep.loadEnd = loadAvg()
+	rep.loadSamples = load()
 	doc := rep.markdown()
 	if err := os.WriteFile(set.out, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
@@ -419,15 +493,16 @@ type row struct {
 	name string // as the tables show it
 	st   stats
 	raw  []sample
-	size int64 // binary size, 0 when not shown
+	bin  *binInfo // the binary measured, nil for cat and the CLI
 	rss  rssStats
 }
 
 type getResult struct {
-	rows      []row // cat first, our helper last
+	rows      []row // cat first
 	statePath string
 	inits     []initSummary
 	traces    []traceSummary
+	first     firstLookup
 	rssTool   string // "" when peak RSS could not be measured
 	stateSize int
 }
@@ -444,12 +519,12 @@ func (g getResult) row(key string) row {
 
 // Keys of the get rows.
 const (
-	keyCat           = "cat"
-	keyReadfile      = "readfile"
-	keyGetonlyStatic = "getonly, CGO_ENABLED=0"
-	keyGetonly       = "getonly"
-	keyHelperStatic  = "vault-token-helper, CGO_ENABLED=0"
-	keyHelper        = "vault-token-helper"
+	keyCat      = "cat"
+	keyReadfile = "readfile"
+	keyFront    = "vault-token-helper"
+	keyFrontCgo = "vault-token-helper, cgo on"
+	keyFull     = "vault-token-helper-full"
+	keyFullCgo  = "vault-token-helper-full, cgo on"
 )
 
 func measureGet(t *testing.T, set settings, bins binaries, h *vaulttest.Home, addr string) getResult {
@@ -480,11 +555,17 @@ func measureGet(t *testing.T, set settings, bins binaries, h *vaulttest.Home, ad
 	variants := []variant{
 		{keyCat, "`cat` of the state file", bins.cat, []string{statePath}, isFile},
 		{keyReadfile, "Go program that reads the file (bench/cmd/readfile)", bins.readfile, []string{statePath}, isFile},
-		{keyGetonlyStatic, "prototype `get` linking only store + xdg (bench/cmd/getonly), CGO_ENABLED=0", bins.getonlyStatic, []string{"get"}, isToken},
-		{keyGetonly, "the same prototype, cgo on (default build)", bins.getonly, []string{"get"}, isToken},
-		{keyHelperStatic, "`vault-token-helper get`, built with CGO_ENABLED=0", bins.static, []string{"get"}, isToken},
-		{keyHelper, "**`vault-token-helper get`** (`make build`)", bins.helper, []string{"get"}, isToken},
+		{keyFront, "**`vault-token-helper get`**: the front the CLI runs (`make build`)", bins.front, []string{"get"}, isToken},
 	}
+	// Built with cgo on, the front is only worth measuring when that
+	// changes the binary's kind: it imports no package that uses cgo.
+	if bins.info[bins.frontCgo].dynamic {
+		variants = append(variants, variant{keyFrontCgo, "the front built with cgo on (dynamically linked)", bins.frontCgo, []string{"get"}, isToken})
+	}
+	variants = append(variants,
+		variant{keyFull, "`vault-token-helper-full get`: the whole tool (`make build`)", bins.full, []string{"get"}, isToken},
+		variant{keyFullCgo, "`vault-token-helper-full get` built with cgo on, as `make build` built the whole tool before the split", bins.fullCgo, []string{"get"}, isToken},
+	)
 	procs := make([]proc, len(variants))
 	for i, v := range variants {
 		procs[i] = proc{name: v.key, path: v.path, args: v.args, env: env, dir: h.Dir, check: v.check}
@@ -494,14 +575,12 @@ func measureGet(t *testing.T, set settings, bins binaries, h *vaulttest.Home, ad
 	res := getResult{statePath: statePath, stateSize: len(content)}
 	for i, v := range variants {
 		r := row{key: v.key, name: v.name, st: summarize(samples[i]), raw: samples[i]}
-		if v.key != keyCat {
-			if fi, err := os.Stat(v.path); err == nil {
-				r.size = fi.Size()
-			}
+		if in, ok := bins.info[v.path]; ok {
+			r.bin = &in
 		}
 		res.rows = append(res.rows, r)
 	}
-	t.Logf("get: cat %s ms, helper %s ms", ms(res.row(keyCat).st.med, 2), ms(res.row(keyHelper).st.med, 2))
+	t.Logf("get: cat %s ms, front %s ms, full %s ms", ms(res.row(keyCat).st.med, 2), ms(res.row(keyFront).st.med, 2), ms(res.row(keyFull).st.med, 2))
 
 	// Peak RSS: wait4 cannot tell it here (see peakRSS), GNU time can.
 	if bins.gnuTime != "" {
@@ -513,15 +592,112 @@ func measureGet(t *testing.T, set settings, bins binaries, h *vaulttest.Home, ad
 	}
 	for i, p := range procs {
 		switch p.name {
-		case keyReadfile, keyGetonly, keyHelper:
+		case keyReadfile, keyFront, keyFull:
 			res.inits = append(res.inits, initTrace(t, procs[i], set.initRuns))
 		}
-		switch p.name {
-		case keyReadfile, keyGetonlyStatic, keyGetonly, keyHelperStatic, keyHelper:
-			if bins.strace != "" {
-				res.traces = append(res.traces, straceRun(t, bins.strace, procs[i]))
+		if p.name != keyCat && bins.strace != "" {
+			res.traces = append(res.traces, straceRun(t, bins.strace, procs[i]))
+		}
+	}
+	res.first = measureFirstLookup(t, set, bins, h)
+	return res
+}
+
+// firstLookup is what bench/cmd/firstget timed inside fresh processes:
+// the front's lookup after start-up, first and second call, and the
+// first encoding/json decode of the state on its own (medians).
+type firstLookup struct {
+	runs                int
+	first, second       time.Duration
+	decode, afterDecode time.Duration
+}
+
+var firstgetRE = regexp.MustCompile(`^decode=(\d+) first=(\d+) second=(\d+)\n$`)
+
+func measureFirstLookup(t *testing.T, set settings, bins binaries, h *vaulttest.Home) firstLookup {
+	t.Helper()
+	var first, second, decode, after []time.Duration
+	parse := func(out, _ string) error {
+		if !firstgetRE.MatchString(out) {
+			return fmt.Errorf("got %q on stdout, want decode=NS first=NS second=NS", out)
+		}
+		return nil
+	}
+	plain := proc{name: "firstget", path: bins.firstget, env: h.Env(), dir: h.Dir, check: parse}
+	decodeFirst := proc{name: "firstget -decode-first", path: bins.firstget, args: []string{"-decode-first"}, env: h.Env(), dir: h.Dir, check: parse}
+	for i := 0; i < set.initRuns; i++ {
+		for _, p := range []proc{plain, decodeFirst} {
+			_, res := p.mustRun(t)
+			m := firstgetRE.FindStringSubmatch(res.stdout)
+			var v [3]time.Duration
+			for k := range v {
+				n, _ := strconv.ParseInt(m[k+1], 10, 64)
+				v[k] = time.Duration(n)
+			}
+			if len(p.args) == 0 {
+				first, second = append(first, v[1]), append(second, v[2])
+			} else {
+				decode, after = append(decode, v[0]), append(after, v[1])
 			}
 		}
+	}
+	for _, v := range [][]time.Duration{first, second, decode, after} {
+		slices.Sort(v)
+	}
+	return firstLookup{runs: set.initRuns, first: median(first), second: median(second), decode: median(decode), afterDecode: median(after)}
+}
+
+// init returns the init trace of the binary with the given key.
+func (g getResult) init(key string) (initSummary, bool) {
+	for _, s := range g.inits {
+		if s.name == key {
+			return s, true
+		}
+	}
+	return initSummary{}, false
+}
+
+// trace returns what strace saw of the binary with the given key.
+func (g getResult) trace(key string) (traceSummary, bool) {
+	for _, s := range g.traces {
+		if s.name == key {
+			return s, true
+		}
+	}
+	return traceSummary{}, false
+}
+
+// execResult is the price of the front for every verb but get: one more
+// process start and execve before the full binary runs.
+type execResult struct {
+	viaFront, direct row
+	trace            traceSummary // strace of --version through the front, when strace is installed
+	traced           bool
+}
+
+func measureExec(t *testing.T, set settings, bins binaries, h *vaulttest.Home) execResult {
+	t.Helper()
+	var want string
+	sameVersion := func(out, _ string) error {
+		if out == "" || (want != "" && out != want) {
+			return fmt.Errorf("got %q on stdout, want the version line %q", out, want)
+		}
+		return nil
+	}
+	_, r := proc{name: "vault-token-helper-full --version", path: bins.full, args: []string{"--version"}, env: h.Env(), dir: h.Dir, check: sameVersion}.mustRun(t)
+	want = r.stdout
+	procs := []proc{
+		{name: "`vault-token-helper --version`: the front, which executes the full binary", path: bins.front, args: []string{"--version"}, env: h.Env(), dir: h.Dir, check: sameVersion},
+		{name: "`vault-token-helper-full --version`, run directly", path: bins.full, args: []string{"--version"}, env: h.Env(), dir: h.Dir, check: sameVersion},
+	}
+	t.Logf("exec: %d interleaved rounds", set.execRuns)
+	ss := interleave(t, procs, 5, set.execRuns)
+	res := execResult{
+		viaFront: row{name: procs[0].name, st: summarize(ss[0]), raw: ss[0]},
+		direct:   row{name: procs[1].name, st: summarize(ss[1]), raw: ss[1]},
+	}
+	if bins.strace != "" {
+		res.trace, res.traced = straceRun(t, bins.strace, procs[0]), true
 	}
 	return res
 }
@@ -640,6 +816,7 @@ type traceSummary struct {
 	connects  []string
 	flocks    int
 	lockOpens int
+	execs     int // successful execve calls, the first one included
 	syscalls  int
 }
 
@@ -676,6 +853,10 @@ func straceRun(t *testing.T, straceBin string, p proc) traceSummary {
 			s.flocks++
 		case strings.Contains(line, "/lock\""):
 			s.lockOpens++
+		case (strings.Contains(line, " execve(") || strings.Contains(line, "<... execve resumed>")) && strings.HasSuffix(strings.TrimSpace(line), "= 0"):
+			// A multi-threaded caller's execve shows as "execve(...
+			// <unfinished ...>", then "<... execve resumed>) = 0".
+			s.execs++
 		}
 	}
 	return s
@@ -715,10 +896,10 @@ func (s sweepResult) estimate() time.Duration {
 func measureHeal(t *testing.T, set settings, bins binaries, worlds []*healWorld) []*healWorld {
 	t.Helper()
 	for _, w := range worlds {
-		w.home = newHome(t, w.s, bins.helper)
+		w.home = newHome(t, w.s, bins.front)
 		// The first store mints with nothing to replace; the measured ones
 		// each replace (and revoke) the previous periodic token.
-		storeProc(w.home, bins.helper, w.s.Addr, w.s.Login(t, "admin")).mustRun(t)
+		storeProc(w.home, bins.front, w.s.Addr, w.s.Login(t, "admin")).mustRun(t)
 		w.tokens = countTokens(t, w.s)
 	}
 
@@ -729,7 +910,7 @@ func measureHeal(t *testing.T, set settings, bins binaries, worlds []*healWorld)
 			login := w.s.Login(t, "admin")
 			lf := logFile(w.home)
 			off := logSize(lf)
-			s, _ := storeProc(w.home, bins.helper, w.s.Addr, login).mustRun(t)
+			s, _ := storeProc(w.home, bins.front, w.s.Addr, login).mustRun(t)
 			calls := callsSince(t, lf, off)
 			// Keep N constant: the login token is not ours to keep.
 			if err := w.s.Root(t).Auth().Token().RevokeOrphan(login); err != nil {
@@ -814,13 +995,13 @@ func measureRenew(t *testing.T, set settings, bins binaries, s *vaulttest.Server
 	var procs []proc
 	var logs []string
 	for _, n := range []int{1, 10} {
-		h := newHome(t, s, bins.helper)
+		h := newHome(t, s, bins.front)
 		for i := 0; i < n; i++ {
 			addr := s.Addr
 			if i > 0 {
 				addr = proxy(t, target)
 			}
-			storeProc(h, bins.helper, addr, s.Login(t, "admin")).mustRun(t)
+			storeProc(h, bins.front, addr, s.Login(t, "admin")).mustRun(t)
 		}
 		procs = append(procs, proc{name: fmt.Sprintf("`vault-token-renew`, %d stored address%s", n, map[bool]string{true: "", false: "es"}[n == 1]),
 			path: bins.renew, env: h.Env(), dir: h.Dir})
@@ -855,17 +1036,18 @@ func measureCLI(t *testing.T, set settings, bins binaries, s *vaulttest.Server, 
 	if err := os.WriteFile(builtin.TokenFile(), []byte(s.Login(t, "admin")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The prototype (the static build) reads the token our helper stored.
-	lean := vaulttest.NewHome(t, s, bins.getonlyStatic)
-	lean.Setenv("XDG_DATA_HOME", ours.DataHome)
+	// The full binary as the CLI's helper reads the token the front's
+	// store wrote: what every vault command would pay without the front.
+	whole := vaulttest.NewHome(t, s, bins.full)
+	whole.Setenv("XDG_DATA_HOME", ours.DataHome)
 
 	lookup := func(name string, h *vaulttest.Home) proc {
 		return proc{name: name, path: bins.vault, args: []string{"token", "lookup"}, env: h.Env(), dir: h.Dir}
 	}
 	lookups := []proc{
 		lookup("built-in file helper (no `token_helper`)", builtin),
-		lookup("**our helper** (`token_helper = vault-token-helper`)", ours),
-		lookup("prototype `get` (bench/cmd/getonly, CGO_ENABLED=0) as `token_helper`", lean),
+		lookup("**our helper** (`token_helper = vault-token-helper`, the front)", ours),
+		lookup("`token_helper = vault-token-helper-full` (the whole tool answers get)", whole),
 	}
 	t.Logf("vault token lookup: %d interleaved rounds", set.lookupRuns)
 	ls := interleave(t, lookups, 2, set.lookupRuns)
@@ -913,6 +1095,142 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// load1 is the 1-minute load average.
+func load1() (float64, bool) {
+	f := strings.Fields(loadAvg())
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
+}
+
+// sampleLoad records the 1-minute load average now and every period
+// until the returned function is called; that function returns the
+// samples.
+func sampleLoad(period time.Duration) func() []float64 {
+	var samples []float64
+	stop, done := make(chan struct{}), make(chan struct{})
+	read := func() {
+		if v, ok := load1(); ok {
+			samples = append(samples, v)
+		}
+	}
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		read()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				read()
+			}
+		}
+	}()
+	return func() []float64 {
+		close(stop)
+		<-done
+		return samples
+	}
+}
+
+// cpuSnap is the CPU time, in clock ticks, that the whole machine and
+// this benchmark's processes have used so far.
+type cpuSnap struct {
+	at                time.Time
+	busy, steal, ours int64
+	ok                bool
+}
+
+// snapCPU reads the machine's busy time from /proc/stat and ours from
+// /proc/<pid>/stat: this process and every live descendant, each with
+// the time of the children it has already waited for (cutime, cstime),
+// so that every finished measured process is counted once, in its
+// parent.
+func snapCPU() cpuSnap {
+	s := cpuSnap{at: time.Now()}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return s
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return s
+	}
+	// user nice system idle iowait irq softirq steal: busy is the time
+	// this machine ran anything; steal, the time the hypervisor gave its
+	// CPUs to other machines.
+	for _, i := range []int{1, 2, 3, 6, 7} {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		s.busy += v
+	}
+	s.steal, _ = strconv.ParseInt(f[8], 10, 64)
+	type procStat struct{ ppid, ticks int64 }
+	procs := map[int64]procStat{}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return s
+	}
+	for _, e := range ents {
+		pid, err := strconv.ParseInt(e.Name(), 10, 64)
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // gone since ReadDir
+		}
+		// pid (comm) state ppid ... utime stime cutime cstime: fields 14-17.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		rest := strings.Fields(string(b[i+1:]))
+		if len(rest) < 15 {
+			continue
+		}
+		ps := procStat{}
+		ps.ppid, _ = strconv.ParseInt(rest[1], 10, 64)
+		for _, k := range []int{11, 12, 13, 14} {
+			v, _ := strconv.ParseInt(rest[k], 10, 64)
+			ps.ticks += v
+		}
+		procs[pid] = ps
+	}
+	self := int64(os.Getpid())
+	for pid, ps := range procs {
+		for p := pid; p > 1; p = procs[p].ppid {
+			if p == self {
+				s.ours += ps.ticks
+				break
+			}
+			if _, ok := procs[p]; !ok {
+				break
+			}
+		}
+	}
+	s.ok = true
+	return s
+}
+
+// othersShare is the share of all cores that processes other than ours
+// used between two snapshots, and the share the hypervisor stole. Clock
+// ticks are 1/100 s on Linux.
+func othersShare(a, b cpuSnap, cores int) (others, steal float64, ok bool) {
+	wall := b.at.Sub(a.at).Seconds()
+	if !a.ok || !b.ok || cores == 0 || wall <= 0 {
+		return 0, 0, false
+	}
+	all := wall * float64(cores)
+	others = float64((b.busy-a.busy)-(b.ours-a.ours)) / 100 / all
+	steal = float64(b.steal-a.steal) / 100 / all
+	return max(0, others), max(0, steal), true
 }
 
 type machineInfo struct {

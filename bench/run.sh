@@ -4,12 +4,12 @@
 # `make bench` runs it after `make build` and `make vault`; it also runs on
 # its own from any directory. It needs Go, the Vault binary (VAULT_BIN, or
 # the one `make vault` caches) and bash; strace and GNU time are installed
-# with apt-get when missing (see below). A full run takes about 10-15
+# with apt-get when missing (see below). A full run takes about 10
 # minutes on 2 cores. Nothing here asserts a time; the numbers go into the
 # document.
 #
 # Settings (environment): BENCH_OUT (default docs/performance.md),
-# BENCH_GET_RUNS, BENCH_LOOKUP_RUNS, BENCH_LOGIN_RUNS, BENCH_STORE_RUNS,
+# BENCH_GET_RUNS, BENCH_EXEC_RUNS, BENCH_LOOKUP_RUNS, BENCH_LOGIN_RUNS, BENCH_STORE_RUNS,
 # BENCH_SCAN_RUNS, BENCH_RENEW_RUNS, BENCH_INIT_RUNS, BENCH_RSS_RUNS,
 # BENCH_NOISE (values of N besides 0, default 1000,5000) and
 # BENCH_SWEEP_BUDGET (seconds the bash sweep may run per N, default 240).
@@ -58,7 +58,7 @@ trap 'rm -f "$gobench"' EXIT
 echo "bench: in-process benchmarks" >&2
 go test -run '^$' -bench . -benchmem -count 3 ./bench | tee "$gobench"
 
-echo "bench: end-to-end measurements (dev Vaults; about 10-15 minutes)" >&2
+echo "bench: end-to-end measurements (dev Vaults; about 10 minutes)" >&2
 BENCH_COMMAND=$command \
 	BENCH_BIN="$root/bin" \
 	BENCH_OUT=${BENCH_OUT:-$root/docs/performance.md} \
