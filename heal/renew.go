@@ -134,16 +134,8 @@ func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) (
 	return true, true
 }
 
-// guardSpec is the spec the stored token is checked against: the
-// configured one, with the required policy recorded at mint time when
-// the configuration names none.
-func (h *Healer) guardSpec(st store.State) Spec {
-	spec := h.Spec
-	if spec.RequiredPolicy == "" && len(spec.Policies) == 0 && st.Current != nil {
-		spec.RequiredPolicy = st.Current.RequiredPolicy
-	}
-	return spec
-}
+// guardSpec is the spec the stored token is checked against.
+func (h *Healer) guardSpec(st store.State) Spec { return h.Spec.ForStored(st.Current) }
 
 func (h *Healer) renewStored(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
 	cur := st.Current

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // ErrNothingToMint is returned when no policy can be named for the
@@ -102,6 +104,16 @@ func (s Spec) ForLogin(login TokenInfo) (Spec, error) {
 		s.RequiredPolicy = firstRequirable(s.Policies)
 	}
 	return s, nil
+}
+
+// ForStored is the spec a stored token is checked against: this one, with
+// the required policy recorded when the token was stored if the
+// configuration names none (the default policies are the login's own).
+func (s Spec) ForStored(cur *store.Token) Spec {
+	if s.RequiredPolicy == "" && len(s.Policies) == 0 && cur != nil {
+		s.RequiredPolicy = cur.RequiredPolicy
+	}
+	return s
 }
 
 // mintable drops default and root, which are never minted on purpose.

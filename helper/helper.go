@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -134,18 +135,7 @@ func keyFromEnv(env Env) (store.Key, error) {
 }
 
 func get(stdout, stderr io.Writer, env Env) int {
-	key, err := keyFromEnv(env)
-	if err != nil {
-		return fail(stderr, "get: ", err)
-	}
-	tok, err := store.New(env.Paths.Data).Token(key)
-	if err != nil {
-		return fail(stderr, "get: ", err)
-	}
-	if _, err := io.WriteString(stdout, tok); err != nil {
-		return fail(stderr, "get: ", err)
-	}
-	return ExitOK
+	return front.Get(stdout, stderr, env.Getenv, env.Paths.Data)
 }
 
 // setup is what every verb but get needs: the key, the configuration,
@@ -175,6 +165,10 @@ func newSetup(env Env, stderr io.Writer) (*setup, error) {
 	if err != nil {
 		closeLog()
 		return nil, err
+	}
+	states, _ := h.Files.List()
+	if mirrorKey(cfg, states, key) == key {
+		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
 }
@@ -209,9 +203,6 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		User:        env.User,
 		Crash:       env.Crash,
 	}
-	if mirrorKey(cfg, files, key) == key {
-		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
-	}
 	return h, nil
 }
 
@@ -220,11 +211,10 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 // root namespace when it is stored in several), or else the only address
 // with a stored token (current, the one being worked on, when none has
 // one yet). The zero Key means none.
-func mirrorKey(cfg *Config, files *store.Files, current store.Key) store.Key {
+func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
 	if !cfg.Mirror {
 		return store.Key{}
 	}
-	states, _ := files.List()
 	var stored []store.Key
 	for _, st := range states {
 		if st.Current != nil {
@@ -261,6 +251,16 @@ func mirrorKey(cfg *Config, files *store.Files, current store.Key) store.Key {
 		return stored[0]
 	}
 	return store.Key{}
+}
+
+// storedMirrorKey is mirrorKey for commands that work on every stored
+// address (renew, status): the current key is the store's only one.
+func storedMirrorKey(cfg *Config, states []store.State) store.Key {
+	var only store.Key
+	if len(states) == 1 {
+		only = states[0].Key()
+	}
+	return mirrorKey(cfg, states, only)
 }
 
 func newID() string {

@@ -93,11 +93,7 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	for _, st := range states {
 		keys[st.Key()] = st
 	}
-	var only1 store.Key // the only key in the store, if there is one
-	if len(states) == 1 {
-		only1 = states[0].Key()
-	}
-	mk := mirrorKey(cfg, files, only1)
+	mk := storedMirrorKey(cfg, states)
 	// Accessors --scan must never revoke, whichever address they belong to.
 	keep := map[string]bool{}
 	for _, st := range states {

@@ -81,11 +81,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
 	}
-	var only1 store.Key
-	if len(states) == 1 {
-		only1 = states[0].Key()
-	}
-	mk := mirrorKey(cfg, files, only1)
+	mk := storedMirrorKey(cfg, states)
 	for _, st := range states {
 		as := addressStatus(ctx, env, cfg, st, st.Key() == mk)
 		if as.Stored && (!as.Valid || !as.Ours) {
@@ -150,9 +146,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 		as.ExpireTime = &t
 	}
 	spec, _ := cfg.For(st.Address)
-	if spec.RequiredPolicy == "" && len(spec.Policies) == 0 {
-		spec.RequiredPolicy = cur.RequiredPolicy
-	}
+	spec = spec.ForStored(cur)
 	as.Ours = spec.Ours(info)
 	if !as.Ours {
 		as.Problem = "not ours: " + spec.WhyNotOurs(info)

@@ -4,9 +4,9 @@ import (
 	"context"
 	"os/exec"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
 )
 
 // syscallNoFollow refuses to open the log through a symlink.
@@ -20,8 +20,5 @@ func runSystemctl(args ...string) (string, error) {
 	return string(out), err
 }
 
-// Harden makes the process non-dumpable: no core file and no ptrace
-// attach by other processes of the user, so a token in memory stays there.
-func Harden() {
-	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-}
+// Harden makes the process non-dumpable, as the front does (front.Harden).
+func Harden() { _ = front.Harden() }

@@ -30,7 +30,7 @@ const FullName = "vault-token-helper-full"
 // Main runs the front with the process's arguments (without argv[0]).
 func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	// No core file or ptrace attach while a token is in memory.
-	_ = setNonDumpable()
+	_ = Harden()
 	if len(args) == 1 && args[0] == "get" {
 		return Get(stdout, stderr, getenv, filepath.Join(xdg.DataHome, "vault-token-helper"))
 	}
