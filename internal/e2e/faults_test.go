@@ -702,9 +702,7 @@ func TestFaultPeriodicRevokedBySomeoneElse(t *testing.T) {
 			s, h := world(t, wizardConfig)
 			mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
 			acc := lookupJSON(t, h)["accessor"].(string)
-			if err := s.Root(t).Auth().Token().RevokeAccessor(acc); err != nil {
-				t.Fatal(err)
-			}
+			s.Revoke(t, acc)
 			events := countEvents(logText(t, h), tt.event)
 			res := tt.run(t, s, h)
 			mustExit(t, tt.name, res, 0)

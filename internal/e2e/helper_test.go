@@ -595,9 +595,7 @@ func TestStatus(t *testing.T) {
 		t.Errorf("status text does not name the accessor, or prints the token:\n%s", text.Stdout)
 	}
 	// Someone revokes the periodic token: status exits 1 and says so.
-	if err := s.Root(t).Auth().Token().RevokeAccessor(a.Accessor); err != nil {
-		t.Fatal(err)
-	}
+	s.Revoke(t, a.Accessor)
 	res = h.Run(t, "", bins.Helper, "status")
 	mustExit(t, "status with a revoked token", res, 1)
 	if !strings.Contains(res.Stdout, "not valid") {

@@ -64,9 +64,7 @@ func TestRenewRevokedToken(t *testing.T) {
 	s, h := world(t, wizardConfig+"mirror = false\n")
 	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
 	acc := lookupJSON(t, h)["accessor"].(string)
-	if err := s.Root(t).Auth().Token().RevokeAccessor(acc); err != nil {
-		t.Fatal(err)
-	}
+	s.Revoke(t, acc)
 	res := renew(t, h)
 	mustExit(t, "renew with a revoked token", res, 1)
 	errs := linesWith(res.Stdout, "ERROR")
@@ -226,9 +224,7 @@ func TestRenewHealsMirror(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Root(t).Auth().Token().RevokeAccessor(info.Accessor); err != nil {
-				t.Fatal(err)
-			}
+			s.Revoke(t, info.Accessor)
 			return s.Login(t, "admin")
 		}, 0, "HEALED", "minted", false, true},
 		{"weak token: restored and DRIFT", func(t *testing.T, s *vaulttest.Server, h *vaulttest.Home, cur string) string {
@@ -350,9 +346,7 @@ func TestStatusStates(t *testing.T) {
 		s, h := world(t, wizardConfig)
 		mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
 		acc := lookupJSON(t, h)["accessor"].(string)
-		if err := s.Root(t).Auth().Token().RevokeAccessor(acc); err != nil {
-			t.Fatal(err)
-		}
+		s.Revoke(t, acc)
 		st := status(t, h, 1)
 		if len(st.Addresses) != 1 || st.Addresses[0].Valid || st.Healthy {
 			t.Errorf("status = %+v, want the token invalid, unhealthy", st)

@@ -387,6 +387,15 @@ func (s *Server) AllTokens() ([]Token, error) {
 	return out, nil
 }
 
+// Revoke revokes the token with the given accessor as root, as someone
+// else would behind the tool's back.
+func (s *Server) Revoke(t T, accessor string) {
+	t.Helper()
+	if err := s.Root(t).Auth().Token().RevokeAccessor(accessor); err != nil {
+		t.Fatalf("revoke %s as root: %v", accessor, err)
+	}
+}
+
 // Lookup returns what root sees of the token with the given accessor.
 func (s *Server) Lookup(t T, accessor string) (Token, error) {
 	t.Helper()
