@@ -43,23 +43,6 @@ var (
 	ErrRootToken = errors.New("root token")
 )
 
-// Events, as they appear in the log and in renew's output.
-const (
-	EventMinted      = "MINTED"
-	EventAdopted     = "ADOPTED"
-	EventUnchanged   = "UNCHANGED"
-	EventRefused     = "REFUSED"
-	EventPassthrough = "PASSTHROUGH"
-	EventErased      = "ERASED"
-	EventRevoked     = "REVOKED"
-	EventRecovered   = "RECOVERED"
-	EventRenewed     = "OK"
-	EventDrift       = "DRIFT"
-	EventHealed      = "HEALED"
-	EventError       = "ERROR"
-	EventWarn        = "WARN"
-)
-
 // Healer runs the decisions for one address.
 type Healer struct {
 	Files    *store.Files

@@ -57,7 +57,7 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 			rep.add(EventWarn, "%s: %s", h.Key, w)
 		}
 	} else if len(st.Journal) > 0 {
-		rep.add("DRY-RUN", "%s: would settle %d interrupted mint(s) from the journal", h.Key, len(st.Journal))
+		rep.add(EventDryRun, "%s: would settle %d interrupted mint(s) from the journal", h.Key, len(st.Journal))
 	}
 
 	// A problem with the stored token is reported after the mirror check:
@@ -78,7 +78,7 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 	if !valid && st.Current == nil && reachable && rep.Healthy {
 		// Nothing stored (erased, or never logged in) and nothing in the
 		// mirror to heal from: nothing to renew, nothing wrong.
-		rep.add("SKIP", "%s: no token stored", h.Key)
+		rep.add(EventSkip, "%s: no token stored", h.Key)
 	}
 
 	if valid {
@@ -140,7 +140,7 @@ func (h *Healer) guardSpec(st store.State) Spec { return h.Spec.ForStored(st.Cur
 func (h *Healer) renewStored(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
 	cur := st.Current
 	if opt.DryRun {
-		rep.add("DRY-RUN", "%s: would renew %s (accessor %s)", h.Key, cur.DisplayName, cur.Accessor)
+		rep.add(EventDryRun, "%s: would renew %s (accessor %s)", h.Key, cur.DisplayName, cur.Accessor)
 		return st
 	}
 	ttl, err := h.Vault.RenewSelf(ctx, cur.Token, time.Duration(cur.Period))
@@ -152,7 +152,7 @@ func (h *Healer) renewStored(ctx context.Context, sess *store.Session, st store.
 	}
 	cur.ExpireTime = h.now().Add(ttl).UTC()
 	rep.add(EventRenewed, "renewed %s: %s accessor %s ttl %s", h.Key, cur.DisplayName, cur.Accessor, ttl)
-	h.log(ctx, slog.LevelInfo, "RENEWED", "accessor", cur.Accessor, "display_name", cur.DisplayName, "ttl", ttl.String())
+	h.log(ctx, slog.LevelInfo, EventRenewed, "accessor", cur.Accessor, "display_name", cur.DisplayName, "ttl", ttl.String())
 	return st
 }
 
@@ -162,7 +162,7 @@ func (h *Healer) sweepReport(ctx context.Context, sess *store.Session, st store.
 	}
 	if opt.DryRun {
 		for _, p := range st.Pending {
-			rep.add("DRY-RUN", "%s: would revoke stale token %s (accessor %s): %s", h.Key, p.DisplayName, p.Accessor, p.Reason)
+			rep.add(EventDryRun, "%s: would revoke stale token %s (accessor %s): %s", h.Key, p.DisplayName, p.Accessor, p.Reason)
 		}
 		return st
 	}
@@ -216,7 +216,7 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 	revoked := 0
 	for _, info := range stale {
 		if opt.DryRun {
-			rep.add("DRY-RUN", "%s: would revoke %s (accessor %s)", h.Key, info.DisplayName, info.Accessor)
+			rep.add(EventDryRun, "%s: would revoke %s (accessor %s)", h.Key, info.DisplayName, info.Accessor)
 			continue
 		}
 		if err := h.revokeAccessor(ctx, authorities(st), info.Accessor); err != nil && !errors.Is(err, ErrUnknownAccessor) {
@@ -227,7 +227,7 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 		rep.add(EventRevoked, "%s: %s (accessor %s) found by --scan", h.Key, info.DisplayName, info.Accessor)
 		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", info.Accessor, "display_name", info.DisplayName, "reason", "scan")
 	}
-	rep.add("SCAN", "%s: looked at %d tokens, revoked %d with display name %s", h.Key, looked, revoked, want)
+	rep.add(EventScan, "%s: looked at %d tokens, revoked %d with display name %s", h.Key, looked, revoked, want)
 }
 
 // otherAddress reports whether this tool minted the token for another
@@ -257,7 +257,7 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 			return
 		}
 		if opt.DryRun {
-			rep.add("DRY-RUN", "%s: would restore %s from the store", h.Key, path)
+			rep.add(EventDryRun, "%s: would restore %s from the store", h.Key, path)
 			return
 		}
 		if err := h.Mirror.Write(st.Current.Token); err != nil {
@@ -295,7 +295,7 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 
 	if h.adoptable(info) {
 		if opt.DryRun {
-			rep.add("DRY-RUN", "%s: would adopt %s (accessor %s) from %s", h.Key, info.DisplayName, info.Accessor, path)
+			rep.add(EventDryRun, "%s: would adopt %s (accessor %s) from %s", h.Key, info.DisplayName, info.Accessor, path)
 			return st, valid
 		}
 		if _, err := h.adopt(ctx, sess, st, content, info, Result{}); err != nil {
@@ -327,7 +327,7 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 	// No valid periodic token: heal with the file's token, as the old
 	// renewer did. Vault's answer decides whether it can mint.
 	if opt.DryRun {
-		rep.add("DRY-RUN", "%s: would mint a periodic token with the authority of %s from %s", h.Key, info.DisplayName, path)
+		rep.add(EventDryRun, "%s: would mint a periodic token with the authority of %s from %s", h.Key, info.DisplayName, path)
 		return st, valid
 	}
 	spec, err := h.Spec.ForLogin(info)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -67,13 +66,17 @@ type TokenInfo struct {
 	Accessor    string
 	DisplayName string
 	Policies    []string
-	Period      time.Duration
-	TTL         time.Duration
-	ExpireTime  time.Time
-	Orphan      bool
-	Renewable   bool
-	Meta        map[string]string
-	Path        string // how it was created: auth/userpass/login/jane, auth/token/create...
+	// IdentityPolicies are the policies the token gets from its identity
+	// (entity and groups): not part of the token, but they decide what it
+	// may do.
+	IdentityPolicies []string
+	Period           time.Duration
+	TTL              time.Duration
+	ExpireTime       time.Time
+	Orphan           bool
+	Renewable        bool
+	Meta             map[string]string
+	Path             string // how it was created: auth/userpass/login/jane, auth/token/create...
 }
 
 // HasPolicy reports whether p is among the token's policies.
@@ -88,10 +91,14 @@ func (i TokenInfo) HasPolicy(p string) bool {
 
 // MintRequest is what auth/token/create-orphan is asked for.
 type MintRequest struct {
-	Policies    []string
-	Period      time.Duration
-	DisplayName string
-	Meta        map[string]string
+	Policies []string
+	// IdentityPolicies are the policies the token gets from its identity
+	// (entity and groups): not part of the token, but they decide what it
+	// may do.
+	IdentityPolicies []string
+	Period           time.Duration
+	DisplayName      string
+	Meta             map[string]string
 }
 
 // Minted is a token Vault just created.
@@ -117,7 +124,7 @@ type Vault interface {
 var _ Vault = (*APIVault)(nil)
 
 // DefaultTimeout bounds each Vault request unless VAULT_CLIENT_TIMEOUT
-// says otherwise.
+// says otherwise (the caller of NewAPIVault decides).
 const DefaultTimeout = 10 * time.Second
 
 // APIVault is Vault through github.com/hashicorp/vault/api, configured
@@ -129,8 +136,9 @@ type APIVault struct {
 }
 
 // NewAPIVault returns a client for addr (as given in VAULT_ADDR) and
-// namespace. The caller's VAULT_TOKEN is never used.
-func NewAPIVault(addr, namespace string) (*APIVault, error) {
+// namespace, each request bounded by timeout (0: as vault/api reads
+// VAULT_CLIENT_TIMEOUT). The caller's VAULT_TOKEN is never used.
+func NewAPIVault(addr, namespace string, timeout time.Duration) (*APIVault, error) {
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("vault client configuration: %w", cfg.Error)
@@ -138,8 +146,8 @@ func NewAPIVault(addr, namespace string) (*APIVault, error) {
 	cfg.Address = addr
 	cfg.AgentAddress = ""
 	cfg.MaxRetries = 0 // retried below, only where it is safe
-	if os.Getenv(api.EnvVaultClientTimeout) == "" {
-		cfg.Timeout = DefaultTimeout
+	if timeout > 0 {
+		cfg.Timeout = timeout
 	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
@@ -273,6 +281,7 @@ func (v *APIVault) classify(op, method string, resp *api.Response, err error) *V
 		if e.Detail == "" {
 			e.Detail = http.StatusText(re.StatusCode)
 		}
+		judge(e)
 		return e
 	}
 	if resp != nil {
@@ -284,6 +293,36 @@ func (v *APIVault) classify(op, method string, resp *api.Response, err error) *V
 	// Anything else (timeout, reset, EOF) may have reached Vault.
 	e.Unknown = method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)
 	return e
+}
+
+// Operations, as VaultError.Op names them.
+const (
+	opLookupSelf     = "lookup-self"
+	opLookupAccessor = "lookup-accessor"
+	opCreateOrphan   = "create-orphan"
+	opRenewSelf      = "renew-self"
+	opRevokeSelf     = "revoke-self"
+	opRevokeAccessor = "revoke-accessor"
+	opListAccessors  = "list accessors"
+	opCapabilities   = "capabilities-self"
+)
+
+// judge refines the kind of Vault's refusal by what was asked: a 403 on
+// a call with the token's own authority (lookup-self, renew-self,
+// revoke-self) means Vault does not know the token; a 400 naming an
+// invalid accessor or token on an accessor call means no such token.
+func judge(e *VaultError) {
+	switch {
+	case e.Status == http.StatusForbidden && e.Op == opLookupSelf:
+		e.Kind = ErrInvalidToken
+		e.Detail = "token is not valid (revoked, expired or unknown)"
+	case e.Status == http.StatusForbidden && (e.Op == opRenewSelf || e.Op == opRevokeSelf):
+		// an invalid token cannot be renewed or revoked: it is already gone
+		e.Kind = ErrInvalidToken
+	case e.Status == http.StatusBadRequest && (e.Op == opLookupAccessor || e.Op == opRevokeAccessor) &&
+		(strings.Contains(e.Detail, "invalid accessor") || strings.Contains(e.Detail, "invalid token")):
+		e.Kind = ErrUnknownAccessor
+	}
 }
 
 // vaultErrors joins Vault's error messages on one line, unwrapping
@@ -340,37 +379,22 @@ func firstLine(s string, max int) string {
 // LookupSelf asks Vault about token with its own authority. A 403 means
 // the token is not valid.
 func (v *APIVault) LookupSelf(ctx context.Context, token string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, "lookup-self", http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
+	data, _, err := v.do(ctx, opLookupSelf, http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
 	if err != nil {
-		var ve *VaultError
-		if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
-			ve.Kind = ErrInvalidToken
-			ve.Detail = "token is not valid (revoked, expired or unknown)"
-		}
 		return TokenInfo{}, err
 	}
-	return tokenInfo(data), nil
+	return v.tokenInfo(opLookupSelf, data)
 }
 
 // LookupAccessor asks about the token with accessor, with token's
 // authority.
 func (v *APIVault) LookupAccessor(ctx context.Context, token, accessor string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, "lookup-accessor", http.MethodPost, "/v1/auth/token/lookup-accessor", token,
+	data, _, err := v.do(ctx, opLookupAccessor, http.MethodPost, "/v1/auth/token/lookup-accessor", token,
 		map[string]any{"accessor": accessor}, true)
 	if err != nil {
-		return TokenInfo{}, unknownAccessor(err)
+		return TokenInfo{}, err
 	}
-	return tokenInfo(data), nil
-}
-
-// unknownAccessor maps Vault's 400 for an accessor that names no token.
-func unknownAccessor(err error) error {
-	var ve *VaultError
-	if errors.As(err, &ve) && ve.Status == http.StatusBadRequest &&
-		(strings.Contains(ve.Detail, "invalid accessor") || strings.Contains(ve.Detail, "invalid token")) {
-		ve.Kind = ErrUnknownAccessor
-	}
-	return err
+	return v.tokenInfo(opLookupAccessor, data)
 }
 
 // CreateOrphan mints an orphan periodic token with token's authority.
@@ -384,12 +408,12 @@ func (v *APIVault) CreateOrphan(ctx context.Context, token string, r MintRequest
 		"no_default_policy": false,
 		"meta":              r.Meta,
 	}
-	_, sec, err := v.do(ctx, "create-orphan", http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
+	_, sec, err := v.do(ctx, opCreateOrphan, http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
 	if err != nil {
 		return Minted{}, err
 	}
 	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
-		return Minted{}, &VaultError{Addr: v.addr, Op: "create-orphan", Detail: "answer has no token", Kind: ErrUnavailable, Unknown: true}
+		return Minted{}, &VaultError{Addr: v.addr, Op: opCreateOrphan, Detail: "answer has no token", Kind: ErrUnavailable, Unknown: true}
 	}
 	return Minted{Token: sec.Auth.ClientToken, Accessor: sec.Auth.Accessor}, nil
 }
@@ -400,12 +424,8 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 	if increment > 0 {
 		body["increment"] = increment.String()
 	}
-	_, sec, err := v.do(ctx, "renew-self", http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
+	_, sec, err := v.do(ctx, opRenewSelf, http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
 	if err != nil {
-		var ve *VaultError
-		if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
-			ve.Kind = ErrInvalidToken
-		}
 		return 0, err
 	}
 	if sec == nil || sec.Auth == nil {
@@ -416,48 +436,32 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 
 // RevokeSelf revokes token with its own authority.
 func (v *APIVault) RevokeSelf(ctx context.Context, token string) error {
-	_, _, err := v.do(ctx, "revoke-self", http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
-	var ve *VaultError
-	if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
-		// an invalid token cannot be revoked because it is already gone
-		ve.Kind = ErrInvalidToken
-	}
+	_, _, err := v.do(ctx, opRevokeSelf, http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
 	return err
 }
 
 // RevokeAccessor revokes the token with accessor, with token's authority.
 // An accessor that names no token is ErrUnknownAccessor.
 func (v *APIVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
-	_, _, err := v.do(ctx, "revoke-accessor", http.MethodPost, "/v1/auth/token/revoke-accessor", token,
+	_, _, err := v.do(ctx, opRevokeAccessor, http.MethodPost, "/v1/auth/token/revoke-accessor", token,
 		map[string]any{"accessor": accessor}, true)
-	if err != nil {
-		return unknownAccessor(err)
-	}
-	return nil
+	return err
 }
 
 // ListAccessors lists every token accessor (needs sudo on
 // auth/token/accessors).
 func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
-	data, _, err := v.do(ctx, "list accessors", "LIST", "/v1/auth/token/accessors", token, nil, true)
+	data, _, err := v.do(ctx, opListAccessors, "LIST", "/v1/auth/token/accessors", token, nil, true)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	if keys, ok := data["keys"].([]any); ok {
-		for _, k := range keys {
-			if s, ok := k.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	return out, nil
+	return stringList(data["keys"]), nil
 }
 
 // CanMint asks Vault (sys/capabilities-self) whether token may call
 // auth/token/create-orphan. It mints nothing.
 func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
-	data, _, err := v.do(ctx, "capabilities-self", http.MethodPost, "/v1/sys/capabilities-self", token,
+	data, _, err := v.do(ctx, opCapabilities, http.MethodPost, "/v1/sys/capabilities-self", token,
 		map[string]any{"paths": []string{"auth/token/create-orphan"}}, true)
 	if err != nil {
 		return false, err
@@ -475,40 +479,58 @@ func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
 	return false, nil
 }
 
-func tokenInfo(d map[string]any) TokenInfo {
+// tokenInfo reads a lookup answer. Absent fields stay zero; a present
+// field Vault would never send in that shape is an unreadable answer.
+func (v *APIVault) tokenInfo(op string, d map[string]any) (TokenInfo, error) {
 	info := TokenInfo{Meta: map[string]string{}}
 	info.Accessor, _ = d["accessor"].(string)
 	info.DisplayName, _ = d["display_name"].(string)
 	info.Orphan, _ = d["orphan"].(bool)
 	info.Renewable, _ = d["renewable"].(bool)
 	info.Path, _ = d["path"].(string)
-	if ps, ok := d["policies"].([]any); ok {
-		for _, p := range ps {
-			if s, ok := p.(string); ok {
-				info.Policies = append(info.Policies, s)
-			}
-		}
-	}
-	info.Period = seconds(d["period"])
-	info.TTL = seconds(d["ttl"])
+	info.Policies = stringList(d["policies"])
+	info.IdentityPolicies = stringList(d["identity_policies"])
+	var errs []error
+	var err error
+	info.Period, err = seconds(d["period"])
+	errs = append(errs, err)
+	info.TTL, err = seconds(d["ttl"])
+	errs = append(errs, err)
 	if s, ok := d["expire_time"].(string); ok && s != "" {
-		info.ExpireTime, _ = time.Parse(time.RFC3339Nano, s)
+		info.ExpireTime, err = time.Parse(time.RFC3339Nano, s)
+		errs = append(errs, err)
 	}
 	if m, ok := d["meta"].(map[string]any); ok {
-		for k, v := range m {
-			info.Meta[k], _ = v.(string)
+		for k, val := range m {
+			info.Meta[k], _ = val.(string) // a null value is an empty one
 		}
 	}
-	return info
+	if err := errors.Join(errs...); err != nil {
+		return info, &VaultError{Addr: v.addr, Op: op, Detail: "unreadable answer: " + firstLine(err.Error(), 200), Kind: ErrUnavailable}
+	}
+	return info, nil
 }
 
-func seconds(v any) time.Duration {
+// stringList reads a JSON list of strings; anything else is no list.
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// seconds reads a JSON number of seconds; absent is zero.
+func seconds(v any) (time.Duration, error) {
 	switch n := v.(type) {
 	case json.Number:
-		i, _ := n.Int64()
-		return time.Duration(i) * time.Second
+		i, err := n.Int64()
+		return time.Duration(i) * time.Second, err
 	case float64:
-		return time.Duration(n) * time.Second
+		return time.Duration(n) * time.Second, nil
 	}
-	return 0
+	return 0, nil
 }
