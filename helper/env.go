@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -180,8 +181,9 @@ func openLog(env Env) (*slog.Logger, func(), string) {
 	} else {
 		// The log names accessors and policies: keep it private even if
 		// something loosened it (an existing file keeps its mode on open).
-		_ = f.Chmod(0o600)
-		_ = os.Chmod(env.Paths.State, 0o700)
+		if err := errors.Join(f.Chmod(0o600), os.Chmod(env.Paths.State, 0o700)); err != nil {
+			warn = "log may be readable by others: " + err.Error()
+		}
 		w = f
 		closeFn = func() { f.Close() }
 	}
