@@ -91,14 +91,10 @@ func (i TokenInfo) HasPolicy(p string) bool {
 
 // MintRequest is what auth/token/create-orphan is asked for.
 type MintRequest struct {
-	Policies []string
-	// IdentityPolicies are the policies the token gets from its identity
-	// (entity and groups): not part of the token, but they decide what it
-	// may do.
-	IdentityPolicies []string
-	Period           time.Duration
-	DisplayName      string
-	Meta             map[string]string
+	Policies    []string
+	Period      time.Duration
+	DisplayName string
+	Meta        map[string]string
 }
 
 // Minted is a token Vault just created.
@@ -243,68 +239,87 @@ func (v *APIVault) once(ctx context.Context, op, method, path, token string, bod
 
 // classify turns a failed call into a VaultError of the right kind.
 func (v *APIVault) classify(op, method string, resp *api.Response, err error) *VaultError {
-	e := &VaultError{Addr: v.addr, Op: op}
 	var re *api.ResponseError
 	if errors.As(err, &re) {
-		e.Status = re.StatusCode
-		if re.RawError {
-			e.Detail = firstLine(strings.Join(re.Errors, "; "), 200)
-		} else {
-			e.Detail = vaultErrors(re.Errors)
-		}
-		switch {
-		case re.StatusCode == http.StatusForbidden:
-			e.Kind = ErrDenied
-			if e.Detail == "" {
-				e.Detail = "permission denied"
-			}
-		case re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500:
-			e.Kind = ErrUnavailable
-			isSealed := re.StatusCode == http.StatusServiceUnavailable && !re.RawError && strings.Contains(e.Detail, "sealed")
-			if isSealed {
-				e.Detail = sealedDetail
-			}
-			// Vault answers 429 (rate limit) and 503 sealed before it
-			// handles a request: nothing was done. Any other 5xx, a 503
-			// from a load balancer in front of Vault included, may come
-			// after Vault did it.
-			e.Unknown = method != http.MethodGet && re.StatusCode != http.StatusTooManyRequests && !isSealed
-		case re.StatusCode == http.StatusBadRequest:
-			// Vault refused the request as asked ("child policies must be
-			// subset of parent", an unknown accessor...).
-			e.Kind = ErrDenied
-		default:
-			// 404, 405, 412... from a proxy or a misrouted address: not
-			// Vault's judgement of the token.
-			e.Kind = ErrUnavailable
-		}
-		if e.Detail == "" {
-			e.Detail = http.StatusText(re.StatusCode)
-		}
-		judge(e)
-		return e
+		return AnswerError(v.addr, op, method, Answer{Status: re.StatusCode, Errors: re.Errors, Raw: re.RawError})
 	}
+	status := 0
 	if resp != nil {
-		e.Status = resp.StatusCode
+		status = resp.StatusCode
 	}
-	e.Kind = ErrUnavailable
-	e.Detail = transportCause(err)
-	// Refused before anything was sent: nothing happened server-side.
-	// Anything else (timeout, reset, EOF) may have reached Vault.
-	e.Unknown = method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)
+	return TransportError(v.addr, op, method, status, err)
+}
+
+// Answer is Vault's HTTP answer to a call that failed.
+type Answer struct {
+	Status int
+	Errors []string // Vault's "errors", or the raw body when Raw
+	Raw    bool     // the body was not Vault's JSON (a proxy's page...)
+}
+
+// AnswerError is the one place that judges Vault's HTTP answers: what
+// kind of failure an answer to op (sent with method) is, and whether a
+// write may have happened. Fakes of Vault answer through it too.
+func AnswerError(addr, op, method string, a Answer) *VaultError {
+	e := &VaultError{Addr: addr, Op: op, Status: a.Status}
+	if a.Raw {
+		e.Detail = firstLine(strings.Join(a.Errors, "; "), 200)
+	} else {
+		e.Detail = vaultErrors(a.Errors)
+	}
+	switch {
+	case a.Status == http.StatusForbidden:
+		e.Kind = ErrDenied
+		if e.Detail == "" {
+			e.Detail = "permission denied"
+		}
+	case a.Status == http.StatusTooManyRequests || a.Status >= 500:
+		e.Kind = ErrUnavailable
+		isSealed := a.Status == http.StatusServiceUnavailable && !a.Raw && strings.Contains(e.Detail, "sealed")
+		if isSealed {
+			e.Detail = sealedDetail
+		}
+		// Vault answers 429 (rate limit) and 503 sealed before it
+		// handles a request: nothing was done. Any other 5xx, a 503
+		// from a load balancer in front of Vault included, may come
+		// after Vault did it.
+		e.Unknown = method != http.MethodGet && a.Status != http.StatusTooManyRequests && !isSealed
+	case a.Status == http.StatusBadRequest:
+		// Vault refused the request as asked ("child policies must be
+		// subset of parent", an unknown accessor...).
+		e.Kind = ErrDenied
+	default:
+		// 404, 405, 412... from a proxy or a misrouted address: not
+		// Vault's judgement of the token.
+		e.Kind = ErrUnavailable
+	}
+	if e.Detail == "" {
+		e.Detail = http.StatusText(a.Status)
+	}
+	judge(e)
 	return e
+}
+
+// TransportError is a call to op (sent with method) that got no complete
+// answer: err is the transport's error, status the HTTP status when one
+// arrived.
+func TransportError(addr, op, method string, status int, err error) *VaultError {
+	return &VaultError{Addr: addr, Op: op, Status: status, Kind: ErrUnavailable, Detail: transportCause(err),
+		// Refused before anything was sent: nothing happened server-side.
+		// Anything else (timeout, reset, EOF) may have reached Vault.
+		Unknown: method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)}
 }
 
 // Operations, as VaultError.Op names them.
 const (
-	opLookupSelf     = "lookup-self"
-	opLookupAccessor = "lookup-accessor"
-	opCreateOrphan   = "create-orphan"
-	opRenewSelf      = "renew-self"
-	opRevokeSelf     = "revoke-self"
-	opRevokeAccessor = "revoke-accessor"
-	opListAccessors  = "list accessors"
-	opCapabilities   = "capabilities-self"
+	OpLookupSelf     = "lookup-self"
+	OpLookupAccessor = "lookup-accessor"
+	OpCreateOrphan   = "create-orphan"
+	OpRenewSelf      = "renew-self"
+	OpRevokeSelf     = "revoke-self"
+	OpRevokeAccessor = "revoke-accessor"
+	OpListAccessors  = "list accessors"
+	OpCapabilities   = "capabilities-self"
 )
 
 // judge refines the kind of Vault's refusal by what was asked: a 403 on
@@ -313,13 +328,13 @@ const (
 // invalid accessor or token on an accessor call means no such token.
 func judge(e *VaultError) {
 	switch {
-	case e.Status == http.StatusForbidden && e.Op == opLookupSelf:
+	case e.Status == http.StatusForbidden && e.Op == OpLookupSelf:
 		e.Kind = ErrInvalidToken
 		e.Detail = "token is not valid (revoked, expired or unknown)"
-	case e.Status == http.StatusForbidden && (e.Op == opRenewSelf || e.Op == opRevokeSelf):
+	case e.Status == http.StatusForbidden && (e.Op == OpRenewSelf || e.Op == OpRevokeSelf):
 		// an invalid token cannot be renewed or revoked: it is already gone
 		e.Kind = ErrInvalidToken
-	case e.Status == http.StatusBadRequest && (e.Op == opLookupAccessor || e.Op == opRevokeAccessor) &&
+	case e.Status == http.StatusBadRequest && (e.Op == OpLookupAccessor || e.Op == OpRevokeAccessor) &&
 		(strings.Contains(e.Detail, "invalid accessor") || strings.Contains(e.Detail, "invalid token")):
 		e.Kind = ErrUnknownAccessor
 	}
@@ -379,22 +394,22 @@ func firstLine(s string, max int) string {
 // LookupSelf asks Vault about token with its own authority. A 403 means
 // the token is not valid.
 func (v *APIVault) LookupSelf(ctx context.Context, token string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, opLookupSelf, http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
+	data, _, err := v.do(ctx, OpLookupSelf, http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
 	if err != nil {
 		return TokenInfo{}, err
 	}
-	return v.tokenInfo(opLookupSelf, data)
+	return v.tokenInfo(OpLookupSelf, data)
 }
 
 // LookupAccessor asks about the token with accessor, with token's
 // authority.
 func (v *APIVault) LookupAccessor(ctx context.Context, token, accessor string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, opLookupAccessor, http.MethodPost, "/v1/auth/token/lookup-accessor", token,
+	data, _, err := v.do(ctx, OpLookupAccessor, http.MethodPost, "/v1/auth/token/lookup-accessor", token,
 		map[string]any{"accessor": accessor}, true)
 	if err != nil {
 		return TokenInfo{}, err
 	}
-	return v.tokenInfo(opLookupAccessor, data)
+	return v.tokenInfo(OpLookupAccessor, data)
 }
 
 // CreateOrphan mints an orphan periodic token with token's authority.
@@ -408,12 +423,12 @@ func (v *APIVault) CreateOrphan(ctx context.Context, token string, r MintRequest
 		"no_default_policy": false,
 		"meta":              r.Meta,
 	}
-	_, sec, err := v.do(ctx, opCreateOrphan, http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
+	_, sec, err := v.do(ctx, OpCreateOrphan, http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
 	if err != nil {
 		return Minted{}, err
 	}
 	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
-		return Minted{}, &VaultError{Addr: v.addr, Op: opCreateOrphan, Detail: "answer has no token", Kind: ErrUnavailable, Unknown: true}
+		return Minted{}, &VaultError{Addr: v.addr, Op: OpCreateOrphan, Detail: "answer has no token", Kind: ErrUnavailable, Unknown: true}
 	}
 	return Minted{Token: sec.Auth.ClientToken, Accessor: sec.Auth.Accessor}, nil
 }
@@ -424,7 +439,7 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 	if increment > 0 {
 		body["increment"] = increment.String()
 	}
-	_, sec, err := v.do(ctx, opRenewSelf, http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
+	_, sec, err := v.do(ctx, OpRenewSelf, http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
 	if err != nil {
 		return 0, err
 	}
@@ -436,14 +451,14 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 
 // RevokeSelf revokes token with its own authority.
 func (v *APIVault) RevokeSelf(ctx context.Context, token string) error {
-	_, _, err := v.do(ctx, opRevokeSelf, http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
+	_, _, err := v.do(ctx, OpRevokeSelf, http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
 	return err
 }
 
 // RevokeAccessor revokes the token with accessor, with token's authority.
 // An accessor that names no token is ErrUnknownAccessor.
 func (v *APIVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
-	_, _, err := v.do(ctx, opRevokeAccessor, http.MethodPost, "/v1/auth/token/revoke-accessor", token,
+	_, _, err := v.do(ctx, OpRevokeAccessor, http.MethodPost, "/v1/auth/token/revoke-accessor", token,
 		map[string]any{"accessor": accessor}, true)
 	return err
 }
@@ -451,7 +466,7 @@ func (v *APIVault) RevokeAccessor(ctx context.Context, token, accessor string) e
 // ListAccessors lists every token accessor (needs sudo on
 // auth/token/accessors).
 func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
-	data, _, err := v.do(ctx, opListAccessors, "LIST", "/v1/auth/token/accessors", token, nil, true)
+	data, _, err := v.do(ctx, OpListAccessors, "LIST", "/v1/auth/token/accessors", token, nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +476,7 @@ func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, e
 // CanMint asks Vault (sys/capabilities-self) whether token may call
 // auth/token/create-orphan. It mints nothing.
 func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
-	data, _, err := v.do(ctx, opCapabilities, http.MethodPost, "/v1/sys/capabilities-self", token,
+	data, _, err := v.do(ctx, OpCapabilities, http.MethodPost, "/v1/sys/capabilities-self", token,
 		map[string]any{"paths": []string{"auth/token/create-orphan"}}, true)
 	if err != nil {
 		return false, err
