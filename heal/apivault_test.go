@@ -18,7 +18,7 @@ type overHTTP struct {
 	fake *fakevault.Vault
 }
 
-func (o overHTTP) Root() string                          { return o.fake.Root() }
+func (o overHTTP) Root() string                           { return o.fake.Root() }
 func (o overHTTP) SetPolicy(n string, p fakevault.Policy) { o.fake.SetPolicy(n, p) }
 func (o overHTTP) Login(u string, p, ip []string, ttl time.Duration) string {
 	return o.fake.Login(u, p, ip, ttl)

@@ -117,21 +117,26 @@ func (w *world) handMade() (token, accessor string) {
 		Policies: []string{"admin"}, Period: period})
 }
 
+// state is the stored state, read under the lock.
 func (w *world) state() store.State {
 	w.t.Helper()
-	sess, err := w.files.Lock(context.Background(), w.key, time.Second)
-	if err != nil {
-		w.t.Fatalf("lock: %v", err)
-	}
-	defer sess.Close()
-	st, err := sess.Load()
-	if err != nil {
-		w.t.Fatalf("load: %v", err)
-	}
-	return st
+	var out store.State
+	w.locked(func(sess *store.Session, st store.State) { out = st })
+	return out
 }
 
+// setState changes the stored state under the lock, as a tool would.
 func (w *world) setState(f func(*store.State)) {
+	w.t.Helper()
+	w.locked(func(sess *store.Session, st store.State) {
+		f(&st)
+		if err := sess.Save(st); err != nil {
+			w.t.Fatalf("save: %v", err)
+		}
+	})
+}
+
+func (w *world) locked(f func(*store.Session, store.State)) {
 	w.t.Helper()
 	sess, err := w.files.Lock(context.Background(), w.key, time.Second)
 	if err != nil {
@@ -142,9 +147,14 @@ func (w *world) setState(f func(*store.State)) {
 	if err != nil {
 		w.t.Fatalf("load: %v", err)
 	}
-	f(&st)
-	if err := sess.Save(st); err != nil {
-		w.t.Fatalf("save: %v", err)
+	f(sess, st)
+}
+
+// onlyOurs fails unless accessor is the one live token with our name.
+func (w *world) onlyOurs(t *testing.T, accessor string) {
+	t.Helper()
+	if got := w.ours(); !slices.Equal(got, []string{accessor}) {
+		t.Errorf("live tokens of ours %v, want only %s", got, accessor)
 	}
 }
 

@@ -2,7 +2,6 @@ package heal_test
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,9 +94,7 @@ func TestRecoveryFromAFirstLogin(t *testing.T) {
 			w := newWorld(t)
 			w.storeCrashingAt(step)
 			res := w.mustStore(w.admin())
-			if got := w.ours(); !slices.Equal(got, []string{res.Accessor}) {
-				t.Errorf("live tokens of ours %v, want only %s", got, res.Accessor)
-			}
+			w.onlyOurs(t, res.Accessor)
 			if len(w.state().Journal) != 0 {
 				t.Errorf("journal %+v, want settled", w.state().Journal)
 			}

@@ -79,9 +79,7 @@ func TestStoreDecision(t *testing.T) {
 			},
 			wantEvent: heal.EventAdopted,
 			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
-				if got := w.ours(); !slices.Equal(got, []string{res.Accessor}) {
-					t.Errorf("live tokens of ours %v, want only the adopted %s", got, res.Accessor)
-				}
+				w.onlyOurs(t, res.Accessor)
 				if st := w.state(); st.Current.Source != store.SourceAdopted || st.Current.Token != incoming || len(st.Pending) != 0 {
 					t.Errorf("stored %+v pending %v, want the adopted token and nothing pending", st.Current, st.Pending)
 				}
@@ -112,9 +110,7 @@ func TestStoreDecision(t *testing.T) {
 			},
 			wantEvent: heal.EventMinted,
 			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
-				if got := w.ours(); !slices.Equal(got, []string{res.Accessor}) {
-					t.Errorf("live tokens of ours %v, want only the new %s", got, res.Accessor)
-				}
+				w.onlyOurs(t, res.Accessor)
 				if !w.logged(heal.EventRevoked) {
 					t.Errorf("log %v has no %s", w.events(), heal.EventRevoked)
 				}
