@@ -151,7 +151,11 @@ func stringValue(tok hcltoken.Token) string {
 
 // replace returns src with norm[start:end] replaced by text.
 func (d *hclDoc) replace(start, end int, text string) []byte {
-	a, b := d.orig[start], d.orig[end]
+	// One past the last byte replaced: a "\r" before the next "\n" stays.
+	a, b := d.orig[start], d.orig[start]
+	if end > start {
+		b = d.orig[end-1] + 1
+	}
 	out := make([]byte, 0, len(d.src)-(b-a)+len(text))
 	out = append(out, d.src[:a]...)
 	out = append(out, text...)
