@@ -569,6 +569,12 @@ func (r *run) keepToken(ctx context.Context) error {
 		r.say("no %s to keep; the next vault login mints the periodic token", p)
 		return nil
 	}
+	if r.cliUsesHelper() {
+		// The CLI asks the helper already: the file is not its token, and
+		// keeping it would replace what the helper holds.
+		r.say("the CLI runs %s already; left %s to the helper", r.bin, p)
+		return nil
+	}
 	tok, err := heal.NewMirror(p).Read()
 	if err != nil {
 		return r.fail("cannot keep the token in %q: %w; the CLI is left as it was", p, err)
@@ -619,6 +625,18 @@ func (r *run) keepToken(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// cliUsesHelper reports whether every CLI config to configure names our
+// binary already (a second run).
+func (r *run) cliUsesHelper() bool {
+	for _, c := range r.clis() {
+		src, _, exists, err := readCLIConfig(c.Path)
+		if err != nil || !exists || !r.names(TokenHelperValue(src)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *run) keepUnchecked(ctx context.Context, p string, key store.Key, tok, why string) error {

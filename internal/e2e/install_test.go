@@ -584,8 +584,8 @@ func TestInstallKeepsTokenWithoutVault(t *testing.T) {
 		}
 		// A second run with Vault up changes nothing.
 		res = mustSetup(t, h, "--prefix", prefix, "--no-timer")
-		if !strings.Contains(res.Stdout, "holds the token stored for") {
-			t.Errorf("the second run does not say the token is stored already:\n%s", res.Stdout)
+		if !strings.Contains(res.Stdout, "already; left "+h.TokenFile()+" to the helper") {
+			t.Errorf("the second run does not say the CLI asks the helper already:\n%s", res.Stdout)
 		}
 		// The next admin login mints; the kept token is not revoked.
 		mustExit(t, "vault login as admin", h.LoginUserpass(t, "admin"), 0)
