@@ -287,7 +287,7 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 	defer cancel()
 	var res heal.Result
 	if verb == "adopt" {
-		res, err = s.healer.Adopt(ctx, tok)
+		res, err = s.healer.AdoptKept(ctx, tok)
 	} else {
 		res, err = s.healer.Store(ctx, tok)
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,6 +74,34 @@ var ErrUnsafeFile = errors.New("unsafe file")
 // ErrWouldNotLoad is returned when the edited file would not load in the
 // CLI; the file is left as it was.
 var ErrWouldNotLoad = errors.New("the CLI would not load the result")
+
+// loaderError is the cause in a cliconfig error, without the file name
+// (that of the temporary file), multierror's frame and the advice about
+// Ansible Vault: `error parsing config file at "X": 1 error occurred:
+// * invalid key "foo" on line 2; ensure that ...` → `invalid key "foo"
+// on line 2`.
+func loaderError(err error) string {
+	s := err.Error()
+	if _, rest, ok := strings.Cut(s, "error parsing config file at "); ok {
+		if q, err := strconv.QuotedPrefix(rest); err == nil {
+			s = strings.TrimPrefix(rest[len(q):], ": ")
+		}
+	}
+	s, _, _ = strings.Cut(s, "; ensure that the file is valid")
+	s = strings.TrimSpace(s)
+	if _, rest, ok := strings.Cut(s, "error occurred:"); ok {
+		s = rest
+	} else if _, rest, ok := strings.Cut(s, "errors occurred:"); ok {
+		s = rest
+	}
+	var parts []string
+	for _, p := range strings.Split(s, "\n") {
+		if p = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p), "* ")); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
 
 // readCLIConfig reads a CLI config file that setup may edit: a regular
 // file owned by this user, not a symlink. It returns nil content and its
@@ -210,11 +239,11 @@ func Apply(path, bin string, set bool, names func(string) bool, now time.Time) (
 	got, err := loadTokenHelper(tmpName)
 	switch {
 	case err != nil:
-		return res, fmt.Errorf("%w: %q not changed: with the edit the CLI would fail with %q; fix the file and run setup again", ErrWouldNotLoad, path, oneLine(strings.ReplaceAll(err.Error(), tmpName, path)))
+		return res, fmt.Errorf("%q not changed: %s, so %w; fix the file and run setup again", path, loaderError(err), ErrWouldNotLoad)
 	case set && got != bin:
-		return res, fmt.Errorf("%w: %q not changed: with the edit the CLI would run %q, not %q", ErrWouldNotLoad, path, got, bin)
+		return res, fmt.Errorf("%q not changed: with the edit the CLI would run %q, not %q, so %w", path, got, bin, ErrWouldNotLoad)
 	case !set && got != "" && names(got):
-		return res, fmt.Errorf("%w: %q not changed: the CLI would still run %q", ErrWouldNotLoad, path, got)
+		return res, fmt.Errorf("%q not changed: the CLI would still run %q, so %w", path, got, ErrWouldNotLoad)
 	}
 	if exists {
 		if res.Backup, err = backup(path, src, mode, now); err != nil {

@@ -178,8 +178,11 @@ func TestApply(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Apply: got error %v, want %v", err, tt.wantErr)
 				}
-				if strings.Count(err.Error(), "\n") > 0 {
-					t.Errorf("error is not one line: %q", err)
+				if strings.Count(err.Error(), "\n") > 0 || strings.Contains(err.Error(), ".tmp-") {
+					t.Errorf("error is not one line naming the file: %q", err)
+				}
+				if tt.name == "the CLI already rejects it: untouched" && !strings.Contains(err.Error(), `: invalid key "foo" on line 2, so the CLI would not load`) {
+					t.Errorf("error = %q, want the loader's cause", err)
 				}
 			} else if err != nil {
 				t.Fatalf("Apply: %v", err)

@@ -549,7 +549,7 @@ func TestInstallKeepsExistingToken(t *testing.T) {
 		r := h.Run(t, otherName, helperPath(filepath.Join(prefix, "bin")), "adopt")
 		mustExit(t, "vault-token-helper adopt < ~/.vault-token", r, 0)
 		st := h.Run(t, "", helperPath(filepath.Join(prefix, "bin")), "status", "--json")
-		if !strings.Contains(st.Stdout, `"source": "adopted"`) {
+		if !strings.Contains(st.Stdout, `"source": "adopted"`) || !strings.Contains(st.Stdout, `"display_name": "token-devvm-wizard"`) {
 			t.Errorf("status after adopt does not show an adopted token:\n%s", st.Stdout)
 		}
 	})
