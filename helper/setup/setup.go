@@ -468,7 +468,13 @@ func writeNew(path string, data []byte) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return err
 	}
-	return os.Link(name, path)
+	err = os.Link(name, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// No hard links here (some network file systems): the caller
+		// checked that path did not exist a moment ago.
+		err = os.Rename(name, path)
+	}
+	return err
 }
 
 // DefaultConfigText is the commented configuration setup writes, with

@@ -270,3 +270,46 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 }
+
+// Which CLI config files setup edits: --cli, bao on PATH, and one file
+// named by both CLIs edited once.
+func TestSetupCLIs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		cli       string
+		baoOnPath bool
+		env       map[string]string
+		want      []string
+	}{
+		{"default without bao", "", false, nil, []string{"vault /h/.vault"}},
+		{"default with bao on PATH", "", true, nil, []string{"vault /h/.vault", "bao /h/.bao"}},
+		{"--cli bao", "bao", false, nil, []string{"bao /h/.bao"}},
+		{"--cli vault with bao on PATH", "vault", true, nil, []string{"vault /h/.vault"}},
+		{"--cli both, one file for both", "both", false, map[string]string{"VAULT_CONFIG_PATH": "/etc/cli.hcl"}, []string{"vault and bao /etc/cli.hcl"}},
+		{"--cli both, BAO_CONFIG_PATH", "both", false, map[string]string{"VAULT_CONFIG_PATH": "/etc/cli.hcl", "BAO_CONFIG_PATH": "/etc/bao.hcl"}, []string{"vault /etc/cli.hcl", "bao /etc/bao.hcl"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := &run{opt: options{cli: tt.cli}, env: Env{
+				LookupEnv: func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok },
+				Paths:     Paths{Home: "/h"},
+				Cwd:       "/h",
+				LookPath: func(string) (string, error) {
+					if tt.baoOnPath {
+						return "/usr/bin/bao", nil
+					}
+					return "", errors.New("not found")
+				},
+			}}
+			var got []string
+			for _, c := range r.clis() {
+				got = append(got, c.Name+" "+c.Path)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("clis() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
