@@ -29,8 +29,10 @@ type KeepResult struct {
 // usable. A periodic token of ours is adopted; any other token Vault
 // accepts is stored as a passed-through token, exactly as a first login
 // that cannot mint would be (never renewed, never revoked, never
-// mirrored; the next admin login mints the periodic token). Keep never
-// mints, even with a token that could: setup is not a login. When a valid
+// mirrored; the next admin login mints the periodic token). KeepToken
+// never mints, even with a token that could: setup is not a login. That
+// includes a root token: unlike a root login, which mints and is never
+// stored, it stays usable, since ~/.vault-token holds it anyway. When a valid
 // periodic token is stored already, the store is refused as a weak
 // login's would be (a *RefusedError) and the CLI goes on with that token.
 // An error from Vault (ErrInvalidToken, ErrUnavailable...) changes
@@ -57,9 +59,6 @@ func (h *Healer) KeepToken(ctx context.Context, token string) (KeepResult, error
 		r, err := h.adopt(ctx, sess, st, token, info, res.Result)
 		res.Result = r
 		return res, err
-	}
-	if info.HasPolicy("root") {
-		return res, fmt.Errorf("%w (accessor %s): a root token is never stored; run `vault login` with it to mint the periodic token", ErrRootToken, info.Accessor)
 	}
 	if info.Period > 0 {
 		res.WhyNotOurs = h.Spec.WhyNotOurs(info)

@@ -609,9 +609,6 @@ func (r *run) keepToken(ctx context.Context) error {
 	case errors.Is(err, heal.ErrInvalidToken):
 		r.say("left %s alone: Vault at %s does not accept its token (revoked or expired); the next vault login mints the periodic token", p, key)
 		return nil
-	case errors.Is(err, heal.ErrRootToken):
-		r.say("left %s alone: %s", p, oneLine(err.Error()))
-		return nil
 	case errors.Is(err, heal.ErrUnavailable):
 		return r.keepUnchecked(ctx, p, key, tok, "Vault cannot be reached ("+oneLine(err.Error())+")")
 	case err != nil:
