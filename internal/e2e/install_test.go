@@ -506,6 +506,7 @@ func TestInstallKeepsExistingToken(t *testing.T) {
 		{"userpass login token", s.Login(t, "admin"), true, "as passed through", ""},
 		{"periodic token with another name", otherName, true, "as passed through", "adopt < "},
 		{"revoked token", revoked, false, "does not accept", ""},
+		{"root token", s.RootToken, true, "as passed through", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
