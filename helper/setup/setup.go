@@ -188,16 +188,10 @@ type run struct {
 	hints  []string
 }
 
-// failure is a step that failed: its message is the one line on stderr.
-type failure struct{ err error }
-
-func (f failure) Error() string { return f.err.Error() }
-
 func (r *run) say(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
 
-func (r *run) fail(format string, args ...any) error {
-	return failure{fmt.Errorf(format, args...)}
-}
+// fail is a step that failed: its message becomes the one line on stderr.
+func (r *run) fail(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 // Run is `vault-token-helper setup ARGS`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
@@ -211,20 +205,19 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) 
 		return ExitUsage
 	}
 	r := &run{opt: opt, env: env, out: stdout, errOut: stderr}
-	if err := r.paths(); err == nil {
-		if opt.uninstall {
-			err = r.uninstall(ctx)
-		} else {
-			err = r.install(ctx)
-		}
-		if err == nil {
-			return ExitOK
-		}
-		fmt.Fprintf(stderr, "vault-token-helper setup: %s\n", oneLine(err.Error()))
-	} else {
-		fmt.Fprintf(stderr, "vault-token-helper setup: %s\n", oneLine(err.Error()))
+	err = r.paths()
+	switch {
+	case err != nil:
+	case opt.uninstall:
+		err = r.uninstall(ctx)
+	default:
+		err = r.install(ctx)
 	}
-	return ExitFail
+	if err != nil {
+		fmt.Fprintf(stderr, "vault-token-helper setup: %s\n", oneLine(err.Error()))
+		return ExitFail
+	}
+	return ExitOK
 }
 
 // unitSafe is what a unit file can take unquoted in ExecStart=.
