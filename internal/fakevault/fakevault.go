@@ -236,18 +236,19 @@ func (v *Vault) Token(s TokenSpec) (token, accessor string) {
 	return e.id, e.accessor
 }
 
-// Root returns a new root token (as `vault server -dev` prints).
+// Root returns a new root token, as `vault server -dev` makes it (a
+// token-store token with the root policy).
 func (v *Vault) Root() string {
-	t, _ := v.Token(TokenSpec{DisplayName: "root", Path: "auth/token/root", Policies: []string{"root"}})
+	t, _ := v.Token(TokenSpec{DisplayName: "token", Path: "auth/token/create", Policies: []string{"root"}})
 	return t
 }
 
 // Login returns the token a userpass login of user would: display name
-// userpass-<user>, the given policies plus default, orphan, renewable up
-// to ttl.
+// userpass-<user>, the given policies plus default, metadata naming the
+// user, orphan, renewable up to ttl.
 func (v *Vault) Login(user string, policies, identityPolicies []string, ttl time.Duration) string {
 	t, _ := v.Token(TokenSpec{DisplayName: "userpass-" + user, Path: "auth/userpass/login/" + user,
-		Policies: policies, IdentityPolicies: identityPolicies, TTL: ttl})
+		Policies: policies, IdentityPolicies: identityPolicies, TTL: ttl, Meta: map[string]string{"username": user}})
 	return t
 }
 
@@ -411,8 +412,10 @@ func (v *Vault) call(ctx context.Context, op, method string, do func() (int, str
 	}
 	if f != nil {
 		switch f.Kind {
-		case Denied, InvalidToken:
-			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{"permission denied"}})
+		case Denied:
+			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{denied}})
+		case InvalidToken:
+			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{invalid}})
 		case Unavailable:
 			return heal.TransportError(v.addr, op, method, 0, fmt.Errorf("dial tcp: %w", syscall.ECONNREFUSED))
 		case Sealed:
@@ -467,7 +470,12 @@ func (v *Vault) fault(op string) *Fault {
 	return nil
 }
 
-const denied = "permission denied"
+// Vault's 403 messages: a known token without the capability, and a
+// token Vault does not know.
+const (
+	denied  = "permission denied"
+	invalid = "permission denied; invalid token"
+)
 
 // Addr is the address the fake stands for.
 func (v *Vault) Addr() string { return v.addr }
@@ -477,7 +485,10 @@ func (v *Vault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, e
 	var info heal.TokenInfo
 	err := v.call(ctx, heal.OpLookupSelf, http.MethodGet, func() (int, string) {
 		e := v.live(token)
-		if e == nil || !v.may(e, "auth/token/lookup-self", "read") {
+		if e == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.may(e, "auth/token/lookup-self", "read") {
 			return http.StatusForbidden, denied
 		}
 		info = v.info(e)
@@ -491,7 +502,10 @@ func (v *Vault) LookupAccessor(ctx context.Context, token, accessor string) (hea
 	var info heal.TokenInfo
 	err := v.call(ctx, heal.OpLookupAccessor, http.MethodPost, func() (int, string) {
 		e := v.live(token)
-		if e == nil || !v.mayWrite(e, pathLookupAccessor) {
+		if e == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.mayWrite(e, pathLookupAccessor) {
 			return http.StatusForbidden, denied
 		}
 		t := v.byAcc[accessor]
@@ -512,7 +526,10 @@ func (v *Vault) CreateOrphan(ctx context.Context, token string, r heal.MintReque
 	var m heal.Minted
 	err := v.call(ctx, heal.OpCreateOrphan, http.MethodPost, func() (int, string) {
 		parent := v.live(token)
-		if parent == nil || !v.mayWrite(parent, pathCreateOrphan) {
+		if parent == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.mayWrite(parent, pathCreateOrphan) {
 			return http.StatusForbidden, denied
 		}
 		sudo := v.may(parent, pathCreateOrphan, "sudo")
@@ -560,7 +577,10 @@ func (v *Vault) RenewSelf(ctx context.Context, token string, increment time.Dura
 	var ttl time.Duration
 	err := v.call(ctx, heal.OpRenewSelf, http.MethodPost, func() (int, string) {
 		e := v.live(token)
-		if e == nil || !v.mayWrite(e, "auth/token/renew-self") {
+		if e == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.mayWrite(e, "auth/token/renew-self") {
 			return http.StatusForbidden, denied
 		}
 		if !e.renewable {
@@ -583,7 +603,10 @@ func (v *Vault) RenewSelf(ctx context.Context, token string, increment time.Dura
 func (v *Vault) RevokeSelf(ctx context.Context, token string) error {
 	return v.call(ctx, heal.OpRevokeSelf, http.MethodPost, func() (int, string) {
 		e := v.live(token)
-		if e == nil || !v.mayWrite(e, "auth/token/revoke-self") {
+		if e == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.mayWrite(e, "auth/token/revoke-self") {
 			return http.StatusForbidden, denied
 		}
 		v.revoke(e)
@@ -596,7 +619,10 @@ func (v *Vault) RevokeSelf(ctx context.Context, token string) error {
 func (v *Vault) RevokeAccessor(ctx context.Context, token, accessor string) error {
 	return v.call(ctx, heal.OpRevokeAccessor, http.MethodPost, func() (int, string) {
 		e := v.live(token)
-		if e == nil || !v.mayWrite(e, pathRevokeAccessor) {
+		if e == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.mayWrite(e, pathRevokeAccessor) {
 			return http.StatusForbidden, denied
 		}
 		if t := v.byAcc[accessor]; t != nil {
@@ -611,7 +637,10 @@ func (v *Vault) ListAccessors(ctx context.Context, token string) ([]string, erro
 	var out []string
 	err := v.call(ctx, heal.OpListAccessors, "LIST", func() (int, string) {
 		e := v.live(token)
-		if e == nil || !v.may(e, pathAccessors, "list", "sudo") {
+		if e == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.may(e, pathAccessors, "list", "sudo") {
 			return http.StatusForbidden, denied
 		}
 		out = v.accessors()
@@ -625,7 +654,10 @@ func (v *Vault) CanMint(ctx context.Context, token string) (bool, error) {
 	var can bool
 	err := v.call(ctx, heal.OpCapabilities, http.MethodPost, func() (int, string) {
 		e := v.live(token)
-		if e == nil || !v.mayWrite(e, "sys/capabilities-self") {
+		if e == nil {
+			return http.StatusForbidden, invalid
+		}
+		if !v.mayWrite(e, "sys/capabilities-self") {
 			return http.StatusForbidden, denied
 		}
 		can = v.mayWrite(e, pathCreateOrphan)
