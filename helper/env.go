@@ -12,12 +12,20 @@ import (
 	"github.com/adrg/xdg"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
 )
 
 // Env is everything the commands take from the outside world. main
 // builds the real one with OSEnv; tests build their own.
 type Env struct {
-	Getenv   func(string) string
+	Getenv func(string) string
+	// LookupEnv tells a set-but-empty variable from an unset one (OpenBao
+	// does); nil means a variable is set when Getenv returns non-empty.
+	LookupEnv func(string) (string, bool)
+	// Caller finds the program that ran the helper with a verb; nil means
+	// caller.Identify.
+	Caller   func(verb string) caller.Caller
 	Paths    Paths
 	Now      func() time.Time
 	Hostname string
@@ -73,16 +81,22 @@ func PathsFromXDG(getenv func(string) string) Paths {
 
 // OSEnv is the real environment of the process.
 func OSEnv(version string) Env {
+	// Run with a bare environment (OpenBao 2.0.1 to 2.5.1), HOME comes from
+	// the password database; the XDG paths below follow it. When that
+	// fails, every path is under / and the commands say what is missing.
+	_ = front.EnsureHome(os.LookupEnv, os.Setenv)
 	host, _ := os.Hostname()
 	return Env{
-		Getenv:   os.Getenv,
-		Paths:    PathsFromXDG(os.Getenv),
-		Now:      time.Now,
-		Hostname: host,
-		User:     currentUser(),
-		Version:  version,
-		NewVault: func(addr, ns string) (heal.Vault, error) { return heal.NewAPIVault(addr, ns) },
-		Crash:    crashHook(os.Getenv),
+		Getenv:    os.Getenv,
+		LookupEnv: os.LookupEnv,
+		Caller:    caller.Identify,
+		Paths:     PathsFromXDG(os.Getenv),
+		Now:       time.Now,
+		Hostname:  host,
+		User:      currentUser(),
+		Version:   version,
+		NewVault:  func(addr, ns string) (heal.Vault, error) { return heal.NewAPIVault(addr, ns) },
+		Crash:     crashHook(os.Getenv),
 		Systemctl: func(args ...string) (string, error) {
 			return runSystemctl(args...)
 		},

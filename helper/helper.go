@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -130,12 +131,27 @@ func withHint(err error) error {
 // oneLine folds white space runs (Vault's multi-line errors) into one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func keyFromEnv(env Env) (store.Key, error) {
-	return store.NewKey(env.Getenv("VAULT_ADDR"), env.Getenv("VAULT_NAMESPACE"))
+// keyFromEnv is the key of the server the program that ran the helper
+// with verb talks to: its -address and -namespace flags when it is the
+// vault or bao CLI, else the environment (front.KeyFor).
+func keyFromEnv(env Env, verb string) (store.Key, error) {
+	lookup := env.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) {
+			v := env.Getenv(k)
+			return v, v != ""
+		}
+	}
+	identify := env.Caller
+	if identify == nil {
+		identify = caller.Identify
+	}
+	return front.KeyFor(identify(verb), lookup)
 }
 
 func get(stdout, stderr io.Writer, env Env) int {
-	return front.Get(stdout, stderr, env.Getenv, env.Paths.Data)
+	key, err := keyFromEnv(env, "get")
+	return front.Get(stdout, stderr, key, err, env.Paths.Data)
 }
 
 // setup is what every verb but get needs: the key, the configuration,
@@ -148,8 +164,8 @@ type setup struct {
 	healer *heal.Healer
 }
 
-func newSetup(env Env, stderr io.Writer) (*setup, error) {
-	key, err := keyFromEnv(env)
+func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
+	key, err := keyFromEnv(env, verb)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +290,7 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 	if err != nil {
 		return fail(stderr, verb+": ", err)
 	}
-	s, err := newSetup(env, stderr)
+	s, err := newSetup(env, verb, stderr)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
@@ -320,7 +336,7 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 }
 
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
-	s, err := newSetup(env, stderr)
+	s, err := newSetup(env, "erase", stderr)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}

@@ -8,12 +8,19 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 )
+
+// lookup is os.LookupEnv over a map.
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
 
 func TestGetEmptyStore(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	env := map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}
-	code := Get(&stdout, &stderr, func(k string) string { return env[k] }, filepath.Join(t.TempDir(), "vault-token-helper"))
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}))
+	code := Get(&stdout, &stderr, key, err, filepath.Join(t.TempDir(), "vault-token-helper"))
 	if code != 0 || stdout.Len() != 0 || stderr.Len() != 0 {
 		t.Fatalf("Get on an empty store: exit %d, stdout %q, stderr %q; want 0 and nothing", code, stdout.String(), stderr.String())
 	}
@@ -21,8 +28,8 @@ func TestGetEmptyStore(t *testing.T) {
 
 func TestGetBadAddress(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	env := map[string]string{"VAULT_ADDR": "vault.example.com:8200"}
-	code := Get(&stdout, &stderr, func(k string) string { return env[k] }, t.TempDir())
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "vault.example.com:8200"}))
+	code := Get(&stdout, &stderr, key, err, t.TempDir())
 	if code != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "no scheme") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("Get with a bad VAULT_ADDR: exit %d, stdout %q, stderr %q; want 1 and one line", code, stdout.String(), stderr.String())
 	}
@@ -45,7 +52,7 @@ func TestMainRunsFullForOtherVerbs(t *testing.T) {
 		t.Skip("a vault-token-helper-full sits next to the test binary")
 	}
 	var stdout, stderr bytes.Buffer
-	code := Main([]string{"status"}, &stdout, &stderr, func(string) string { return "" })
+	code := Main([]string{"status"}, &stdout, &stderr, lookup(map[string]string{"HOME": t.TempDir()}))
 	if code != 1 || !strings.Contains(stderr.String(), FullName) || !strings.Contains(stderr.String(), "install.sh") {
 		t.Fatalf("Main(status) without the full binary: exit %d, stderr %q", code, stderr.String())
 	}

@@ -1,0 +1,149 @@
+// Package caller finds which server the program that runs the token
+// helper really talks to.
+//
+// The Vault CLI runs its token helper without telling it about its
+// -address and -namespace flags (hashicorp/vault issue 22257): the helper
+// inherits the environment, and a VAULT_ADDR that names another server
+// than the command's -address would make it hand that server's token to
+// the wrong one. So the helper looks at its parent process: when it is
+// the vault (or bao) CLI, Target reads the address and namespace from the
+// CLI's own arguments, parsed exactly as the CLI parses them, and from
+// the environment with the CLI's precedence.
+//
+// Contract:
+//   - Identify never fails: a parent that cannot be read, or is not the
+//     CLI, is CLI Unknown, and the environment decides, as it always did.
+//   - Target returns ErrUncertain when the CLI's arguments cannot be parsed
+//     with certainty, and ErrConflict when, with an unknown caller,
+//     VAULT_ADDR and BAO_ADDR (or the namespaces) name different servers.
+//     The caller then prints no token.
+//   - Nothing here reads a token, opens a socket or takes a lock: Identify
+//     reads /proc (Linux) or sysctl kern.procargs2 (macOS) of at most two
+//     processes.
+//
+// It imports only the standard library and golang.org/x/sys/unix, because
+// the small front binary that answers `get` links it.
+package caller
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// CLI is the kind of program that ran the helper.
+type CLI int
+
+// The callers the helper tells apart.
+const (
+	Unknown CLI = iota // not the vault or bao CLI, or a parent that cannot be read
+	Vault              // the HashiCorp Vault CLI
+	Bao                // the OpenBao CLI
+)
+
+func (c CLI) String() string {
+	switch c {
+	case Vault:
+		return "vault"
+	case Bao:
+		return "bao"
+	}
+	return "unknown"
+}
+
+// Caller is the program that ran the helper.
+type Caller struct {
+	CLI  CLI
+	PID  int      // its process id; 0 when unknown
+	Args []string // its arguments without argv[0]; nil when CLI is Unknown
+}
+
+// procs reads other processes; the real one is per operating system.
+type procs interface {
+	// args returns argv of pid (argv[0] first).
+	args(pid int) ([]string, error)
+	// exe returns the path of the executable pid runs.
+	exe(pid int) (string, error)
+	// parent returns the parent process id of pid.
+	parent(pid int) (int, error)
+}
+
+// Identify finds the program that ran this process as its token helper
+// with the given verb (get, store, erase...).
+func Identify(verb string) Caller {
+	return identify(sysProcs{}, os.Getppid(), verb)
+}
+
+func identify(p procs, ppid int, verb string) Caller {
+	if ppid <= 1 {
+		// No parent we can see (another PID namespace), or we were
+		// orphaned and adopted by init.
+		return Caller{}
+	}
+	argv, err := p.args(ppid)
+	if err != nil || len(argv) == 0 {
+		return Caller{}
+	}
+	// OpenBao 2.0.1 to 2.5.1 runs the helper as `$SHELL -c "<path> <verb>"`.
+	// A shell that did not exec the command itself sits in between.
+	if isShellHop(argv, verb) {
+		gp, err := p.parent(ppid)
+		if err != nil || gp <= 1 {
+			return Caller{}
+		}
+		ppid = gp
+		if argv, err = p.args(ppid); err != nil || len(argv) == 0 {
+			return Caller{}
+		}
+	}
+	kind := Unknown
+	if exe, err := p.exe(ppid); err == nil {
+		kind = cliName(exe)
+	}
+	if kind == Unknown {
+		// The executable may be unreadable (another user's process) or
+		// installed under another name and run through a link named vault.
+		kind = cliName(argv[0])
+	}
+	if kind == Unknown {
+		return Caller{}
+	}
+	return Caller{CLI: kind, PID: ppid, Args: argv[1:]}
+}
+
+// isShellHop reports whether argv is a shell running `<path> <verb>` with
+// -c, as OpenBao's ExecScript does (the path is not quoted there).
+func isShellHop(argv []string, verb string) bool {
+	if len(argv) != 3 || argv[1] != "-c" || verb == "" {
+		return false
+	}
+	script := strings.TrimSpace(argv[2])
+	path, op, ok := strings.Cut(script, " ")
+	return ok && strings.TrimSpace(op) == verb && filepath.IsAbs(strings.Trim(path, `"'`))
+}
+
+// cliName tells the CLI from the name of its executable: vault or bao,
+// possibly with a version after a dash or an underscore (vault-1.21.0,
+// bao_2.5.1), as people keep several versions side by side.
+func cliName(path string) CLI {
+	name := filepath.Base(strings.TrimSuffix(path, " (deleted)"))
+	for _, c := range []struct {
+		name string
+		cli  CLI
+	}{{"vault", Vault}, {"bao", Bao}} {
+		if name == c.name {
+			return c.cli
+		}
+		rest, ok := strings.CutPrefix(name, c.name)
+		if ok && len(rest) >= 2 && (rest[0] == '-' || rest[0] == '_') {
+			d := rest[1]
+			if d == 'v' && len(rest) >= 3 {
+				d = rest[2]
+			}
+			if d >= '0' && d <= '9' {
+				return c.cli
+			}
+		}
+	}
+	return Unknown
+}
