@@ -26,6 +26,7 @@
 package caller
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,3 +148,7 @@ func cliName(path string) CLI {
 	}
 	return Unknown
 }
+
+// errUnsupportedOS is what sysProcs returns where it cannot read another
+// process (neither Linux nor macOS): every caller is Unknown there.
+var errUnsupportedOS = errors.New("reading another process is not supported on this system")

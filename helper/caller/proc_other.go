@@ -2,13 +2,9 @@
 
 package caller
 
-import "errors"
-
 // sysProcs cannot read other processes here: every caller is Unknown.
 type sysProcs struct{}
 
-var errUnsupported = errors.New("reading another process is not supported on this system")
-
-func (sysProcs) args(int) ([]string, error) { return nil, errUnsupported }
-func (sysProcs) exe(int) (string, error)    { return "", errUnsupported }
-func (sysProcs) parent(int) (int, error)    { return 0, errUnsupported }
+func (sysProcs) args(int) ([]string, error) { return nil, errUnsupportedOS }
+func (sysProcs) exe(int) (string, error)    { return "", errUnsupportedOS }
+func (sysProcs) parent(int) (int, error)    { return 0, errUnsupportedOS }
