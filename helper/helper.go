@@ -3,10 +3,14 @@
 // run, status, and the configuration file.
 //
 // Protocol (the Vault CLI runs the helper with exactly one argument):
-//   - get: print the token stored for VAULT_ADDR (+ VAULT_NAMESPACE) on
-//     stdout with no newline; nothing stored prints nothing. No network,
-//     no lock, no configuration. Exit 0, or 1 with one line on stderr
-//     when the token file is unsafe (symlink, foreign owner, loose mode).
+//   - get: print the token stored for the address and namespace the
+//     calling CLI talks to (its -address and -namespace flags, else
+//     VAULT_ADDR and VAULT_NAMESPACE, or their BAO_ twins under the bao
+//     CLI: front.KeyFor) on stdout with no newline; nothing stored prints
+//     nothing. No network, no lock, no configuration. Exit 0, or 1 with
+//     one line on stderr when the token file is unsafe (symlink, foreign
+//     owner, loose mode) or the server cannot be told for certain.
+//     store and erase pick the address the same way.
 //   - store: the new token on stdin; heal decides what to keep. Exit 0,
 //     or 1 with one line on stderr (refused, bad input, Vault
 //     unavailable); on failure nothing stored changes.
@@ -55,7 +59,8 @@ const helperUsage = `usage: vault-token-helper get|store|erase
 A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PATH):
   token_helper = "/absolute/path/to/vault-token-helper"
 
-  get      print the token stored for $VAULT_ADDR (no newline)
+  get      print the token stored for the address the calling CLI uses
+           (its -address flag, else $VAULT_ADDR; no newline)
   store    read a login token on stdin: mint and keep the periodic token,
            or refuse a token that cannot mint while a valid one is kept
   erase    forget the stored token (revoke it if this tool minted it)

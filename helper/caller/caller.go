@@ -76,9 +76,10 @@ func Identify(verb string) Caller {
 }
 
 func identify(p procs, ppid int, verb string) Caller {
-	if ppid <= 1 {
-		// No parent we can see (another PID namespace), or we were
-		// orphaned and adopted by init.
+	if ppid <= 0 {
+		// The parent is in another PID namespace. (PID 1 is read: in a
+		// container the CLI itself may be PID 1; init or a subreaper that
+		// adopted an orphan is simply not the CLI.)
 		return Caller{}
 	}
 	argv, err := p.args(ppid)
@@ -89,7 +90,7 @@ func identify(p procs, ppid int, verb string) Caller {
 	// A shell that did not exec the command itself sits in between.
 	if isShellHop(argv, verb) {
 		gp, err := p.parent(ppid)
-		if err != nil || gp <= 1 {
+		if err != nil || gp <= 0 {
 			return Caller{}
 		}
 		ppid = gp

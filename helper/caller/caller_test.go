@@ -70,7 +70,8 @@ func TestIdentify(t *testing.T) {
 		{"our own renewer", fakeProcs{20: {argv: []string{"vault-token-renew"}, exe: "/x/vault-token-renew", parent: 10}}, 20, Caller{}},
 		{"unreadable parent", fakeProcs{}, 20, Caller{}},
 		{"parent in another PID namespace", fakeProcs{}, 0, Caller{}},
-		{"adopted by init", fakeProcs{1: {argv: []string{"vault"}, exe: "/usr/bin/vault"}}, 1, Caller{}},
+		{"adopted by init", fakeProcs{1: {argv: []string{"/sbin/init"}, exe: "/usr/lib/systemd/systemd"}}, 1, Caller{}},
+		{"the CLI as PID 1 of a container", fakeProcs{1: {argv: []string{"vault", "status"}, exe: "/bin/vault"}}, 1, Caller{CLI: Vault, PID: 1, Args: []string{"status"}}},
 		{"shell whose parent is unreadable", fakeProcs{30: {argv: []string{"sh", "-c", helper + " get"}, exe: "/bin/dash", parent: 20}}, 30, Caller{}},
 	}
 	for _, tt := range tests {
