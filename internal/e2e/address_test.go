@@ -137,6 +137,24 @@ func TestNamespaceFlagChoosesTheKey(t *testing.T) {
 	lookupJSON(t, h, "-namespace=")
 }
 
+// When the CLI's command line cannot be read with certainty, the helper
+// prints nothing and the CLI shows its one line. -dr-token is boolean in
+// some Vault commands and takes a value in others: whether -address=B
+// is a flag here depends on which.
+func TestUncertainCommandLinePrintsNothing(t *testing.T) {
+	t.Parallel()
+	_, b, _, auditB, h := twoServers(t)
+	mustExit(t, "login to A", h.LoginUserpass(t, "admin"), 0)
+	tokA := helperGet(t, h)
+	res := h.Vault(t, "operator", "raft", "list-peers", "-dr-token", "-address="+b.Addr)
+	if res.Code == 0 || !strings.Contains(res.Stderr, "cannot tell which server") || !strings.Contains(res.Stderr, "VAULT_ADDR") {
+		t.Errorf("vault operator raft list-peers -dr-token -address=B: want a failure saying the helper cannot tell the server\n%s", res)
+	}
+	if auditB.Contains(t, tokA) {
+		t.Errorf("B's audit log holds A's token")
+	}
+}
+
 // A parent that is not the CLI: its arguments are not read, even when
 // they look like an -address flag; VAULT_ADDR decides, as before.
 func TestParentThatIsNotTheCLI(t *testing.T) {
