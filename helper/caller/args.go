@@ -45,12 +45,12 @@ func Parse(args []string) (Flags, error) {
 	if err != nil {
 		return Flags{}, err
 	}
-	if _, ok := noHTTPFlags[sub]; ok {
+	if known(noHTTPFlags, sub) {
 		// No -address flag: the environment decides (vault server -dev
 		// hands its root token to the helper this way).
 		return Flags{}, nil
 	}
-	if _, ok := commands[sub]; !ok {
+	if !known(commands, sub) {
 		if mentionsServerFlag(subArgs) {
 			return Flags{}, fmt.Errorf("%w: command %s is not one this helper knows", ErrUncertain, printable(sub))
 		}
@@ -115,12 +115,12 @@ func subcommand(args []string) (string, []string, error) {
 // name that is a prefix (of bytes, not of words) of s.
 func longestPrefix(s string) string {
 	best := ""
-	for name := range commands {
+	for _, name := range commands {
 		if len(name) > len(best) && strings.HasPrefix(s, name) {
 			best = name
 		}
 	}
-	for name := range noHTTPFlags {
+	for _, name := range noHTTPFlags {
 		if len(name) > len(best) && strings.HasPrefix(s, name) {
 			best = name
 		}
@@ -229,7 +229,7 @@ func parseFlags(args []string) (Flags, error) {
 				fail(fmt.Errorf("%w: the command line asks for help", ErrUncertain))
 				return
 			}
-			kind := flagKinds[name]
+			kind := kindOf(name)
 			if isServerFlag(name) {
 				kind = kindValue
 			}

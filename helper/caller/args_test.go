@@ -2,6 +2,7 @@ package caller
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -135,6 +136,11 @@ func TestParseErrorsHideValues(t *testing.T) {
 
 func TestFlagKindsCoverTheHTTPOptions(t *testing.T) {
 	t.Parallel()
+	for _, list := range [][]string{commands, noHTTPFlags, boolFlags, valueFlags} {
+		if !slices.IsSorted(list) {
+			t.Fatalf("a list is not sorted: binary search would miss names")
+		}
+	}
 	for name, want := range map[string]flagKind{
 		"address": kindValue, "agent-address": kindValue, "namespace": kindValue, "ns": kindValue,
 		"tls-skip-verify": kindBool, "non-interactive": kindBool, "output-curl-string": kindBool,
@@ -142,8 +148,8 @@ func TestFlagKindsCoverTheHTTPOptions(t *testing.T) {
 		"mfa": kindValue, "header": kindValue, "unlock-key": kindValue, "format": kindValue,
 		"field": kindValue, "detailed": kindBool, "f": kindBool, "dr-token": kindUnknown,
 	} {
-		if got := flagKinds[name]; got != want {
-			t.Errorf("flagKinds[%q] = %d, want %d", name, got, want)
+		if got := kindOf(name); got != want {
+			t.Errorf("kindOf(%q) = %d, want %d", name, got, want)
 		}
 	}
 }
