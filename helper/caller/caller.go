@@ -29,6 +29,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -82,35 +83,54 @@ func identify(p procs, ppid int, verb string) Caller {
 		// adopted an orphan is simply not the CLI.)
 		return Caller{}
 	}
-	argv, err := p.args(ppid)
-	if err != nil || len(argv) == 0 {
-		return Caller{}
-	}
+	kind, argv, ok := classify(p, ppid)
 	// OpenBao 2.0.1 to 2.5.1 runs the helper as `$SHELL -c "<path> <verb>"`.
 	// A shell that did not exec the command itself sits in between.
-	if isShellHop(argv, verb) {
+	if ok && kind == Unknown && isShellHop(argv, verb) {
 		gp, err := p.parent(ppid)
 		if err != nil || gp <= 0 {
 			return Caller{}
 		}
 		ppid = gp
-		if argv, err = p.args(ppid); err != nil || len(argv) == 0 {
-			return Caller{}
-		}
+		kind, argv, ok = classify(p, ppid)
 	}
-	kind := Unknown
-	if exe, err := p.exe(ppid); err == nil {
-		kind = cliName(exe)
-	}
-	if kind == Unknown {
-		// The executable may be unreadable (another user's process) or
-		// installed under another name and run through a link named vault.
-		kind = cliName(argv[0])
-	}
-	if kind == Unknown {
+	if !ok || kind == Unknown {
 		return Caller{}
 	}
 	return Caller{CLI: kind, PID: ppid, Args: argv[1:]}
+}
+
+// classify tells what pid runs and returns its argv when it matters: for
+// the CLI (its arguments), for a shell (it may be OpenBao's), and when the
+// executable cannot be read (argv[0] then tells). Any other program's
+// argv is not read: get runs before every vault command and every read
+// of another process costs. ok is false when pid cannot be read.
+func classify(p procs, pid int) (kind CLI, argv []string, ok bool) {
+	exe, err := p.exe(pid)
+	if err == nil {
+		kind = cliName(exe)
+		if kind == Unknown && !isShell(exe) {
+			return Unknown, nil, true
+		}
+	}
+	argv, aerr := p.args(pid)
+	if aerr != nil || len(argv) == 0 {
+		return Unknown, nil, false
+	}
+	if err != nil {
+		// The executable is unreadable (another user's process): argv[0].
+		kind = cliName(argv[0])
+	}
+	return kind, argv, true
+}
+
+// shells are the names $SHELL usually has; OpenBao runs the helper
+// through $SHELL.
+var shells = []string{"ash", "bash", "busybox", "csh", "dash", "fish", "ksh", "ksh93", "mksh", "posh", "sh", "tcsh", "yash", "zsh"}
+
+func isShell(exe string) bool {
+	_, ok := slices.BinarySearch(shells, filepath.Base(strings.TrimSuffix(exe, " (deleted)")))
+	return ok
 }
 
 // isShellHop reports whether argv is a shell running `<path> <verb>` with

@@ -56,6 +56,13 @@ func TestIdentify(t *testing.T) {
 		{"vault", fakeProcs{20: vault}, 20, Caller{CLI: Vault, PID: 20, Args: []string{"token", "lookup", "-address=x"}}},
 		{"bao", fakeProcs{20: {argv: []string{"bao", "login"}, exe: "/usr/bin/bao", parent: 10}}, 20, Caller{CLI: Bao, PID: 20, Args: []string{"login"}}},
 		{"vault through a link named bao", fakeProcs{20: {argv: []string{"bao", "login"}, exe: "/opt/vault-1.21.0", parent: 10}}, 20, Caller{CLI: Vault, PID: 20, Args: []string{"login"}}},
+		{"a renamed binary run as vault", fakeProcs{20: {argv: []string{"vault", "login"}, exe: "/opt/hc/vault-enterprise", parent: 10}}, 20, Caller{}},
+		{"bao through a shell that exec'd the helper", fakeProcs{20: {argv: []string{"bao", "login"}, exe: "/usr/bin/bao", parent: 10}}, 20, Caller{CLI: Bao, PID: 20, Args: []string{"login"}}},
+		{"an interactive shell", fakeProcs{20: {argv: []string{"-bash"}, exe: "/usr/bin/bash", parent: 10}}, 20, Caller{}},
+		{"a shell -c whose parent is not the CLI", fakeProcs{
+			30: {argv: []string{"sh", "-c", helper + " get"}, exe: "/usr/bin/dash", parent: 20},
+			20: {argv: []string{"python3"}, exe: "/usr/bin/python3.11", parent: 10},
+		}, 30, Caller{}},
 		{"exe unreadable, argv[0] says vault", fakeProcs{20: {argv: []string{"/usr/bin/vault", "status"}, parent: 10}}, 20, Caller{CLI: Vault, PID: 20, Args: []string{"status"}}},
 		{"bao through a shell that did not exec", fakeProcs{
 			30: {argv: []string{"/bin/bash", "-c", helper + " get"}, exe: "/usr/bin/bash", parent: 20},
