@@ -3,6 +3,7 @@ package front
 import (
 	"bytes"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,5 +44,23 @@ func TestMainRunsFullForOtherVerbs(t *testing.T) {
 	code := Main([]string{"status"}, &stdout, &stderr, lookup(map[string]string{"HOME": t.TempDir()}))
 	if code != 1 || !strings.Contains(stderr.String(), FullName) || !strings.Contains(stderr.String(), "install.sh") {
 		t.Fatalf("Main(status) without the full binary: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestEnsureHome(t *testing.T) {
+	var set []string
+	setenv := func(k, v string) error { set = append(set, k+"="+v); return nil }
+	if err := EnsureHome(lookup(map[string]string{"HOME": "/home/x"}), setenv); err != nil || len(set) != 0 {
+		t.Fatalf("with HOME set: got %v, set %q; want nothing done", err, set)
+	}
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" {
+		t.Skipf("no password database entry for this user (%v)", err)
+	}
+	for _, env := range []map[string]string{{}, {"HOME": ""}, {"BAO_ADDR": "x", "VAULT_ADDR": "x"}} {
+		set = nil
+		if err := EnsureHome(lookup(env), setenv); err != nil || len(set) != 1 || set[0] != "HOME="+u.HomeDir {
+			t.Errorf("env %q: got %v, set %q; want HOME=%s from the password database", env, err, set, u.HomeDir)
+		}
 	}
 }
