@@ -5,7 +5,7 @@ import "slices"
 // The Vault CLI's command names and flag kinds, read from
 // github.com/hashicorp/vault v1.21.0 command/commands.go and every
 // Flags() method in command/*.go (BoolVar and BoolPtrVar are boolean;
-// StringVar, DurationVar, IntVar and the rest take a value). The OpenBao
+// StringVar, DurationVar, IntVar, TimeVar and the rest take a value). The OpenBao
 // CLI is a fork of the same code: the same flags, mostly the same
 // commands. A name both boolean and not in different commands is left
 // out: Parse tries both readings.
@@ -281,6 +281,7 @@ var valueFlags = []string{
 	"dev-tls-san",
 	"display-name",
 	"duration",
+	"end-time",
 	"entity-alias",
 	"env",
 	"exec",
@@ -365,6 +366,7 @@ var valueFlags = []string{
 	"snapshot-id",
 	"ssh-executable",
 	"start",
+	"start-time",
 	"stored-shares",
 	"strict-host-key-checking",
 	"t",
