@@ -15,9 +15,9 @@
 // from the password database and sets HOME before anything else.
 //
 // It imports only package store, helper/caller (the standard library and
-// x/sys/unix) and adrg/xdg: vault/api, net/http and the rest of the tool
-// cost milliseconds of start-up that `get`, run before every vault
-// command, must not pay.
+// x/sys/unix), adrg/xdg and, from the standard library, os/user: vault/api,
+// net/http and the rest of the tool cost milliseconds of start-up that
+// `get`, run before every vault command, must not pay.
 package front
 
 import (
