@@ -19,13 +19,7 @@ import (
 // Env is everything the commands take from the outside world. main
 // builds the real one with OSEnv; tests build their own.
 type Env struct {
-	Getenv func(string) string
-	// LookupEnv tells a set-but-empty variable from an unset one (OpenBao
-	// does); nil means a variable is set when Getenv returns non-empty.
-	LookupEnv func(string) (string, bool)
-	// Caller finds the program that ran the helper with a verb; nil means
-	// caller.Identify.
-	Caller   func(verb string) caller.Caller
+	Getenv   func(string) string
 	Paths    Paths
 	Now      func() time.Time
 	Hostname string
@@ -38,6 +32,12 @@ type Env struct {
 	Crash func(step string)
 	// Systemctl runs `systemctl --user` for status; nil means unavailable.
 	Systemctl func(args ...string) (string, error)
+	// LookupEnv tells a set-but-empty variable from an unset one (OpenBao
+	// does); nil means a variable is set when Getenv returns non-empty.
+	LookupEnv func(string) (string, bool)
+	// Caller finds the program that ran the helper with a verb; nil means
+	// caller.Identify.
+	Caller func(verb string) caller.Caller
 }
 
 // Paths are the files and directories the tool uses.
@@ -82,25 +82,25 @@ func PathsFromXDG(getenv func(string) string) Paths {
 // OSEnv is the real environment of the process.
 func OSEnv(version string) Env {
 	// Run with a bare environment (OpenBao 2.0.1 to 2.5.1), HOME comes from
-	// the password database; the XDG paths below follow it. When that
-	// fails, every path is under / and the commands say what is missing.
+	// the password database and the XDG paths below follow it. When even
+	// that fails, adrg/xdg's fallback home, /, is used, as before.
 	_ = front.EnsureHome(os.LookupEnv, os.Setenv)
 	host, _ := os.Hostname()
-	return Env{
-		Getenv:    os.Getenv,
-		LookupEnv: os.LookupEnv,
-		Caller:    caller.Identify,
-		Paths:     PathsFromXDG(os.Getenv),
-		Now:       time.Now,
-		Hostname:  host,
-		User:      currentUser(),
-		Version:   version,
-		NewVault:  func(addr, ns string) (heal.Vault, error) { return heal.NewAPIVault(addr, ns) },
-		Crash:     crashHook(os.Getenv),
+	env := Env{
+		Getenv:   os.Getenv,
+		Paths:    PathsFromXDG(os.Getenv),
+		Now:      time.Now,
+		Hostname: host,
+		User:     currentUser(),
+		Version:  version,
+		NewVault: func(addr, ns string) (heal.Vault, error) { return heal.NewAPIVault(addr, ns) },
+		Crash:    crashHook(os.Getenv),
 		Systemctl: func(args ...string) (string, error) {
 			return runSystemctl(args...)
 		},
 	}
+	env.LookupEnv, env.Caller = os.LookupEnv, caller.Identify
+	return env
 }
 
 func currentUser() string {
