@@ -3,6 +3,7 @@ package caller
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -55,6 +56,12 @@ func Parse(args []string) (Flags, error) {
 			return Flags{}, fmt.Errorf("%w: command %s is not one this helper knows", ErrUncertain, printable(sub))
 		}
 		return Flags{}, nil
+	}
+	// A group (token, kv, operator raft...) followed by a word: a newer CLI
+	// may know "<group> <word>" as a command whose flags follow.
+	if len(subArgs) > 0 && subArgs[0] != "" && subArgs[0][0] != '-' && !strings.ContainsRune(subArgs[0], ' ') &&
+		isGroup(sub) && mentionsServerFlag(subArgs) {
+		return Flags{}, fmt.Errorf("%w: %s %s is not a command this helper knows", ErrUncertain, printable(sub), printable(subArgs[0]))
 	}
 	return parseFlags(subArgs)
 }
@@ -109,6 +116,12 @@ func subcommand(args []string) (string, []string, error) {
 		return "", nil, fmt.Errorf("%w: no subcommand", ErrUncertain)
 	}
 	return sub, subArgs, nil
+}
+
+// isGroup reports whether other commands are named "<name> ...".
+func isGroup(name string) bool {
+	i, _ := slices.BinarySearch(commands, name+" ")
+	return i < len(commands) && strings.HasPrefix(commands[i], name+" ")
 }
 
 // longestPrefix is the radix tree's LongestPrefix: the longest command

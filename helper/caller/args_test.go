@@ -43,6 +43,10 @@ func TestParse(t *testing.T) {
 		{"after an empty argument", "token|lookup|<empty>|-address=" + b, Flags{}, false},
 		{"no flags", "token|lookup", Flags{}, false},
 		{"a path named like a command", "read|token|-address=" + b, Flags{}, false},
+		{"a leaf command's positional argument, then -address", "kv|get|secret/x|-address=" + b, Flags{}, false},
+		{"a group, an unknown word, then -address", "token|frob|-address=" + b, Flags{}, true},
+		{"a nested group, an unknown word, then -address", "operator|raft|frob|-address=" + b, Flags{}, true},
+		{"a group, an unknown word, no server flag", "token|frob|-format=json", Flags{}, false},
 
 		// Namespaces.
 		{"namespace", "kv|get|-namespace=team|foo", ns("team"), false},
