@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
@@ -19,10 +21,17 @@ import (
 // `$SHELL -c "<path> <verb>"` with only BAO_ADDR and VAULT_ADDR in the
 // environment (command/token/helper_external.go, cmd.Env = h.Env). No
 // HOME, no PATH, no XDG variables: the helper must find the home from the
-// password database. So that it finds the test's home and not the real
-// one, the command runs in a mount namespace where /etc/passwd names the
-// test's home for this user.
+// password database.
 func baoMinimal(t *testing.T, h *vaulttest.Home, addr, verb, stdin string) vaulttest.Result {
+	t.Helper()
+	return withPasswdHome(t, h, stdin, "BAO_ADDR="+addr, "VAULT_ADDR="+addr, "/bin/sh", "-c", bins.Helper+" "+verb)
+}
+
+// withPasswdHome runs `env -i ARGS...` (variables, then the command) in a
+// mount namespace where /etc/passwd names the test's home for this user,
+// so that a helper that takes its home from the password database finds
+// the test's and not the real one.
+func withPasswdHome(t *testing.T, h *vaulttest.Home, stdin string, envAndArgv ...string) vaulttest.Result {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the test bind-mounts a password file naming the test's home in a mount namespace")
@@ -48,9 +57,69 @@ func baoMinimal(t *testing.T, h *vaulttest.Home, addr, verb, stdin string) vault
 	if out, err := exec.Command("unshare", "-m", "true").CombinedOutput(); err != nil {
 		t.Skipf("cannot make a mount namespace here (%v: %s)", err, out)
 	}
-	script := `mount --bind "$1" /etc/passwd && exec env -i BAO_ADDR="$2" VAULT_ADDR="$2" /bin/sh -c "$3 $4"`
-	cmd := exec.Command("unshare", "-m", "/bin/sh", "-c", script, "sh", passwd, addr, bins.Helper, verb)
-	return h.RunCmd(t, stdin, cmd)
+	script := `mount --bind "$1" /etc/passwd && shift && exec env -i "$@"`
+	args := append([]string{"-m", "/bin/sh", "-c", script, "sh", passwd}, envAndArgv...)
+	return h.RunCmd(t, stdin, exec.Command("unshare", args...))
+}
+
+// baoBin is internal/vaulttest/baoexec built as an executable named bao.
+var baoBin = sync.OnceValues(func() (string, error) {
+	root, err := vaulttest.ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(binDir, "openbao")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "bao")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./internal/vaulttest/baoexec")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build baoexec: %v\n%s", err, b)
+	}
+	return out, nil
+})
+
+// Under a process that is the bao CLI (an executable named bao that runs
+// the helper as OpenBao does, through $SHELL -c with only BAO_ADDR and
+// VAULT_ADDR), the helper reads bao's arguments, through the shell when
+// the shell forks (dash) and directly when it executes the helper in its
+// place (bash).
+func TestOpenBaoCallerThroughTheShell(t *testing.T) {
+	t.Parallel()
+	bao, err := baoBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := vaulttest.Start(t)
+	h := vaulttest.NewHome(t, s, bins.Helper)
+	writeConfig(t, h, wizardConfig)
+	mustExit(t, "login", h.LoginUserpass(t, "admin"), 0)
+	tok := helperGet(t, h)
+
+	for _, shell := range []string{"/bin/sh", "/bin/bash"} {
+		run := func(args ...string) vaulttest.Result {
+			t.Helper()
+			env := []string{"BAOEXEC_HELPER=" + bins.Helper, "BAOEXEC_OP=get", "BAO_ADDR=" + s.Addr, "SHELL=" + shell, bao}
+			return withPasswdHome(t, h, "", append(env, args...)...)
+		}
+		if res := run("token", "lookup"); res.Code != 0 || res.Stdout != tok {
+			t.Errorf("SHELL=%s, bao token lookup: want the stored token\n%s", shell, res)
+		}
+		// The namespace flag is only on bao's command line: an unknown
+		// caller would print the root namespace's token.
+		for _, args := range [][]string{{"token", "lookup", "-ns=team"}, {"token", "lookup", "--namespace", "team"}} {
+			if res := run(args...); res.Code != 0 || res.Stdout != "" {
+				t.Errorf("SHELL=%s, bao %s: want nothing printed (nothing is stored for namespace team)\n%s", shell, strings.Join(args, " "), res)
+			}
+		}
+		// An uncertain bao command line: nothing printed, one line.
+		if res := run("operator", "raft", "list-peers", "-dr-token", "-address="+s.Addr); res.Code != 1 || res.Stdout != "" || !strings.Contains(res.Stderr, "BAO_ADDR") {
+			t.Errorf("SHELL=%s, an uncertain bao command line: want exit 1 and a line naming BAO_ADDR\n%s", shell, res)
+		}
+	}
 }
 
 // get and store work in OpenBao's minimal environment: the store mints,
