@@ -139,9 +139,10 @@ func isShellHop(argv []string, verb string) bool {
 	if len(argv) != 3 || argv[1] != "-c" || verb == "" {
 		return false
 	}
+	// The verb follows the last space: the path itself may hold spaces.
 	script := strings.TrimSpace(argv[2])
-	path, op, ok := strings.Cut(script, " ")
-	return ok && strings.TrimSpace(op) == verb && filepath.IsAbs(strings.Trim(path, `"'`))
+	i := strings.LastIndexByte(script, ' ')
+	return i > 0 && script[i+1:] == verb && filepath.IsAbs(strings.Trim(strings.TrimSpace(script[:i]), `"'`))
 }
 
 // cliName tells the CLI from the name of its executable: vault or bao,

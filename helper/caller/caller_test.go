@@ -68,6 +68,14 @@ func TestIdentify(t *testing.T) {
 			30: {argv: []string{"/bin/bash", "-c", helper + " get"}, exe: "/usr/bin/bash", parent: 20},
 			20: {argv: []string{"bao", "token", "lookup"}, exe: "/usr/local/bin/bao", parent: 10},
 		}, 30, Caller{CLI: Bao, PID: 20, Args: []string{"token", "lookup"}}},
+		{"bao through a shell, a path with a space", fakeProcs{
+			30: {argv: []string{"sh", "-c", "/home/my user/bin/vault-token-helper get"}, exe: "/usr/bin/dash", parent: 20},
+			20: {argv: []string{"bao", "status"}, exe: "/usr/local/bin/bao", parent: 10},
+		}, 30, Caller{CLI: Bao, PID: 20, Args: []string{"status"}}},
+		{"a shell running a relative path", fakeProcs{
+			30: {argv: []string{"sh", "-c", "bin/vault-token-helper get"}, exe: "/usr/bin/dash", parent: 20},
+			20: {argv: []string{"bao", "status"}, exe: "/usr/local/bin/bao", parent: 10},
+		}, 30, Caller{}},
 		{"a shell running something else", fakeProcs{
 			30: {argv: []string{"/bin/sh", "-c", helper + " store"}, exe: "/usr/bin/dash", parent: 20},
 			20: vault,
