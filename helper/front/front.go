@@ -59,6 +59,10 @@ func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (strin
 // Get prints the token stored for key under the data directory dataDir.
 // keyErr is why the key could not be found; then nothing is printed.
 func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string) int {
+	if errors.Is(keyErr, caller.ErrUncertain) || errors.Is(keyErr, caller.ErrConflict) {
+		fmt.Fprintf(stderr, "vault-token-helper: get: no token printed: %v\n", keyErr)
+		return 1
+	}
 	if keyErr != nil {
 		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", keyErr)
 		return 1
@@ -79,15 +83,15 @@ func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string) 
 // talks to (caller.Target), for get, store and erase alike.
 func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, error) {
 	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: sameAddr, SameNS: sameNS})
-	switch {
-	case errors.Is(err, caller.ErrUncertain):
+	if errors.Is(err, caller.ErrUncertain) {
 		name := "VAULT"
 		if c.CLI == caller.Bao {
 			name = "BAO"
 		}
-		return store.Key{}, fmt.Errorf("no token for a server guessed from the %s command line: %w; set %s_ADDR (and %s_NAMESPACE) for the command instead of its flags", c.CLI, err, name, name)
-	case err != nil:
-		return store.Key{}, fmt.Errorf("no token for a guessed server: %w", err)
+		return store.Key{}, fmt.Errorf("the %s command line: %w; set %s_ADDR (and %s_NAMESPACE) for the command instead of its flags", c.CLI, err, name, name)
+	}
+	if err != nil {
+		return store.Key{}, err
 	}
 	return store.NewKey(addr, ns)
 }
