@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -116,19 +117,81 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 	cfg := DefaultConfig()
 	cfg.Path = path
 	seen := map[string]int{}
+	// Every top-level item is checked, so one run reports every error.
+	var errs []error
 	for _, item := range list.Items {
 		key := keyName(item, 0)
 		if key != "address" {
 			if prev, dup := seen[key]; dup {
-				return nil, p.errf(item.Pos().Line, key, "set twice (first on line %d)", prev)
+				errs = append(errs, p.errf(item.Pos().Line, key, "set twice (first on line %d)", prev))
+				continue
 			}
 			seen[key] = item.Pos().Line
 		}
 		if err := p.topLevel(cfg, item, key); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	return cfg, nil
+}
+
+// ConfigError is one error of a configuration file: where and which key.
+type ConfigError struct {
+	File string
+	Line int    // 0 when the file as a whole is wrong
+	Key  string // "" for a syntax error
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v: %q", ErrConfig, e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	return b.String() + ": " + e.Msg
+}
+
+// Unwrap makes errors.Is(err, ErrConfig) true.
+func (e *ConfigError) Unwrap() error { return ErrConfig }
+
+// ConfigErrors lists the ConfigErrors in err (one per error found).
+func ConfigErrors(err error) []*ConfigError {
+	var out []*ConfigError
+	var walk func(error)
+	walk = func(err error) {
+		if ce, ok := err.(*ConfigError); ok {
+			out = append(out, ce)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+// hclPosRE is where hcl's parsers say an error is: "At 3:1: ...".
+var hclPosRE = regexp.MustCompile(`^At (\d+):\d+: (.*)$`)
+
+// syntaxError puts a plain sentence in front of hcl's parser text.
+func (p *parser) syntaxError(err error) error {
+	line, detail := 0, err.Error()
+	if m := hclPosRE.FindStringSubmatch(detail); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		detail = m[2]
+	}
+	return &ConfigError{File: p.file, Line: line,
+		Msg: "the file is not valid HCL (look for a missing brace, quote or = near here); the parser said: " + detail}
 }
 
 // parse turns the file's bytes into its top-level items.
@@ -138,7 +201,7 @@ func (p *parser) parse(data []byte) (*ast.ObjectList, error) {
 	}
 	file, err := hcl.ParseBytes(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", ErrConfig, p.file, err)
+		return nil, p.syntaxError(err)
 	}
 	list, ok := file.Node.(*ast.ObjectList)
 	if !ok {
@@ -212,7 +275,7 @@ func (p *parser) addressBlock(cfg *Config, item *ast.ObjectItem, key string) err
 type parser struct{ file string }
 
 func (p *parser) errf(line int, key, format string, args ...any) error {
-	return fmt.Errorf("%w: %q line %d: %s: %s", ErrConfig, p.file, line, key, fmt.Sprintf(format, args...))
+	return &ConfigError{File: p.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 func keyName(item *ast.ObjectItem, i int) string {
@@ -240,32 +303,42 @@ func (p *parser) address(item *ast.ObjectItem, addr string) (AddressConfig, erro
 		return ac, err
 	}
 	seen := map[string]bool{}
+	var errs []error
 	for _, it := range list.Items {
-		key := keyName(it, 0)
-		full := fmt.Sprintf("address %q %s", addr, key)
-		if seen[key] {
-			return ac, p.errf(it.Pos().Line, full, "set twice")
+		err := func() error {
+			key := keyName(it, 0)
+			full := fmt.Sprintf("address %q %s", addr, key)
+			if seen[key] {
+				return p.errf(it.Pos().Line, full, "set twice")
+			}
+			seen[key] = true
+			switch key {
+			case "periodic_token":
+				if len(it.Keys) != 1 {
+					return p.errf(it.Pos().Line, full, "takes no label")
+				}
+				spec, err := p.spec(it, full)
+				if err != nil {
+					return err
+				}
+				ac.Periodic = spec
+			case "revoke_login_token":
+				b, err := p.boolean(it, full)
+				if err != nil {
+					return err
+				}
+				ac.RevokeLoginToken = &b
+			default:
+				return p.errf(it.Pos().Line, full, "unknown key (known in an address block: periodic_token, revoke_login_token)")
+			}
+			return nil
+		}()
+		if err != nil {
+			errs = append(errs, err)
 		}
-		seen[key] = true
-		switch key {
-		case "periodic_token":
-			if len(it.Keys) != 1 {
-				return ac, p.errf(it.Pos().Line, full, "takes no label")
-			}
-			spec, err := p.spec(it, full)
-			if err != nil {
-				return ac, err
-			}
-			ac.Periodic = spec
-		case "revoke_login_token":
-			b, err := p.boolean(it, full)
-			if err != nil {
-				return ac, err
-			}
-			ac.RevokeLoginToken = &b
-		default:
-			return ac, p.errf(it.Pos().Line, full, "unknown key (known in an address block: periodic_token, revoke_login_token)")
-		}
+	}
+	if len(errs) > 0 {
+		return ac, errors.Join(errs...)
 	}
 	return ac, nil
 }
@@ -280,71 +353,81 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 		return s, err
 	}
 	seen := map[string]bool{}
+	var errs []error
 	for _, it := range list.Items {
-		key := keyName(it, 0)
-		full := prefix + "." + key
-		line := it.Pos().Line
-		if seen[key] {
-			return s, p.errf(line, full, "set twice")
-		}
-		seen[key] = true
-		switch key {
-		case "display_name":
-			v, err := p.str(it, full)
-			if err != nil {
-				return s, err
+		err := func() error {
+			key := keyName(it, 0)
+			full := prefix + "." + key
+			line := it.Pos().Line
+			if seen[key] {
+				return p.errf(line, full, "set twice")
 			}
-			if !displayNameRE.MatchString(v) || len(v) > 100 || strings.HasSuffix(v, "-") {
-				return s, p.errf(line, full, "%q: use letters, digits and dashes (Vault shows it as token-<display_name>)", v)
-			}
-			s.DisplayName = v
-		case "policies":
-			v, err := p.strList(it, full)
-			if err != nil {
-				return s, err
-			}
-			if len(v) == 0 {
-				return s, p.errf(line, full, "is empty; name at least one policy, or remove the key to use the login token's own")
-			}
-			for _, pol := range v {
-				switch {
-				case strings.TrimSpace(pol) == "" || strings.ContainsAny(pol, " \t\n,"):
-					return s, p.errf(line, full, "%q is not a policy name", pol)
-				case strings.EqualFold(pol, "root"):
-					return s, p.errf(line, full, "root is never minted")
-				case pol != strings.ToLower(pol):
-					return s, p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", pol, strings.ToLower(pol))
+			seen[key] = true
+			switch key {
+			case "display_name":
+				v, err := p.str(it, full)
+				if err != nil {
+					return err
 				}
+				if !displayNameRE.MatchString(v) || len(v) > 100 || strings.HasSuffix(v, "-") {
+					return p.errf(line, full, "%q: use letters, digits and dashes (Vault shows it as token-<display_name>)", v)
+				}
+				s.DisplayName = v
+			case "policies":
+				v, err := p.strList(it, full)
+				if err != nil {
+					return err
+				}
+				if len(v) == 0 {
+					return p.errf(line, full, "is empty; name at least one policy, or remove the key to use the login token's own")
+				}
+				for _, pol := range v {
+					switch {
+					case strings.TrimSpace(pol) == "" || strings.ContainsAny(pol, " \t\n,"):
+						return p.errf(line, full, "%q is not a policy name", pol)
+					case strings.EqualFold(pol, "root"):
+						return p.errf(line, full, "root is never minted")
+					case pol != strings.ToLower(pol):
+						return p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", pol, strings.ToLower(pol))
+					}
+				}
+				if len(v) == 1 && v[0] == "default" {
+					return p.errf(line, full, "only default: name a policy that tells the periodic token apart")
+				}
+				s.Policies = v
+			case "period":
+				v, err := p.str(it, full)
+				if err != nil {
+					return err
+				}
+				d, err := time.ParseDuration(v)
+				if err != nil || d < time.Minute {
+					return p.errf(line, full, "%q is not a duration of at least 1m, like 768h", v)
+				}
+				s.Period = d
+			case "required_policy":
+				v, err := p.str(it, full)
+				if err != nil {
+					return err
+				}
+				if strings.TrimSpace(v) == "" || strings.EqualFold(v, "root") || v == "default" {
+					return p.errf(line, full, "%q cannot tell our token apart; name a policy only the periodic token has", v)
+				}
+				if v != strings.ToLower(v) {
+					return p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", v, strings.ToLower(v))
+				}
+				s.RequiredPolicy = v
+			default:
+				return p.errf(line, full, "unknown key (known: display_name, policies, period, required_policy)")
 			}
-			if len(v) == 1 && v[0] == "default" {
-				return s, p.errf(line, full, "only default: name a policy that tells the periodic token apart")
-			}
-			s.Policies = v
-		case "period":
-			v, err := p.str(it, full)
-			if err != nil {
-				return s, err
-			}
-			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Minute {
-				return s, p.errf(line, full, "%q is not a duration of at least 1m, like 768h", v)
-			}
-			s.Period = d
-		case "required_policy":
-			v, err := p.str(it, full)
-			if err != nil {
-				return s, err
-			}
-			if strings.TrimSpace(v) == "" || strings.EqualFold(v, "root") || v == "default" {
-				return s, p.errf(line, full, "%q cannot tell our token apart; name a policy only the periodic token has", v)
-			}
-			if v != strings.ToLower(v) {
-				return s, p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", v, strings.ToLower(v))
-			}
-			s.RequiredPolicy = v
-		default:
-			return s, p.errf(line, full, "unknown key (known: display_name, policies, period, required_policy)")
+			return nil
+		}()
+		if err != nil {
+			errs = append(errs, err)
 		}
+	}
+	if len(errs) > 0 {
+		return s, errors.Join(errs...)
 	}
 	if s.RequiredPolicy != "" && s.Policies != nil && !contains(s.Policies, s.RequiredPolicy) {
 		return s, p.errf(item.Pos().Line, prefix+".required_policy", "%q is not among the policies %v", s.RequiredPolicy, s.Policies)

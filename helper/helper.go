@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -51,73 +52,124 @@ const (
 // VAULT_CLIENT_TIMEOUT), and waiting for the lock by LockWait.
 const OperationTimeout = 60 * time.Second
 
-const helperUsage = `usage: vault-token-helper get|store|erase
-       vault-token-helper status [--json]
-       vault-token-helper adopt < token
-       vault-token-helper check-config [FILE]
-       vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--no-timer] [--uninstall]
-
-A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PATH):
-  token_helper = "/absolute/path/to/vault-token-helper"
-
-  get      print the token stored for the address the calling CLI uses
-           (its -address flag, else $VAULT_ADDR; no newline)
-  store    read a login token on stdin: mint and keep the periodic token,
-           or refuse a token that cannot mint while a valid one is kept
-  erase    forget the stored token (revoke it if this tool minted it)
-  status   show every stored token (never the token itself); exit 1 if one
-           is invalid or not ours
-  adopt    store the periodic token on stdin if it is ours; never mints
-  check-config  parse the configuration (or FILE) and report the first error
-  setup    install for this user (binaries, ~/.vault or ~/.bao, timer); setup --help
-
-Configuration: $XDG_CONFIG_HOME/vault-token-helper/config.hcl or $VAULT_TOKEN_HELPER_CONFIG
-Log: $XDG_STATE_HOME/vault-token-helper/vault-token-helper.log
-`
-
-// Run is vault-token-helper.
+// Run is vault-token-helper (the full binary; the front one answers get
+// itself and executes this for everything else).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, helperUsage)
-		return ExitUsage
+		return usageError(stderr, helperName, "no command given (get, store, erase, status, doctor, renew...)", "")
 	}
 	verb, rest := args[0], args[1:]
 	switch verb {
-	case "-h", "-help", "--help", "help":
-		if len(rest) > 0 {
-			break
+	case "-h", "-help", "--help":
+		verb = "help"
+	case "-version", "--version":
+		verb = "version"
+	}
+	v, ok := lookupVerb(verb)
+	if !ok {
+		if strings.HasPrefix(verb, "-") {
+			return usageError(stderr, helperName, fmt.Sprintf("unknown flag %s before the command", verb), "")
 		}
-		fmt.Fprint(stdout, helperUsage)
+		return usageError(stderr, helperName, fmt.Sprintf("unknown command %q", verb), suggestVerb(verb))
+	}
+	prog := helperName + " " + v.Name
+	if verb != "setup" && verb != "renew" && wantsHelp(rest) {
+		printVerbHelp(stdout, prog, v)
 		return ExitOK
-	case "-version", "--version", "version":
-		if len(rest) > 0 {
+	}
+	extra := func(max int) bool { return len(rest) > max }
+	switch verb {
+	case "help":
+		if len(rest) == 0 {
+			printHelp(stdout)
+			return ExitOK
+		}
+		h, ok := lookupVerb(rest[0])
+		if !ok || len(rest) > 1 {
+			return usageError(stderr, prog, fmt.Sprintf("no command %q", strings.Join(rest, " ")), suggestVerb(rest[0]))
+		}
+		printVerbHelp(stdout, helperName+" "+h.Name, h)
+		return ExitOK
+	case "version":
+		if extra(0) {
 			break
 		}
-		fmt.Fprintf(stdout, "vault-token-helper %s\n", env.Version)
+		printVersion(stdout, helperName, env.Version)
 		return ExitOK
 	case "get":
-		if len(rest) == 0 {
+		if !extra(0) {
 			return get(stdout, stderr, env)
 		}
 	case "store", "adopt":
-		if len(rest) == 0 {
-			return storeVerb(ctx, verb, stdin, stderr, env)
+		if !extra(0) {
+			return cliSafe(stderr, func(stderr io.Writer) int { return storeVerb(ctx, verb, stdin, stderr, env) })
 		}
 	case "erase":
-		if len(rest) == 0 {
-			return erase(ctx, stderr, env)
+		if !extra(0) {
+			return cliSafe(stderr, func(stderr io.Writer) int { return erase(ctx, stderr, env) })
 		}
 	case "status":
 		return status(ctx, rest, stdout, stderr, env)
+	case "doctor":
+		return doctor(ctx, rest, stdout, stderr, env)
+	case "renew":
+		return runRenew(ctx, prog, rest, stdout, stderr, env)
 	case "check-config":
-		if len(rest) <= 1 {
+		if !extra(1) {
 			return checkConfig(rest, stdout, stderr, env)
 		}
 	case "setup":
 		return setupVerb(ctx, rest, stdout, stderr, env)
+	case "completion":
+		if len(rest) != 1 {
+			return usageError(stderr, prog, "name one shell: bash, zsh or fish", "")
+		}
+		if err := completion(stdout, rest[0]); err != nil {
+			return usageError(stderr, prog, err.Error(), "")
+		}
+		return ExitOK
+	case "man":
+		if !extra(0) {
+			manPage(stdout, env.Version, env.Now())
+			return ExitOK
+		}
 	}
-	fmt.Fprintf(stderr, "vault-token-helper: unknown or extra arguments %q\n%s", strings.Join(args, " "), helperUsage)
-	return ExitUsage
+	return usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(rest, " ")), "")
+}
+
+// cliSafe runs a verb the Vault CLI calls (store, erase) and keeps what
+// it prints on failure readable there: the CLI shows the helper's output
+// quoted with %q (`Error storing token: "...": exit status 1`), so an
+// embedded quote or newline would show as \" or \n. When stderr is not a
+// terminal the output becomes one line, without double quotes.
+func cliSafe(stderr io.Writer, run func(io.Writer) int) int {
+	if isTerminal(stderr) {
+		return run(stderr)
+	}
+	var buf strings.Builder
+	code := run(&buf)
+	if out := oneLineForCLI(buf.String()); out != "" {
+		io.WriteString(stderr, out)
+	}
+	return code
+}
+
+// oneLineForCLI joins the lines of s with "; ", drops the repeated
+// program prefix, and turns double quotes into single ones. No final
+// newline: the CLI quotes the output as it is.
+func oneLineForCLI(s string) string {
+	var parts []string
+	for i, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if i > 0 {
+			l = strings.TrimPrefix(l, helperName+": ")
+		}
+		parts = append(parts, oneLine(l))
+	}
+	return strings.ReplaceAll(strings.Join(parts, "; "), `"`, "'")
 }
 
 // fail prints one line for err on stderr and returns the exit code.
@@ -323,19 +375,45 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		}
 		return fail(stderr, verb+": nothing stored changed: ", withHint(err))
 	}
+	if verb == "adopt" {
+		what := "adopted the periodic token"
+		if res.Event == heal.EventUnchanged {
+			what = "nothing changed: already stored is the periodic token"
+		}
+		fmt.Fprintf(stderr, "vault-token-helper: %s (accessor %s) for %s\n", what, res.Accessor, s.key)
+	}
 	return ExitOK
 }
 
-// checkConfig parses the configuration file (or the one named) and says
-// whether it is valid; it talks to no Vault.
+// checkConfig parses the configuration file (or the one named) and
+// reports every error, each with its line and key; it talks to no Vault.
+// A file named on the command line must exist.
 func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 	path := env.Paths.Config
 	if len(args) == 1 {
 		path = args[0]
+		if _, err := os.Stat(path); err != nil {
+			return fail(stderr, "check-config: ", fmt.Errorf("cannot read %q; name an existing file: %w", path, err))
+		}
 	}
 	cfg, err := LoadConfig(path)
 	if err != nil {
-		return fail(stderr, "check-config: ", err)
+		errs := ConfigErrors(err)
+		if len(errs) == 0 {
+			return fail(stderr, "check-config: ", err)
+		}
+		fmt.Fprintf(stderr, "vault-token-helper: check-config: %q is not valid: %d error(s)\n", path, len(errs))
+		for _, e := range errs {
+			where := "file"
+			if e.Line > 0 {
+				where = fmt.Sprintf("line %d", e.Line)
+			}
+			if e.Key != "" {
+				where += ": " + e.Key
+			}
+			fmt.Fprintf(stderr, "  %s: %s\n", where, oneLine(e.Msg))
+		}
+		return ExitFail
 	}
 	if cfg.Path == "" {
 		fmt.Fprintf(stdout, "%q does not exist: the defaults apply\n", path)
@@ -353,6 +431,13 @@ func erase(ctx context.Context, stderr io.Writer, env Env) int {
 	defer s.close()
 	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
 	defer cancel()
+	minted := false
+	states, _ := s.healer.Files.List()
+	for _, st := range states {
+		if st.Key() == s.key && st.Current != nil {
+			minted = st.Current.Source == store.SourceMinted
+		}
+	}
 	res, err := s.healer.Erase(ctx)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
@@ -360,7 +445,25 @@ func erase(ctx context.Context, stderr io.Writer, env Env) int {
 	if err != nil {
 		return fail(stderr, "erase: nothing stored changed: ", withHint(err))
 	}
+	switch {
+	case res.Accessor == "":
+		fmt.Fprintf(stderr, "vault-token-helper: nothing was stored for %s; nothing changed\n", s.key)
+	case minted && len(res.Warnings) == 0:
+		fmt.Fprintf(stderr, "vault-token-helper: erased and revoked the periodic token (accessor %s) of %s\n", res.Accessor, s.key)
+	default:
+		fmt.Fprintf(stderr, "vault-token-helper: erased the token (accessor %s) of %s\n", res.Accessor, s.key)
+	}
 	return ExitOK
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // debugVault logs every Vault call at debug level: operation, accessor

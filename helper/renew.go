@@ -17,19 +17,6 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
-const renewUsage = `usage: vault-token-renew [--address URL] [--scan] [--dry-run]
-
-Renews the periodic token of every stored Vault address, heals
-~/.vault-token, and revokes stale periodic tokens. Run nightly by the
-vault-token-renew.timer systemd user unit.
-
-Each line of output starts with what happened:
-%s or %s.
-Exit 0 when every address is healthy, 1 when one needs a person, 2 for
-bad arguments.
-
-`
-
 // RenewRecoveryBudget bounds the settling of the journal in a renew run,
 // which, unlike a store, has no user waiting.
 const RenewRecoveryBudget = 30 * time.Second
@@ -40,9 +27,25 @@ type renewOptions struct {
 	heal.RenewOptions
 }
 
-// RunRenew is vault-token-renew.
+// RunRenew is vault-token-renew: the renew verb of vault-token-helper
+// under its own name (the scheduler runs either). `help` and `version`
+// work as verbs too.
 func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
-	opt, code, done := parseRenewArgs(args, stdout, stderr, env)
+	if len(args) == 1 {
+		switch args[0] {
+		case "help":
+			args = []string{"--help"}
+		case "version":
+			args = []string{"--version"}
+		}
+	}
+	return runRenew(ctx, "vault-token-renew", args, stdout, stderr, env)
+}
+
+// runRenew is the one code path of vault-token-renew and of
+// `vault-token-helper renew`; prog is how the user called it.
+func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io.Writer, env Env) int {
+	opt, code, done := parseRenewArgs(prog, args, stdout, stderr, env)
 	if done {
 		return code
 	}
@@ -82,37 +85,35 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 }
 
 // parseRenewArgs reads the flags. done means the run is over, with code.
-func parseRenewArgs(args []string, stdout, stderr io.Writer, env Env) (opt renewOptions, code int, done bool) {
-	flags := flag.NewFlagSet("vault-token-renew", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	addrFlag := flags.String("address", "", "renew only this Vault address (as in VAULT_ADDR)")
-	flags.BoolVar(&opt.Scan, "scan", false, "also list every token and revoke other tokens with our display name (needs list on auth/token/accessors)")
-	flags.BoolVar(&opt.DryRun, "dry-run", false, "say what would be done; change nothing")
-	version := flags.Bool("version", false, "print the version")
-	flags.Usage = func() {
-		fmt.Fprintf(flags.Output(), renewUsage, strings.Join(heal.RenewEvents[:len(heal.RenewEvents)-1], ", "), heal.RenewEvents[len(heal.RenewEvents)-1])
-		flags.PrintDefaults()
+func parseRenewArgs(prog string, args []string, stdout, stderr io.Writer, env Env) (opt renewOptions, code int, done bool) {
+	doc, _ := lookupVerb("renew")
+	if wantsHelp(args) {
+		printVerbHelp(stdout, prog, doc)
+		fmt.Fprintf(stdout, "  %-22s %s\n", "--version", "print the version, commit and Go version")
+		fmt.Fprintf(stdout, "\nEach line of output starts with what happened: %s or %s.\n",
+			strings.Join(heal.RenewEvents[:len(heal.RenewEvents)-1], ", "), heal.RenewEvents[len(heal.RenewEvents)-1])
+		return opt, ExitOK, true
 	}
+	flags := flag.NewFlagSet(prog, flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	addrFlag := flags.String("address", "", "")
+	flags.BoolVar(&opt.Scan, "scan", false, "")
+	flags.BoolVar(&opt.DryRun, "dry-run", false, "")
+	version := flags.Bool("version", false, "")
 	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return opt, ExitOK, true
-		}
-		return opt, ExitUsage, true
+		return opt, usageError(stderr, prog, flagProblem(err), ""), true
 	}
 	if flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "vault-token-renew: unexpected arguments %q\n", flags.Args())
-		flags.Usage()
-		return opt, ExitUsage, true
+		return opt, usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(flags.Args(), " ")), ""), true
 	}
 	if *version {
-		fmt.Fprintf(stdout, "vault-token-renew %s\n", env.Version)
+		printVersion(stdout, prog, env.Version)
 		return opt, ExitOK, true
 	}
 	if *addrFlag != "" {
 		a, err := store.NormalizeAddr(*addrFlag)
 		if err != nil {
-			fmt.Fprintf(stderr, "vault-token-renew: --address: %s\n", oneLine(err.Error()))
-			return opt, ExitUsage, true
+			return opt, usageError(stderr, prog, "--address: "+oneLine(err.Error()), ""), true
 		}
 		opt.only = a
 	}

@@ -44,7 +44,7 @@ func runHelper(env Env, stdin string, args ...string) run {
 func TestRunInProcess(t *testing.T) {
 	t.Parallel()
 	v := fakevault.New("http://127.0.0.1:8200")
-	env := testEnv(t, v)
+	env := installed(t, testEnv(t, v))
 	admin := v.Login("wizard", []string{"admin"}, nil, time.Hour)
 
 	if r := runHelper(env, ""); r.code != ExitUsage {

@@ -7,90 +7,118 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // StatusTimeout bounds the lookups of one status run per address.
 const StatusTimeout = 10 * time.Second
 
-// AddressStatus is what status reports for one stored address. It never
-// holds a token.
+// The thresholds of status's verdict.
+const (
+	// StaleRenew: a token whose last successful renew (or store) is older
+	// has not been renewed by the scheduler for two nights.
+	StaleRenew = 48 * time.Hour
+	// ExpirySoon: a token expiring sooner needs a person now.
+	ExpirySoon = 7 * 24 * time.Hour
+)
+
+// Mirror states (mirror.state in the JSON).
+const (
+	MirrorInSync      = "in-sync"
+	MirrorMissing     = "missing"
+	MirrorDiffers     = "differs"
+	MirrorUnreadable  = "unreadable"
+	MirrorNotMirrored = "not-mirrored"
+)
+
+// Address states (state in the JSON).
+const (
+	AddrStored  = "stored"
+	AddrErased  = "erased"  // a state without a token: erased, or never stored
+	AddrRefused = "refused" // the file is unsafe or unreadable: the tool will not use it
+)
+
+// MirrorStatus is what status knows of ~/.vault-token for one address.
+type MirrorStatus struct {
+	State  string `json:"state"`
+	Path   string `json:"path,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// AddressStatus is what status reports for one address. It never holds a
+// token.
 type AddressStatus struct {
-	Address        string         `json:"address"`
-	Namespace      string         `json:"namespace,omitempty"`
-	Stored         bool           `json:"stored"`
-	Accessor       string         `json:"accessor,omitempty"`
-	DisplayName    string         `json:"display_name,omitempty"`
-	Policies       []string       `json:"policies,omitempty"`
-	Source         string         `json:"source,omitempty"`
-	Checked        bool           `json:"checked"` // Vault answered; valid and ours mean something
-	Valid          bool           `json:"valid"`
-	Ours           bool           `json:"ours"`
-	Problem        string         `json:"problem,omitempty"`
-	TTLSeconds     int64          `json:"ttl_seconds,omitempty"`
-	ExpireTime     *time.Time     `json:"expire_time,omitempty"`
-	LastRenew      *store.Renewal `json:"last_renew,omitempty"`
-	Mirror         string         `json:"mirror"`
-	PendingRevoke  []string       `json:"pending_revocations"`
-	JournalEntries int            `json:"journal_entries"`
+	Address          string         `json:"address"`
+	Namespace        string         `json:"namespace,omitempty"`
+	Selected         bool           `json:"selected"` // the address VAULT_ADDR selects
+	State            string         `json:"state"`
+	Stored           bool           `json:"stored"`
+	Accessor         string         `json:"accessor,omitempty"`
+	DisplayName      string         `json:"display_name,omitempty"`
+	Policies         []string       `json:"policies,omitempty"`
+	Source           string         `json:"source,omitempty"`
+	Checked          bool           `json:"checked"` // Vault answered; valid and ours mean something
+	Valid            bool           `json:"valid"`
+	Ours             bool           `json:"ours"`
+	Problem          string         `json:"problem,omitempty"`
+	TTLSeconds       int64          `json:"ttl_seconds,omitempty"`
+	ExpiresAt        *time.Time     `json:"expires_at,omitempty"`
+	ExpiresInSeconds *int64         `json:"expires_in_seconds,omitempty"`
+	LastRenew        *store.Renewal `json:"last_renew,omitempty"`
+	LastSuccess      *time.Time     `json:"last_success,omitempty"` // the last successful renew, or the store
+	Mirror           MirrorStatus   `json:"mirror"`
+	PendingRevoke    []string       `json:"pending_revocations"`
+	JournalEntries   int            `json:"journal_entries"`
+	Reasons          []string       `json:"reasons"` // why this address is unhealthy
 }
 
-// TimerStatus is what status knows of the systemd timer.
-type TimerStatus struct {
-	Installed bool   `json:"installed"`
-	UnitPath  string `json:"unit_path"`
-	Active    string `json:"active,omitempty"`
-	NextRun   string `json:"next_run,omitempty"`
-	Note      string `json:"note,omitempty"`
+// SchedulerStatus says whether anything will run renew.
+type SchedulerStatus struct {
+	Kind     string `json:"kind"` // systemd, or none
+	Active   bool   `json:"active"`
+	Detail   string `json:"detail"`
+	UnitPath string `json:"unit_path,omitempty"`
+	NextRun  string `json:"next_run,omitempty"`
+	Fix      string `json:"fix,omitempty"`
 }
 
-// Status is the whole status report.
+// CLIConfigStatus says whether a CLI config file names this helper.
+type CLIConfigStatus struct {
+	CLI         string `json:"cli"`
+	Path        string `json:"path"`
+	TokenHelper string `json:"token_helper"`
+	NamesHelper bool   `json:"names_helper"`
+	Problem     string `json:"problem,omitempty"`
+}
+
+// Status is the whole status report (docs/status-schema.json).
 type Status struct {
-	Addresses []AddressStatus `json:"addresses"`
-	Timer     TimerStatus     `json:"timer"`
 	Healthy   bool            `json:"healthy"`
+	Reasons   []string        `json:"reasons"`
+	Addresses []AddressStatus `json:"addresses"`
+	Scheduler SchedulerStatus `json:"scheduler"`
+	CLIConfig CLIConfigStatus `json:"cli_config"`
 }
 
 func status(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
-	fs := flag.NewFlagSet("vault-token-helper status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vault-token-helper status: unexpected arguments %q\n", fs.Args())
-		return ExitUsage
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "")
+	if code, done := parseFlags(fs, helperName+" status", args, stderr); done {
+		return code
 	}
 	cfg, err := LoadConfig(env.Paths.Config)
 	if err != nil {
 		return fail(stderr, "status: ", err)
 	}
-	files := store.New(env.Paths.Data)
-	states, errs := files.List()
-	rep := Status{Healthy: len(errs) == 0, Addresses: []AddressStatus{}}
-	for _, err := range errs {
-		fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
-	}
-	mk := storedMirrorKey(cfg, states)
-	for _, st := range states {
-		as := addressStatus(ctx, env, cfg, st, st.Key() == mk)
-		if as.Stored && (!as.Valid || !as.Ours) {
-			rep.Healthy = false
-		}
-		rep.Addresses = append(rep.Addresses, as)
-	}
-	rep.Timer = timerStatus(env)
-
+	rep := buildStatus(ctx, env, cfg)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -103,14 +131,91 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	return exitCode(rep.Healthy)
 }
 
-func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mirrored bool) AddressStatus {
+// buildStatus answers "will my token survive?" for every address.
+func buildStatus(ctx context.Context, env Env, cfg *Config) Status {
+	now := env.Now()
+	rep := Status{Addresses: []AddressStatus{}, Reasons: []string{}}
+	files := store.New(env.Paths.Data)
+	states, errs := files.List()
+	selected, _ := keyFromEnv(env, "status")
+	mk := storedMirrorKey(cfg, states)
+	for _, st := range states {
+		as := addressStatus(ctx, env, cfg, st, st.Key() == mk, now)
+		as.Selected = env.Getenv("VAULT_ADDR") != "" && st.Key() == selected
+		rep.Addresses = append(rep.Addresses, as)
+	}
+	for _, err := range errs {
+		k, ok := refusedKey(files, err)
+		if !ok {
+			rep.Reasons = append(rep.Reasons, "the token store: "+oneLine(err.Error()))
+			continue
+		}
+		rep.Addresses = append(rep.Addresses, AddressStatus{
+			Address: k.Addr, Namespace: k.Namespace, State: AddrRefused, Problem: oneLine(err.Error()),
+			Selected: env.Getenv("VAULT_ADDR") != "" && k == selected, Mirror: MirrorStatus{State: MirrorNotMirrored},
+			PendingRevoke: []string{}, Reasons: []string{"its token file is refused: " + oneLine(err.Error())},
+		})
+	}
+	stored := false
+	for _, a := range rep.Addresses {
+		stored = stored || a.Stored || a.State == AddrRefused
+		for _, r := range a.Reasons {
+			rep.Reasons = append(rep.Reasons, a.keyString()+": "+r)
+		}
+	}
+	rep.Scheduler = schedulerStatus(env)
+	if stored && !rep.Scheduler.Active {
+		rep.Reasons = append(rep.Reasons, "no scheduler will run renew: "+rep.Scheduler.Detail+"; "+rep.Scheduler.Fix)
+	}
+	rep.CLIConfig = vaultCLIConfig(env)
+	if !rep.CLIConfig.NamesHelper {
+		rep.Reasons = append(rep.Reasons, rep.CLIConfig.why())
+	}
+	rep.Healthy = len(rep.Reasons) == 0
+	return rep
+}
+
+func (a AddressStatus) keyString() string {
+	return store.Key{Addr: a.Address, Namespace: a.Namespace}.String()
+}
+
+// refusedKey is the address whose token file err refuses, when err names
+// a file of the store's tokens directory.
+func refusedKey(files *store.Files, err error) (store.Key, bool) {
+	var ue *store.UnsafeError
+	p := ""
+	if errors.As(err, &ue) {
+		p = ue.Path
+	} else {
+		return store.Key{}, false
+	}
+	dir := filepath.Dir(p)
+	if filepath.Base(p) != "state.json" || filepath.Dir(dir) != filepath.Join(files.Root, "tokens") {
+		if filepath.Dir(p) != filepath.Join(files.Root, "tokens") {
+			return store.Key{}, false
+		}
+		dir = p // the address's directory itself is refused
+	}
+	name := filepath.Base(dir)
+	addr, ns, _ := strings.Cut(name, "+ns=")
+	a, err1 := url.PathUnescape(addr)
+	n, err2 := url.PathUnescape(ns)
+	if err1 != nil || err2 != nil || strings.HasPrefix(name, "sha256-") {
+		return store.Key{Addr: name}, true
+	}
+	return store.Key{Addr: a, Namespace: n}, true
+}
+
+func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mirrored bool, now time.Time) AddressStatus {
 	as := AddressStatus{
 		Address:        st.Address,
 		Namespace:      st.Namespace,
+		State:          AddrErased,
 		LastRenew:      st.LastRenew,
 		PendingRevoke:  []string{},
 		JournalEntries: len(st.Journal),
-		Mirror:         "not mirrored",
+		Mirror:         MirrorStatus{State: MirrorNotMirrored},
+		Reasons:        []string{},
 	}
 	for _, p := range st.Pending {
 		as.PendingRevoke = append(as.PendingRevoke, p.Accessor)
@@ -120,15 +225,38 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 		as.Mirror = mirrorState(env.Paths.MirrorDef, cur)
 	}
 	if cur == nil {
-		as.Problem = "no token stored"
+		as.Problem = "no token stored (erased, or never stored)"
 		return as
 	}
-	as.Stored = true
+	as.State, as.Stored = AddrStored, true
 	as.Accessor, as.DisplayName, as.Policies, as.Source = cur.Accessor, cur.DisplayName, cur.Policies, string(cur.Source)
+	as.setExpiry(cur.ExpireTime, now)
+	last := cur.StoredAt
+	if st.LastRenew != nil && st.LastRenew.OK && st.LastRenew.Time.After(last) {
+		last = st.LastRenew.Time
+	}
+	if !last.IsZero() {
+		t := last.UTC()
+		as.LastSuccess = &t
+		if cur.Source.Periodic() && now.Sub(last) > StaleRenew {
+			as.Reasons = append(as.Reasons, fmt.Sprintf("no successful renew for %s (since %s); run `vault-token-helper renew` and see its output", humanDuration(now.Sub(last)), last.UTC().Format("2006-01-02 15:04 MST")))
+		}
+	}
+	as.check(ctx, env, cfg, st)
+	if as.ExpiresAt != nil && as.ExpiresAt.Sub(now) < ExpirySoon {
+		as.Reasons = append(as.Reasons, expiryWords(*as.ExpiresAt, now)+"; log in again (`vault login`) to mint a new periodic token")
+	}
+	return as
+}
+
+// check asks Vault about the stored token.
+func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, st store.State) {
+	cur := st.Current
 	v, err := env.NewVault(st.Address, st.Namespace)
 	if err != nil {
-		as.Problem = err.Error()
-		return as
+		as.Problem = oneLine(err.Error())
+		as.Reasons = append(as.Reasons, as.Problem)
+		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, StatusTimeout)
 	defer cancel()
@@ -136,54 +264,77 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 	if err != nil {
 		as.Checked = errors.Is(err, heal.ErrInvalidToken)
 		as.Problem = oneLine(err.Error())
-		return as
+		if as.Checked {
+			as.Reasons = append(as.Reasons, "the stored token is no longer valid: "+as.Problem+"; log in again")
+		} else {
+			as.Reasons = append(as.Reasons, "could not check the token: "+as.Problem)
+		}
+		return
 	}
 	as.Checked, as.Valid = true, true
 	as.DisplayName, as.Policies = info.DisplayName, info.Policies
 	as.TTLSeconds = int64(info.TTL / time.Second)
 	if !info.ExpireTime.IsZero() {
-		t := info.ExpireTime.UTC()
-		as.ExpireTime = &t
+		as.setExpiry(info.ExpireTime, env.Now())
 	}
 	spec, _ := cfg.For(st.Address)
 	spec = spec.ForStored(cur)
 	as.Ours = spec.Ours(info)
 	if !as.Ours {
 		as.Problem = "not ours: " + spec.WhyNotOurs(info)
+		as.Reasons = append(as.Reasons, "the stored token is "+as.Problem+"; log in again to mint ours")
 	}
-	return as
 }
 
-func mirrorState(path string, cur *store.Token) string {
+func (as *AddressStatus) setExpiry(t time.Time, now time.Time) {
+	if t.IsZero() {
+		as.ExpiresAt, as.ExpiresInSeconds = nil, nil
+		return
+	}
+	t = t.UTC()
+	in := int64(t.Sub(now) / time.Second)
+	as.ExpiresAt, as.ExpiresInSeconds = &t, &in
+}
+
+func mirrorState(path string, cur *store.Token) MirrorStatus {
 	content, err := heal.NewMirror(path).Read()
 	switch {
 	case err != nil:
-		return "unreadable: " + oneLine(err.Error())
+		return MirrorStatus{State: MirrorUnreadable, Path: path, Detail: oneLine(err.Error())}
 	case content == "":
-		return "missing: " + path
+		return MirrorStatus{State: MirrorMissing, Path: path}
 	case cur != nil && content == cur.Token:
-		return "in sync: " + path
+		return MirrorStatus{State: MirrorInSync, Path: path}
 	}
-	return "differs: " + path + " holds another token"
+	return MirrorStatus{State: MirrorDiffers, Path: path, Detail: "holds another token"}
 }
 
-// TimerUnit is the name of the systemd user timer install.sh installs.
+// TimerUnit is the name of the systemd user timer setup installs.
 const TimerUnit = "vault-token-renew.timer"
 
-func timerStatus(env Env) TimerStatus {
-	ts := TimerStatus{UnitPath: filepath.Join(env.Paths.UnitDir, TimerUnit)}
-	if _, err := os.Stat(ts.UnitPath); err == nil {
-		ts.Installed = true
+// schedulerStatus says whether something will run renew: today the
+// systemd user timer, installed, and active in a user manager that answers.
+func schedulerStatus(env Env) SchedulerStatus {
+	ss := SchedulerStatus{Kind: "none", UnitPath: filepath.Join(env.Paths.UnitDir, TimerUnit)}
+	enable := "systemctl --user daemon-reload && systemctl --user enable --now " + TimerUnit
+	if _, err := os.Stat(ss.UnitPath); err != nil {
+		ss.Detail = "the " + TimerUnit + " systemd user unit is not installed"
+		ss.Fix = "run `vault-token-helper setup`, or run `vault-token-renew` daily from cron or launchd"
+		return ss
 	}
+	ss.Kind = "systemd"
 	if env.Systemctl == nil {
-		ts.Note = "systemctl not available"
-		return ts
+		ss.Detail = TimerUnit + " is installed but systemctl is not available"
+		ss.Fix = "run `vault-token-renew` daily from cron or launchd instead"
+		return ss
 	}
 	out, err := env.Systemctl("show", TimerUnit, "--property=ActiveState,NextElapseUSecRealtime")
 	if err != nil {
-		ts.Note = "systemd user manager not reachable"
-		return ts
+		ss.Detail = TimerUnit + " is installed but no systemd user manager answers, so it never runs"
+		ss.Fix = "where a user manager runs: " + enable + "; otherwise run `vault-token-renew` daily from cron"
+		return ss
 	}
+	state := ""
 	for _, line := range strings.Split(out, "\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
 		if !ok {
@@ -191,12 +342,101 @@ func timerStatus(env Env) TimerStatus {
 		}
 		switch k {
 		case "ActiveState":
-			ts.Active = v
+			state = v
 		case "NextElapseUSecRealtime":
-			ts.NextRun = v
+			ss.NextRun = v
 		}
 	}
-	return ts
+	if state != "active" {
+		ss.Detail = fmt.Sprintf("%s is installed but %s", TimerUnit, orUnknown(state))
+		ss.Fix = "run: " + enable
+		return ss
+	}
+	ss.Active = true
+	ss.Detail = TimerUnit + " is active"
+	return ss
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "its state is unknown"
+	}
+	return s
+}
+
+// vaultCLIConfig says whether the Vault CLI's config file (~/.vault, or
+// VAULT_CONFIG_PATH) names this helper, read with the CLI's own loader.
+func vaultCLIConfig(env Env) CLIConfigStatus {
+	lookup := env.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" }
+	}
+	cwd, _ := os.Getwd()
+	return cliConfig("vault", installer.VaultConfigPath(lookup, env.Paths.Home, cwd))
+}
+
+func cliConfig(cli, path string) CLIConfigStatus {
+	c := CLIConfigStatus{CLI: cli, Path: path}
+	h, err := installer.TokenHelperIn(path)
+	if err != nil && strings.Contains(err.Error(), "external helper path") {
+		c.Problem = fmt.Sprintf("%q names a token_helper that does not exist", path)
+		return c
+	}
+	if err != nil {
+		c.Problem = fmt.Sprintf("%q cannot be read by the %s CLI: %s", path, cli, oneLine(err.Error()))
+		return c
+	}
+	c.TokenHelper = h
+	base := filepath.Base(h)
+	c.NamesHelper = h != "" && (base == installer.HelperName || base == installer.FullName)
+	switch {
+	case h == "":
+		c.Problem = fmt.Sprintf("%q names no token_helper: the %s CLI keeps its token in ~/.vault-token and nothing here is used", path, cli)
+	case !c.NamesHelper:
+		c.Problem = fmt.Sprintf("%q names another token helper, %q", path, h)
+	}
+	return c
+}
+
+func (c CLIConfigStatus) why() string {
+	return c.Problem + "; run `vault-token-helper setup` (or set token_helper to the installed vault-token-helper)"
+}
+
+// humanDuration reads as days and hours ("31 days", "2 days 5 hours",
+// "3 hours 10 minutes", "less than a minute").
+func humanDuration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	days, hours, mins := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case days >= 7 || (days > 0 && hours == 0):
+		return plural(days, "day")
+	case days > 0:
+		return plural(days, "day") + " " + plural(hours, "hour")
+	case hours > 0 && mins == 0:
+		return plural(hours, "hour")
+	case hours > 0:
+		return plural(hours, "hour") + " " + plural(mins, "minute")
+	case mins > 0:
+		return plural(mins, "minute")
+	}
+	return "less than a minute"
+}
+
+// expiryWords is "expires in 31 days, 2026-12-31" (or "expired 2 days ago").
+func expiryWords(t, now time.Time) string {
+	date := t.UTC().Format("2006-01-02")
+	if !t.After(now) {
+		return fmt.Sprintf("expired %s ago, %s", humanDuration(now.Sub(t)), date)
+	}
+	return fmt.Sprintf("expires in %s, %s", humanDuration(t.Sub(now)), date)
 }
 
 func printStatus(w io.Writer, rep Status, now time.Time) {
@@ -204,41 +444,54 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		fmt.Fprintln(w, "no Vault address has a stored token; run `vault login` first")
 	}
 	for _, a := range rep.Addresses {
-		title := a.Address
-		if a.Namespace != "" {
-			title += " (namespace " + a.Namespace + ")"
+		title := a.keyString()
+		if a.Selected {
+			title += "  <- VAULT_ADDR"
 		}
 		fmt.Fprintln(w, title)
-		if a.Stored {
-			fmt.Fprintf(w, "  token:       %s (accessor %s, %s)\n", a.DisplayName, a.Accessor, a.Source)
-			fmt.Fprintf(w, "  policies:    %s\n", strings.Join(a.Policies, ", "))
-			ours := yesNo(a.Ours)
-			if !a.Checked || !a.Valid {
-				ours = "unknown (not checked)"
+		switch a.State {
+		case AddrRefused:
+			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
+			continue
+		case AddrErased:
+			fmt.Fprintln(w, "  no token stored (erased)")
+			if len(a.PendingRevoke) > 0 {
+				fmt.Fprintf(w, "  to revoke:   %s\n", strings.Join(a.PendingRevoke, ", "))
 			}
-			fmt.Fprintf(w, "  ours:        %s\n", ours)
-			if a.Valid {
-				exp := "never"
-				if a.ExpireTime != nil {
-					exp = a.ExpireTime.Format(time.RFC3339)
-				}
-				fmt.Fprintf(w, "  ttl:         %s (expires %s)\n", time.Duration(a.TTLSeconds)*time.Second, exp)
-			}
+			continue
 		}
+		switch {
+		case a.ExpiresAt != nil:
+			fmt.Fprintf(w, "  %s\n", expiryWords(*a.ExpiresAt, now))
+		default:
+			fmt.Fprintln(w, "  never expires")
+		}
+		ours := yesNo(a.Ours)
+		if !a.Checked || !a.Valid {
+			ours = "unknown (not checked)"
+		}
+		fmt.Fprintf(w, "  token:       %s (accessor %s, %s), ours: %s\n", a.DisplayName, a.Accessor, a.Source, ours)
+		fmt.Fprintf(w, "  policies:    %s\n", strings.Join(a.Policies, ", "))
 		if a.Problem != "" {
 			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
 		}
 		if a.LastRenew != nil {
 			res := "OK"
 			if !a.LastRenew.OK {
-				res = "FAILED"
+				res = "FAILED: " + a.LastRenew.Result
 			}
-			fmt.Fprintf(w, "  last renew:  %s %s (%s ago: %s)\n", a.LastRenew.Time.Format(time.RFC3339), res,
-				now.Sub(a.LastRenew.Time).Round(time.Minute), a.LastRenew.Result)
+			fmt.Fprintf(w, "  last renew:  %s ago, %s (%s)\n", humanDuration(now.Sub(a.LastRenew.Time)), res, a.LastRenew.Time.UTC().Format(time.RFC3339))
 		} else {
-			fmt.Fprintln(w, "  last renew:  never")
+			fmt.Fprintln(w, "  last renew:  never (stored "+humanDuration(now.Sub(derefTime(a.LastSuccess, now)))+" ago)")
 		}
-		fmt.Fprintf(w, "  mirror:      %s\n", a.Mirror)
+		mirror := a.Mirror.State
+		if a.Mirror.Path != "" {
+			mirror += " (" + a.Mirror.Path + ")"
+		}
+		if a.Mirror.Detail != "" {
+			mirror += ": " + a.Mirror.Detail
+		}
+		fmt.Fprintf(w, "  mirror:      %s\n", mirror)
 		pending := "none"
 		if len(a.PendingRevoke) > 0 {
 			pending = strings.Join(a.PendingRevoke, ", ")
@@ -248,15 +501,37 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 			fmt.Fprintf(w, "  journal:     %d interrupted mint(s), settled by the next store, erase or renew\n", a.JournalEntries)
 		}
 	}
-	t := rep.Timer
-	switch {
-	case !t.Installed:
-		fmt.Fprintf(w, "timer: not installed (%s); run ./install.sh\n", t.UnitPath)
-	case t.Note != "":
-		fmt.Fprintf(w, "timer: installed (%s); %s\n", t.UnitPath, t.Note)
-	default:
-		fmt.Fprintf(w, "timer: installed, %s, next run %s\n", t.Active, t.NextRun)
+	s := rep.Scheduler
+	if s.Active {
+		next := ""
+		if s.NextRun != "" {
+			next = ", next run " + s.NextRun
+		}
+		fmt.Fprintf(w, "scheduler:     %s%s\n", s.Detail, next)
+	} else {
+		fmt.Fprintf(w, "scheduler:     none will run: %s\n", s.Detail)
 	}
+	c := rep.CLIConfig
+	if c.NamesHelper {
+		fmt.Fprintf(w, "CLI config:    %s names %s\n", c.Path, c.TokenHelper)
+	} else {
+		fmt.Fprintf(w, "CLI config:    %s\n", c.Problem)
+	}
+	if rep.Healthy {
+		fmt.Fprintln(w, "healthy: every stored token will be renewed")
+		return
+	}
+	fmt.Fprintln(w, "UNHEALTHY:")
+	for _, r := range rep.Reasons {
+		fmt.Fprintf(w, "  - %s\n", r)
+	}
+}
+
+func derefTime(t *time.Time, def time.Time) time.Time {
+	if t == nil {
+		return def
+	}
+	return *t
 }
 
 func yesNo(b bool) string {

@@ -294,3 +294,17 @@ func syncDir(dir string) {
 
 // oneLine folds white space runs into one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TokenHelperIn is the token_helper the CLI config at path names, read
+// with the CLI's own loader: "" for the built-in helper or no file. An
+// error says in one line what is wrong with the file.
+func TokenHelperIn(path string) (string, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	h, err := loadTokenHelper(path)
+	if err != nil {
+		return "", errors.New(loaderError(err))
+	}
+	return h, nil
+}

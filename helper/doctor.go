@@ -1,0 +1,315 @@
+package helper
+
+import (
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// Check is one check of doctor.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// DoctorReport is doctor's JSON.
+type DoctorReport struct {
+	Healthy bool    `json:"healthy"`
+	Checks  []Check `json:"checks"`
+}
+
+// Names of doctor's checks, in the order they run.
+const (
+	CheckVaultCLI   = "vault-cli-config"
+	CheckBaoCLI     = "bao-cli-config"
+	CheckVersions   = "same-version"
+	CheckConfig     = "config"
+	CheckVaultAddr  = "vault-addr"
+	CheckFileModes  = "file-modes"
+	CheckReachable  = "vault-reachable"
+	CheckTokenValid = "token-valid-and-ours"
+	CheckScheduler  = "scheduler"
+	CheckMirror     = "mirror"
+)
+
+func doctor(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "")
+	if code, done := parseFlags(fs, helperName+" doctor", args, stderr); done {
+		return code
+	}
+	rep := runDoctor(ctx, env)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fail(stderr, "doctor: ", err)
+		}
+	} else {
+		for _, c := range rep.Checks {
+			mark := "✓"
+			if !c.OK {
+				mark = "✗"
+			}
+			fmt.Fprintf(stdout, "%s %s\n", mark, c.Detail)
+			if !c.OK && c.Fix != "" {
+				fmt.Fprintf(stdout, "    fix: %s\n", c.Fix)
+			}
+		}
+	}
+	return exitCode(rep.Healthy)
+}
+
+// runDoctor runs every check in order; a check whose input an earlier
+// one found missing says so rather than being skipped.
+func runDoctor(ctx context.Context, env Env) DoctorReport {
+	var checks []Check
+	add := func(name string, ok bool, detail, fix string) {
+		checks = append(checks, Check{Name: name, OK: ok, Detail: detail, Fix: fix})
+	}
+	setupFix := "run `vault-token-helper setup` (it sets token_helper to the installed binary)"
+
+	// 1. The CLI config files name this helper.
+	vc := vaultCLIConfig(env)
+	if vc.NamesHelper {
+		add(CheckVaultCLI, true, fmt.Sprintf("%s names %s", vc.Path, vc.TokenHelper), "")
+	} else {
+		add(CheckVaultCLI, false, vc.Problem, setupFix)
+	}
+	lookup := env.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" }
+	}
+	cwd, _ := os.Getwd()
+	baoPath := installer.BaoConfigPath(lookup, env.Paths.Home, cwd)
+	_, baoErr := exec.LookPath("bao")
+	_, statErr := os.Stat(baoPath)
+	switch bc := cliConfig("bao", baoPath); {
+	case baoErr != nil && errors.Is(statErr, os.ErrNotExist):
+		add(CheckBaoCLI, true, "bao is not used (no bao on PATH, no "+baoPath+")", "")
+	case bc.NamesHelper:
+		add(CheckBaoCLI, true, fmt.Sprintf("%s names %s", bc.Path, bc.TokenHelper), "")
+	case baoPath == vc.Path && vc.NamesHelper:
+		add(CheckBaoCLI, true, baoPath+" (shared with vault) names "+vc.TokenHelper, "")
+	default:
+		add(CheckBaoCLI, false, bc.Problem, "run `vault-token-helper setup --cli bao`")
+	}
+
+	// 2. The front and the full binary are the same build: those the CLI
+	// runs, else those setup installs by default.
+	front := vc.TokenHelper
+	if !vc.NamesHelper {
+		front = filepath.Join(env.Paths.Home, ".local", "bin", installer.HelperName)
+	}
+	add(versionsCheck(front))
+
+	// 3. The configuration.
+	cfg, err := LoadConfig(env.Paths.Config)
+	if err != nil {
+		add(CheckConfig, false, "the configuration is not valid: "+oneLine(err.Error()), "run `vault-token-helper check-config` and fix each line it names")
+		cfg = DefaultConfig()
+	} else if cfg.Path == "" {
+		add(CheckConfig, true, fmt.Sprintf("no configuration file (%s): the defaults apply", env.Paths.Config), "")
+	} else {
+		add(CheckConfig, true, cfg.Path+" is valid", "")
+	}
+
+	// 4. VAULT_ADDR is set and has a stored token.
+	files := store.New(env.Paths.Data)
+	states, errs := files.List()
+	key, keyErr := keyFromEnv(env, "doctor")
+	var cur *store.State
+	for i := range states {
+		if keyErr == nil && states[i].Key() == key {
+			cur = &states[i]
+		}
+	}
+	switch {
+	case env.Getenv("VAULT_ADDR") == "":
+		add(CheckVaultAddr, false, "VAULT_ADDR is not set: the CLI talks to https://127.0.0.1:8200", "export VAULT_ADDR=https://your-vault:8200 (in your shell profile)")
+	case keyErr != nil:
+		add(CheckVaultAddr, false, "VAULT_ADDR is not usable: "+oneLine(keyErr.Error()), "set VAULT_ADDR to a URL like https://vault.example.com:8200")
+	case cur == nil || cur.Current == nil:
+		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "run `vault login` (for example -method=oidc)")
+	default:
+		add(CheckVaultAddr, true, fmt.Sprintf("VAULT_ADDR=%s has a stored token (accessor %s)", key, cur.Current.Accessor), "")
+	}
+
+	// 5. File modes: the store, the configuration, the mirror.
+	var modeProblems []string
+	modeFix := ""
+	for _, err := range errs {
+		modeProblems = append(modeProblems, oneLine(err.Error()))
+		var ue *store.UnsafeError
+		if errors.As(err, &ue) && modeFix == "" {
+			modeFix = ue.Fix
+		}
+	}
+	for _, p := range []string{env.Paths.Config, env.Paths.MirrorDef} {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0 && p == env.Paths.MirrorDef:
+			modeProblems = append(modeProblems, fmt.Sprintf("%q is a symlink", p))
+			modeFix = fmt.Sprintf("rm %q and run `vault-token-helper renew` to write it again", p)
+		case fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0:
+			modeProblems = append(modeProblems, fmt.Sprintf("%q has mode %v, readable by others", p, fi.Mode().Perm()))
+			if modeFix == "" {
+				modeFix = fmt.Sprintf("chmod 600 %q", p)
+			}
+		}
+	}
+	if len(modeProblems) == 0 {
+		add(CheckFileModes, true, "the token store, configuration and ~/.vault-token are private to you", "")
+	} else {
+		if modeFix == "" {
+			modeFix = "make the files 0600 and their directories 0700, owned by you"
+		}
+		add(CheckFileModes, false, strings.Join(modeProblems, "; "), modeFix)
+	}
+
+	// 6 and 7. Vault reachable (vault/api reads VAULT_CACERT and the other
+	// TLS settings, as the CLI does), the stored token valid and ours.
+	switch {
+	case keyErr != nil || env.Getenv("VAULT_ADDR") == "":
+		add(CheckReachable, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
+		add(CheckTokenValid, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
+	default:
+		reach, valid := vaultChecks(ctx, env, cfg, key, cur)
+		checks = append(checks, reach, valid)
+	}
+
+	// 8. The scheduler will run.
+	ss := schedulerStatus(env)
+	if ss.Active {
+		add(CheckScheduler, true, ss.Detail, "")
+	} else {
+		add(CheckScheduler, false, "no scheduler will run renew: "+ss.Detail, ss.Fix)
+	}
+
+	// 9. The mirror in sync.
+	mk := storedMirrorKey(cfg, states)
+	switch {
+	case !cfg.Mirror:
+		add(CheckMirror, true, "the ~/.vault-token mirror is off (mirror = false)", "")
+	case mk == (store.Key{}):
+		add(CheckMirror, true, "no address is mirrored to ~/.vault-token (several are stored; set mirror_address to choose)", "")
+	default:
+		var tok *store.Token
+		for _, st := range states {
+			if st.Key() == mk {
+				tok = st.Current
+			}
+		}
+		ms := mirrorState(env.Paths.MirrorDef, tok)
+		if ms.State == MirrorInSync {
+			add(CheckMirror, true, fmt.Sprintf("%s holds the token of %s", env.Paths.MirrorDef, mk), "")
+		} else {
+			detail := fmt.Sprintf("%s is %s for %s", env.Paths.MirrorDef, ms.State, mk)
+			if ms.Detail != "" {
+				detail += ": " + ms.Detail
+			}
+			add(CheckMirror, false, detail, "run `vault-token-helper renew`, which heals it")
+		}
+	}
+	rep := DoctorReport{Healthy: true, Checks: checks}
+	for _, c := range checks {
+		rep.Healthy = rep.Healthy && c.OK
+	}
+	return rep
+}
+
+func vaultChecks(ctx context.Context, env Env, cfg *Config, key store.Key, cur *store.State) (reach, valid Check) {
+	reach, valid = Check{Name: CheckReachable}, Check{Name: CheckTokenValid}
+	v, err := env.NewVault(key.Addr, key.Namespace)
+	if err != nil {
+		reach.Detail, reach.Fix = "cannot make a Vault client: "+oneLine(err.Error()), "check VAULT_ADDR and VAULT_CACERT / VAULT_CAPATH"
+		valid.Detail, valid.Fix = "not checked: Vault is not reachable", reach.Fix
+		return reach, valid
+	}
+	if cur == nil || cur.Current == nil {
+		reach.OK, reach.Detail = true, "not checked with a token: none stored for "+key.String()
+		valid.Detail, valid.Fix = "no stored token for "+key.String(), "run `vault login`"
+		return reach, valid
+	}
+	ctx, cancel := context.WithTimeout(ctx, StatusTimeout)
+	defer cancel()
+	info, err := v.LookupSelf(ctx, cur.Current.Token)
+	switch {
+	case err == nil, errors.Is(err, heal.ErrInvalidToken):
+		reach.OK, reach.Detail = true, key.Addr+" answers"
+	default:
+		reach.Detail = key.Addr + " does not answer: " + oneLine(err.Error())
+		reach.Fix = "check VAULT_ADDR, the network, and VAULT_CACERT / VAULT_CAPATH / VAULT_SKIP_VERIFY (the TLS settings the CLI uses)"
+		valid.Detail, valid.Fix = "not checked: Vault is not reachable", "fix the connection first"
+		return reach, valid
+	}
+	if err != nil {
+		valid.Detail, valid.Fix = "the stored token is not valid: "+oneLine(err.Error()), "run `vault login` again"
+		return reach, valid
+	}
+	spec, _ := cfg.For(key.Addr)
+	spec = spec.ForStored(cur.Current)
+	if !spec.Ours(info) {
+		valid.Detail, valid.Fix = "the stored token is valid but not ours: "+spec.WhyNotOurs(info), "run `vault login` to mint the periodic token, or fix periodic_token in the configuration"
+		return reach, valid
+	}
+	valid.OK, valid.Detail = true, fmt.Sprintf("the stored token (accessor %s) is valid and ours", info.Accessor)
+	return reach, valid
+}
+
+// versionsCheck compares the build of the front (the token_helper the CLI
+// runs) with that of the full binary installed next to it.
+func versionsCheck(front string) (name string, ok bool, detail, fix string) {
+	name, fix = CheckVersions, "run `vault-token-helper setup` again from one build (make build) to install all three binaries together"
+	if front == "" {
+		return name, false, "not checked: no token_helper is configured", fix
+	}
+	full := filepath.Join(filepath.Dir(front), installer.FullName)
+	a, errA := buildinfo.ReadFile(front)
+	b, errB := buildinfo.ReadFile(full)
+	switch {
+	case errA != nil:
+		return name, false, fmt.Sprintf("cannot read the build of %q: %v", front, errA), fix
+	case errB != nil:
+		return name, false, fmt.Sprintf("cannot read the build of %q: %v", full, errB), fix
+	}
+	va, vb := buildVersion(a), buildVersion(b)
+	if va != vb {
+		return name, false, fmt.Sprintf("%s is %s but %s is %s", front, va, full, vb), fix
+	}
+	return name, true, fmt.Sprintf("%s and %s are the same build (%s)", filepath.Base(front), installer.FullName, va), ""
+}
+
+// buildVersion is what tells two builds apart: the version set with
+// -ldflags, the commit and the Go version.
+func buildVersion(bi *debug.BuildInfo) string {
+	v := "dev"
+	for _, s := range bi.Settings {
+		if s.Key == "-ldflags" {
+			for _, f := range strings.Fields(s.Value) {
+				if x, ok := strings.CutPrefix(f, "main.version="); ok {
+					v = x
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("%s, commit %s, %s", v, commitOf(bi), bi.GoVersion)
+}
