@@ -26,7 +26,6 @@ func Plist(bindir, logDir string) string {
 	log := esc(filepath.Join(logDir, LogName))
 	return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<!-- Written by vault-token-helper setup; setup --uninstall removes it. -->
 <plist version="1.0">
 <dict>
 	<key>Label</key>
