@@ -56,6 +56,9 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if warn != "" {
 		renewLine(stdout, heal.EventWarn, "%s", warn)
 	}
+	if err := SyncLazyMarker(env, cfg); err != nil {
+		renewLine(stdout, heal.EventWarn, "cannot record lazy_renew for get: %s", err)
+	}
 
 	states, errs := store.New(env.Paths.Data).List()
 	healthy := len(errs) == 0
