@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ type Config struct {
 	Mirror           bool
 	MirrorAddress    string // normalized; "" when not set
 	Addresses        map[string]AddressConfig
+	LazyRenew        bool   // get starts a renew the scheduler missed (default true)
+	MetricsFile      string // the Prometheus textfile renew and status write; "" for none
 }
 
 // AddressConfig overrides the global settings for one address.
@@ -44,7 +47,9 @@ type AddressConfig struct {
 }
 
 // DefaultConfig is the configuration without a file.
-func DefaultConfig() *Config { return &Config{Mirror: true, Addresses: map[string]AddressConfig{}} }
+func DefaultConfig() *Config {
+	return &Config{Mirror: true, LazyRenew: true, Addresses: map[string]AddressConfig{}}
+}
 
 // For returns the spec and revoke_login_token setting of an address.
 func (c *Config) For(addr string) (heal.Spec, bool) {
@@ -227,8 +232,14 @@ func (p *parser) topLevel(cfg *Config, item *ast.ObjectItem, key string) error {
 		cfg.MirrorAddress, err = p.mirrorAddress(item, key)
 	case "address":
 		err = p.addressBlock(cfg, item, key)
+	case "lazy_renew":
+		cfg.LazyRenew, err = p.boolean(item, key)
+	case "metrics_file":
+		if cfg.MetricsFile, err = p.str(item, key); err == nil && !filepath.IsAbs(cfg.MetricsFile) {
+			err = p.errf(item.Pos().Line, key, "%q: use an absolute path, such as the directory of node_exporter's --collector.textfile.directory", cfg.MetricsFile)
+		}
 	default:
-		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, address)")
+		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, address, lazy_renew, metrics_file)")
 	}
 	return err
 }

@@ -212,7 +212,7 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 
 func get(stdout, stderr io.Writer, env Env) int {
 	key, err := keyFromEnv(env, "get")
-	return front.Get(stdout, stderr, key, err, env.Paths.Data)
+	return front.Get(stdout, stderr, key, err, env.Paths.Data, nil) // the lazy renew is the front's
 }
 
 // setup is what every verb but get needs: the key, the configuration,
@@ -237,6 +237,9 @@ func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
 	log, closeLog, warn := openLog(env)
 	if warn != "" {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
+	}
+	if err := SyncLazyMarker(env, cfg); err != nil {
+		log.Warn(heal.EventWarn, "op", "record lazy_renew for get", "error", err.Error())
 	}
 	h, err := newHealer(env, cfg, key, log)
 	if err != nil {

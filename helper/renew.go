@@ -59,6 +59,9 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 	if warn != "" {
 		renewLine(stdout, heal.EventWarn, "%s", warn)
 	}
+	if err := SyncLazyMarker(env, cfg); err != nil {
+		renewLine(stdout, heal.EventWarn, "cannot record lazy_renew for get: %s", err)
+	}
 
 	states, errs := store.New(env.Paths.Data).List()
 	healthy := len(errs) == 0
