@@ -197,11 +197,15 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	}
 
 	// 8. The scheduler will run.
-	ss := schedulerStatus(env)
+	ss := schedulerStatus(ctx, env, front)
+	lazy := "on"
+	if !ss.LazyRenew {
+		lazy = "off"
+	}
 	if ss.Active {
-		add(CheckScheduler, true, ss.Detail, "")
+		add(CheckScheduler, true, fmt.Sprintf("%s will run renew: %s (lazy renew of get %s)", ss.Kind, ss.Detail, lazy), "")
 	} else {
-		add(CheckScheduler, false, "no scheduler will run renew: "+ss.Detail, ss.Fix)
+		add(CheckScheduler, false, fmt.Sprintf("no scheduler will run renew: %s (lazy renew of get %s, which renews only when you use the CLI)", ss.Detail, lazy), ss.Fix)
 	}
 
 	// 9. The mirror in sync.

@@ -17,6 +17,7 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
+	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -41,7 +42,9 @@ type Env struct {
 	LookupEnv func(string) (string, bool)
 	// Caller finds the program that ran the helper with a verb; nil means
 	// caller.Identify.
-	Caller func(verb string) caller.Caller
+	Caller func(verb string) caller.Caller // Sched is the schedulers' environment for status and doctor; nil
+	// means SchedEnv(env).
+	Sched *sched.Env
 }
 
 // Paths are the files and directories the tool uses.

@@ -10,10 +10,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
+	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -80,14 +83,11 @@ type AddressStatus struct {
 	Reasons          []string       `json:"reasons"` // why this address is unhealthy
 }
 
-// SchedulerStatus says whether anything will run renew.
+// SchedulerStatus says whether anything will run renew: the verdict of
+// package sched, and whether get's lazy renew is on as a safety net.
 type SchedulerStatus struct {
-	Kind     string `json:"kind"` // systemd, or none
-	Active   bool   `json:"active"`
-	Detail   string `json:"detail"`
-	UnitPath string `json:"unit_path,omitempty"`
-	NextRun  string `json:"next_run,omitempty"`
-	Fix      string `json:"fix,omitempty"`
+	sched.Scheduler
+	LazyRenew bool `json:"lazy_renew"` // get starts a renew when one is overdue
 }
 
 // CLIConfigStatus says whether a CLI config file names this helper.
@@ -163,11 +163,11 @@ func buildStatus(ctx context.Context, env Env, cfg *Config) Status {
 			rep.Reasons = append(rep.Reasons, a.keyString()+": "+r)
 		}
 	}
-	rep.Scheduler = schedulerStatus(env)
-	if stored && !rep.Scheduler.Active {
-		rep.Reasons = append(rep.Reasons, "no scheduler will run renew: "+rep.Scheduler.Detail+"; "+rep.Scheduler.Fix)
-	}
 	rep.CLIConfig = vaultCLIConfig(env)
+	rep.Scheduler = schedulerStatus(ctx, env, rep.CLIConfig.TokenHelper)
+	if stored && !rep.Scheduler.Active && !rep.Scheduler.LazyRenew {
+		rep.Reasons = append(rep.Reasons, "no scheduler will run renew and the lazy renew of get is off: "+rep.Scheduler.Detail+"; "+rep.Scheduler.Fix)
+	}
 	if !rep.CLIConfig.NamesHelper {
 		rep.Reasons = append(rep.Reasons, rep.CLIConfig.why())
 	}
@@ -309,59 +309,18 @@ func mirrorState(path string, cur *store.Token) MirrorStatus {
 	return MirrorStatus{State: MirrorDiffers, Path: path, Detail: "holds another token"}
 }
 
-// TimerUnit is the name of the systemd user timer setup installs.
-const TimerUnit = "vault-token-renew.timer"
-
-// schedulerStatus says whether something will run renew: today the
-// systemd user timer, installed, and active in a user manager that answers.
-func schedulerStatus(env Env) SchedulerStatus {
-	ss := SchedulerStatus{Kind: "none", UnitPath: filepath.Join(env.Paths.UnitDir, TimerUnit)}
-	enable := "systemctl --user daemon-reload && systemctl --user enable --now " + TimerUnit
-	if _, err := os.Stat(ss.UnitPath); err != nil {
-		ss.Detail = "the " + TimerUnit + " systemd user unit is not installed"
-		ss.Fix = "run `vault-token-helper setup`, or run `vault-token-renew` daily from cron or launchd"
-		return ss
+// schedulerStatus says whether something will run renew (sched.State)
+// and whether get's lazy renew is on. bin is the installed front, for
+// the fix line.
+func schedulerStatus(ctx context.Context, env Env, bin string) SchedulerStatus {
+	se := SchedEnv(env)
+	if env.Sched != nil {
+		se = *env.Sched
 	}
-	ss.Kind = "systemd"
-	if env.Systemctl == nil {
-		ss.Detail = TimerUnit + " is installed but systemctl is not available"
-		ss.Fix = "run `vault-token-renew` daily from cron or launchd instead"
-		return ss
+	if bin == "" {
+		bin = filepath.Join(env.Paths.Home, ".local", "bin", installer.HelperName)
 	}
-	out, err := env.Systemctl("show", TimerUnit, "--property=ActiveState,NextElapseUSecRealtime")
-	if err != nil {
-		ss.Detail = TimerUnit + " is installed but no systemd user manager answers, so it never runs"
-		ss.Fix = "where a user manager runs: " + enable + "; otherwise run `vault-token-renew` daily from cron"
-		return ss
-	}
-	state := ""
-	for _, line := range strings.Split(out, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "ActiveState":
-			state = v
-		case "NextElapseUSecRealtime":
-			ss.NextRun = v
-		}
-	}
-	if state != "active" {
-		ss.Detail = fmt.Sprintf("%s is installed but %s", TimerUnit, orUnknown(state))
-		ss.Fix = "run: " + enable
-		return ss
-	}
-	ss.Active = true
-	ss.Detail = TimerUnit + " is active"
-	return ss
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "its state is unknown"
-	}
-	return s
+	return SchedulerStatus{Scheduler: sched.State(ctx, se, runtime.GOOS, bin), LazyRenew: front.LazyRenewOn(env.Paths.Data)}
 }
 
 // vaultCLIConfig says whether the Vault CLI's config file (~/.vault, or
@@ -502,13 +461,12 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		}
 	}
 	s := rep.Scheduler
-	if s.Active {
-		next := ""
-		if s.NextRun != "" {
-			next = ", next run " + s.NextRun
-		}
-		fmt.Fprintf(w, "scheduler:     %s%s\n", s.Detail, next)
-	} else {
+	switch {
+	case s.Active:
+		fmt.Fprintf(w, "scheduler:     %s: %s\n", s.Kind, s.Detail)
+	case s.LazyRenew:
+		fmt.Fprintf(w, "scheduler:     none will run (%s); only the lazy renew of get, when you use the CLI, renews; fix: %s\n", s.Detail, s.Fix)
+	default:
 		fmt.Fprintf(w, "scheduler:     none will run: %s\n", s.Detail)
 	}
 	c := rep.CLIConfig

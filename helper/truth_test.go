@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
+	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/internal/fakevault"
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -36,11 +39,34 @@ func installed(t *testing.T, env Env) Env {
 			t.Fatal(err)
 		}
 	}
-	writeFile(t, filepath.Join(env.Paths.UnitDir, TimerUnit), "[Timer]\n", 0o644)
-	env.Systemctl = func(args ...string) (string, error) {
-		return "ActiveState=active\nNextElapseUSecRealtime=Mon 2026-11-30 03:00:00 UTC\n", nil
+	writeFile(t, filepath.Join(env.Paths.UnitDir, systemd.Timer), "[Timer]\n", 0o644)
+	env.Sched = &sched.Env{
+		Home: env.Paths.Home, UnitDir: env.Paths.UnitDir, LogDir: env.Paths.State,
+		LookPath: func(name string) (string, error) {
+			if name == "systemctl" {
+				return "/usr/bin/systemctl", nil
+			}
+			return "", exec.ErrNotFound
+		},
+		Systemctl: systemctlSays("UnitFileState=enabled\nActiveState=active\n"),
 	}
 	return env
+}
+
+// systemctlSays is a user manager that answers show with props.
+func systemctlSays(props string) func(args ...string) (string, error) {
+	return func(args ...string) (string, error) {
+		if len(args) > 0 && args[0] == "show" {
+			return props, nil
+		}
+		return "", nil
+	}
+}
+
+// lazyOff turns get's lazy renew off, as lazy_renew = false does.
+func lazyOff(t *testing.T, env *Env) {
+	t.Helper()
+	writeFile(t, filepath.Join(env.Paths.Data, front.LazyOffName), "", 0o600)
 }
 
 func writeFile(t *testing.T, p, content string, mode os.FileMode) {
@@ -82,15 +108,23 @@ func TestStatusVerdicts(t *testing.T) {
 		reason string // in the reasons; "" means healthy
 	}{
 		{"healthy", func(t *testing.T, env *Env) {}, ""},
-		{"timer missing", func(t *testing.T, env *Env) {
-			os.Remove(filepath.Join(env.Paths.UnitDir, TimerUnit))
-		}, "no scheduler will run renew"},
+		{"timer missing, lazy renew on", func(t *testing.T, env *Env) {
+			env.Sched.Systemctl = systemctlSays("UnitFileState=not-found\n")
+			os.Remove(filepath.Join(env.Paths.UnitDir, systemd.Timer))
+		}, ""},
+		{"timer missing, lazy renew off", func(t *testing.T, env *Env) {
+			env.Sched.Systemctl = systemctlSays("UnitFileState=not-found\n")
+			os.Remove(filepath.Join(env.Paths.UnitDir, systemd.Timer))
+			lazyOff(t, env)
+		}, "no scheduler will run renew and the lazy renew of get is off"},
 		{"no user manager", func(t *testing.T, env *Env) {
-			env.Systemctl = func(...string) (string, error) { return "", exec.ErrNotFound }
+			env.Sched.Systemctl = func(...string) (string, error) { return "", exec.ErrNotFound }
+			lazyOff(t, env)
 		}, "no systemd user manager answers"},
 		{"timer inactive", func(t *testing.T, env *Env) {
-			env.Systemctl = func(...string) (string, error) { return "ActiveState=inactive\n", nil }
-		}, "is installed but inactive"},
+			env.Sched.Systemctl = systemctlSays("UnitFileState=disabled\nActiveState=inactive\n")
+			lazyOff(t, env)
+		}, "is disabled and inactive"},
 		{"stale renew", func(t *testing.T, env *Env) {
 			later := time.Now().Add(72 * time.Hour)
 			env.Now = func() time.Time { return later }
@@ -153,7 +187,7 @@ func TestStatusFields(t *testing.T) {
 	if a.ExpiresAt == nil || a.ExpiresInSeconds == nil || *a.ExpiresInSeconds < 767*3600 {
 		t.Errorf("got expires_at %v in %v, want about 768h from now", a.ExpiresAt, a.ExpiresInSeconds)
 	}
-	if rep.Scheduler.Kind != "systemd" || !rep.Scheduler.Active {
+	if rep.Scheduler.Kind != sched.Systemd || !rep.Scheduler.Active || !rep.Scheduler.LazyRenew {
 		t.Errorf("got scheduler %+v, want systemd active", rep.Scheduler)
 	}
 	var raw map[string]any
@@ -306,7 +340,7 @@ func TestDoctorChecks(t *testing.T) {
 			env.NewVault = func(addr, ns string) (heal.Vault, error) { return v, nil }
 		}, CheckTokenValid},
 		{CheckScheduler, func(t *testing.T, env *Env) {
-			env.Systemctl = nil
+			env.Sched.Systemctl = nil
 		}, CheckScheduler},
 		{CheckMirror, func(t *testing.T, env *Env) {
 			writeFile(t, env.Paths.MirrorDef, "hvs.someoneelse", 0o600)

@@ -324,8 +324,23 @@ func (r *run) install(ctx context.Context) error {
 		r.say("note: %s is not in PATH; the CLI does not need it, but add it to run %s status", r.bindir, HelperName)
 	}
 	r.say("done: vault login now keeps a periodic token; check it with %s status", r.bin)
+	// The last line is honest about renewal: a WARNING, with the exact
+	// command, when no scheduler will run renew.
+	warn := ""
 	for _, h := range r.hints {
+		if w, ok := strings.CutPrefix(h, "warning: "); ok && warn == "" {
+			warn = w
+			continue
+		}
 		r.say("%s", h)
+	}
+	if s := sched.State(ctx, r.schedEnv(), r.goos(), r.bin); !s.Active {
+		if warn == "" {
+			warn = fmt.Sprintf("nothing will run %s: %s; run: %s", RenewName, s.Detail, s.Fix)
+		}
+		r.say("WARNING: %s", warn)
+	} else if warn != "" {
+		r.say("warning: %s", warn)
 	}
 	return nil
 }

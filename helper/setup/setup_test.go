@@ -313,3 +313,50 @@ func TestSetupCLIs(t *testing.T) {
 		})
 	}
 }
+
+// TestSetupEndsHonestly: with no systemd user manager and no crontab the
+// last line is a WARNING naming what to do; with a manager that runs the
+// timer there is none.
+func TestSetupEndsHonestly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "https://vault.example.com:8200")
+	code, out, _ := w.run(t, "--prefix", w.prefix)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if code != ExitOK || !strings.HasPrefix(last, "WARNING: ") || !strings.Contains(last, "lazy renew") || !strings.Contains(last, "systemctl --user") {
+		t.Errorf("got exit %d, last line %q, want a WARNING naming the alternatives and the command\n%s", code, last, out)
+	}
+
+	w = newWorld(t, "https://vault.example.com:8200")
+	w.env.LookPath = func(name string) (string, error) {
+		if name == "crontab" {
+			return "/usr/bin/crontab", nil
+		}
+		return "", errors.New("not found")
+	}
+	w.env.Sched.Run = func(context.Context, []byte, string, ...string) (string, error) { return "", nil } // an empty crontab
+	_, out, _ = w.run(t, "--prefix", w.prefix)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	last = lines[len(lines)-1]
+	if want := "setup --scheduler cron"; !strings.HasPrefix(last, "WARNING: ") || !strings.Contains(last, want) {
+		t.Errorf("with crontab: got last line %q, want a WARNING with %q", last, want)
+	}
+
+	w = newWorld(t, "https://vault.example.com:8200")
+	w.env.LookPath = func(name string) (string, error) {
+		if name == "systemctl" {
+			return "/usr/bin/systemctl", nil
+		}
+		return "", errors.New("not found")
+	}
+	w.env.Systemctl = func(args ...string) (string, error) {
+		if args[0] == "show" {
+			return "UnitFileState=enabled\nActiveState=active\n", nil
+		}
+		return "", nil
+	}
+	_, out, _ = w.run(t, "--prefix", w.prefix, "--scheduler", "systemd")
+	if strings.Contains(out, "WARNING") {
+		t.Errorf("with an active timer: got\n%s\nwant no WARNING", out)
+	}
+}
