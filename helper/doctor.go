@@ -198,6 +198,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 
 	// 8. The scheduler will run.
 	ss := schedulerStatus(ctx, env, front)
+	ss.LazyRenew = ss.LazyRenew && cfg.LazyRenew
 	lazy := "on"
 	if !ss.LazyRenew {
 		lazy = "off"

@@ -165,6 +165,9 @@ func buildStatus(ctx context.Context, env Env, cfg *Config) Status {
 	}
 	rep.CLIConfig = vaultCLIConfig(env)
 	rep.Scheduler = schedulerStatus(ctx, env, rep.CLIConfig.TokenHelper)
+	// get follows the marker the last store or renew wrote; a config
+	// turned off since then will be by the next one.
+	rep.Scheduler.LazyRenew = rep.Scheduler.LazyRenew && cfg.LazyRenew
 	if stored && !rep.Scheduler.Active && !rep.Scheduler.LazyRenew {
 		rep.Reasons = append(rep.Reasons, "no scheduler will run renew and the lazy renew of get is off: "+rep.Scheduler.Detail+"; "+rep.Scheduler.Fix)
 	}
