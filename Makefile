@@ -34,7 +34,8 @@ all: build
 # CGO_ENABLED=0: static binaries that start faster (no dynamic loader) and
 # never ask NSS (nscd, sssd) anything; see docs/performance.md.
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)"
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)"
 
 build:
 	@mkdir -p bin

@@ -274,12 +274,16 @@ type BuildInfo struct {
 }
 
 // buildInfo is this binary's: version from -ldflags, commit and Go version
-// from runtime/debug.ReadBuildInfo.
-func buildInfo(version string) BuildInfo {
+// from runtime/debug.ReadBuildInfo (the commit from -ldflags when the
+// build recorded none).
+func buildInfo(version, commit string) BuildInfo {
 	b := BuildInfo{Version: version, Commit: "unknown", GoVersion: runtime.Version()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		b.GoVersion = bi.GoVersion
 		b.Commit = commitOf(bi)
+	}
+	if b.Commit == "unknown" && commit != "" {
+		b.Commit = commit
 	}
 	return b
 }
@@ -307,8 +311,8 @@ func commitOf(bi *debug.BuildInfo) string {
 	return rev
 }
 
-func printVersion(w io.Writer, prog, version string) {
-	b := buildInfo(version)
+func printVersion(w io.Writer, prog string, env Env) {
+	b := buildInfo(env.Version, env.Commit)
 	fmt.Fprintf(w, "%s %s\ncommit %s\n%s %s/%s\n", prog, b.Version, b.Commit, b.GoVersion, runtime.GOOS, runtime.GOARCH)
 }
 

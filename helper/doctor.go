@@ -306,15 +306,18 @@ func versionsCheck(front string) (name string, ok bool, detail, fix string) {
 // buildVersion is what tells two builds apart: the version set with
 // -ldflags, the commit and the Go version.
 func buildVersion(bi *debug.BuildInfo) string {
-	v := "dev"
+	v, commit := "dev", commitOf(bi)
 	for _, s := range bi.Settings {
 		if s.Key == "-ldflags" {
 			for _, f := range strings.Fields(s.Value) {
 				if x, ok := strings.CutPrefix(f, "main.version="); ok {
 					v = x
 				}
+				if x, ok := strings.CutPrefix(f, "main.commit="); ok && commit == "unknown" && x != "" {
+					commit = x
+				}
 			}
 		}
 	}
-	return fmt.Sprintf("%s, commit %s, %s", v, commitOf(bi), bi.GoVersion)
+	return fmt.Sprintf("%s, commit %s, %s", v, commit, bi.GoVersion)
 }

@@ -42,9 +42,13 @@ type Env struct {
 	LookupEnv func(string) (string, bool)
 	// Caller finds the program that ran the helper with a verb; nil means
 	// caller.Identify.
-	Caller func(verb string) caller.Caller // Sched is the schedulers' environment for status and doctor; nil
+	Caller func(verb string) caller.Caller
+	// Sched is the schedulers' environment for status and doctor; nil
 	// means SchedEnv(env).
 	Sched *sched.Env
+	// Commit is the commit set at build time, for builds without Go's
+	// VCS stamping (-buildvcs=false); "" when unknown.
+	Commit string
 }
 
 // Paths are the files and directories the tool uses.

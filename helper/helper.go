@@ -94,7 +94,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if extra(0) {
 			break
 		}
-		printVersion(stdout, helperName, env.Version)
+		printVersion(stdout, helperName, env)
 		return ExitOK
 	case "get":
 		if !extra(0) {

@@ -110,7 +110,7 @@ func parseRenewArgs(prog string, args []string, stdout, stderr io.Writer, env En
 		return opt, usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(flags.Args(), " ")), ""), true
 	}
 	if *version {
-		printVersion(stdout, prog, env.Version)
+		printVersion(stdout, prog, env)
 		return opt, ExitOK, true
 	}
 	if *addrFlag != "" {

@@ -12,13 +12,17 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/helper"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with
+// -ldflags "-X main.version=... -X main.commit=..." (make build); commit
+// is for builds without Go's VCS stamping.
+var version, commit = "dev", ""
 
 func main() {
 	helper.Harden()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := helper.RunRenew(ctx, os.Args[1:], os.Stdout, os.Stderr, helper.OSEnv(version))
+	env := helper.OSEnv(version)
+	env.Commit = commit
+	code := helper.RunRenew(ctx, os.Args[1:], os.Stdout, os.Stderr, env)
 	stop()
 	os.Exit(code)
 }
