@@ -8,6 +8,7 @@
 #   make fuzz        long fuzz runs (FUZZTIME each); `make test` runs them briefly
 #   make bench       measurements into docs/performance.md (needs `make vault`)
 #   make demo        the story end to end against a local dev Vault, in a temporary HOME
+#                    (README=README.md rewrites the README's 60 seconds from it)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -94,8 +95,16 @@ fuzz:
 bench: build vault
 	./bench/run.sh
 
-demo: build vault
-	$(GO) run ./internal/demo -helper "$(CURDIR)/bin/vault-token-helper" -renew "$(CURDIR)/bin/vault-token-renew"
+# The demo uses VAULT_BIN when it exists, else a `vault` on PATH, and only
+# builds the test binary when there is neither. README=README.md rewrites
+# the README's 60-seconds block with its transcript (TestREADMEMatchesDemo
+# checks that they agree).
+demo: build
+	@vault="$(VAULT_BIN)"; \
+	if [ ! -x "$$vault" ]; then vault="$$(command -v vault || true)"; fi; \
+	if [ -z "$$vault" ]; then vault="$$($(MAKE) --no-print-directory vault | tail -n 1)"; fi; \
+	echo "using vault $$vault" >&2; \
+	VAULT_BIN="$$vault" $(GO) run ./internal/demo -helper "$(CURDIR)/bin/vault-token-helper" -renew "$(CURDIR)/bin/vault-token-renew" $(if $(README),-readme "$(README)")
 
 clean:
 	rm -rf bin

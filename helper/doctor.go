@@ -11,8 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
@@ -87,7 +87,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	// 1. The CLI config files name this helper.
 	vc := vaultCLIConfig(env)
 	if vc.NamesHelper {
-		add(CheckVaultCLI, true, fmt.Sprintf("%s names %s", vc.Path, vc.TokenHelper), "")
+		add(CheckVaultCLI, true, fmt.Sprintf("vault: %s names %s", vc.Path, vc.TokenHelper), "")
 	} else {
 		add(CheckVaultCLI, false, vc.Problem, setupFix)
 	}
@@ -100,12 +100,12 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	_, baoErr := exec.LookPath("bao")
 	_, statErr := os.Stat(baoPath)
 	switch bc := cliConfig("bao", baoPath); {
-	case baoErr != nil && errors.Is(statErr, os.ErrNotExist):
-		add(CheckBaoCLI, true, "bao is not used (no bao on PATH, no "+baoPath+")", "")
-	case bc.NamesHelper:
-		add(CheckBaoCLI, true, fmt.Sprintf("%s names %s", bc.Path, bc.TokenHelper), "")
 	case baoPath == vc.Path && vc.NamesHelper:
-		add(CheckBaoCLI, true, baoPath+" (shared with vault) names "+vc.TokenHelper, "")
+		add(CheckBaoCLI, true, "bao: "+baoPath+" (shared with vault) names "+vc.TokenHelper, "")
+	case baoErr != nil && errors.Is(statErr, os.ErrNotExist):
+		add(CheckBaoCLI, true, "bao: not used (no bao on PATH, no "+baoPath+")", "")
+	case bc.NamesHelper:
+		add(CheckBaoCLI, true, fmt.Sprintf("bao: %s names %s", bc.Path, bc.TokenHelper), "")
 	default:
 		add(CheckBaoCLI, false, bc.Problem, "run `vault-token-helper setup --cli bao`")
 	}
@@ -116,7 +116,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	if !vc.NamesHelper {
 		front = filepath.Join(env.Paths.Home, ".local", "bin", installer.HelperName)
 	}
-	add(versionsCheck(front))
+	add(versionsCheck(env, front))
 
 	// 3. The configuration.
 	cfg, err := LoadConfig(env.Paths.Config)
@@ -280,13 +280,12 @@ func vaultChecks(ctx context.Context, env Env, cfg *Config, key store.Key, cur *
 	return reach, valid
 }
 
-// versionsCheck compares the build of the front (the token_helper the CLI
-// runs) with that of the full binary installed next to it.
-func versionsCheck(front string) (name string, ok bool, detail, fix string) {
+// versionsCheck compares the front (the token_helper the CLI runs) with
+// the full binary installed next to it: both Go builds of the same
+// toolchain, and the same version (the front's --front-version, the full
+// binary's version verb).
+func versionsCheck(env Env, front string) (name string, ok bool, detail, fix string) {
 	name, fix = CheckVersions, "run `vault-token-helper setup` again from one build (make build) to install all three binaries together"
-	if front == "" {
-		return name, false, "not checked: no token_helper is configured", fix
-	}
 	full := filepath.Join(filepath.Dir(front), installer.FullName)
 	a, errA := buildinfo.ReadFile(front)
 	b, errB := buildinfo.ReadFile(full)
@@ -295,29 +294,34 @@ func versionsCheck(front string) (name string, ok bool, detail, fix string) {
 		return name, false, fmt.Sprintf("cannot read the build of %q: %v", front, errA), fix
 	case errB != nil:
 		return name, false, fmt.Sprintf("cannot read the build of %q: %v", full, errB), fix
+	case a.GoVersion != b.GoVersion:
+		return name, false, fmt.Sprintf("%s was built with %s but %s with %s", front, a.GoVersion, full, b.GoVersion), fix
 	}
-	va, vb := buildVersion(a), buildVersion(b)
-	if va != vb {
-		return name, false, fmt.Sprintf("%s is %s but %s is %s", front, va, full, vb), fix
+	run := env.RunBinary
+	if run == nil {
+		run = runBinary
 	}
-	return name, true, fmt.Sprintf("%s and %s are the same build (%s)", filepath.Base(front), installer.FullName, va), ""
+	out, err := run(front, "--front-version")
+	fv := strings.TrimSpace(out)
+	if err != nil || fv == "" || strings.ContainsAny(fv, " \n") {
+		return name, false, fmt.Sprintf("%s does not say its version (an older build?)", front), fix
+	}
+	out, err = run(full, "version")
+	first, _, _ := strings.Cut(out, "\n")
+	uv, ok := strings.CutPrefix(first, helperName+" ")
+	if err != nil || !ok {
+		return name, false, fmt.Sprintf("%s does not say its version", full), fix
+	}
+	if fv != uv {
+		return name, false, fmt.Sprintf("%s is version %s but %s is %s", front, fv, full, uv), fix
+	}
+	return name, true, fmt.Sprintf("%s and %s are the same build (%s, %s)", filepath.Base(front), installer.FullName, fv, a.GoVersion), ""
 }
 
-// buildVersion is what tells two builds apart: the version set with
-// -ldflags, the commit and the Go version.
-func buildVersion(bi *debug.BuildInfo) string {
-	v, commit := "dev", commitOf(bi)
-	for _, s := range bi.Settings {
-		if s.Key == "-ldflags" {
-			for _, f := range strings.Fields(s.Value) {
-				if x, ok := strings.CutPrefix(f, "main.version="); ok {
-					v = x
-				}
-				if x, ok := strings.CutPrefix(f, "main.commit="); ok && commit == "unknown" && x != "" {
-					commit = x
-				}
-			}
-		}
-	}
-	return fmt.Sprintf("%s, commit %s, %s", v, commit, bi.GoVersion)
+// runBinary runs path with args, with no stdin, for at most 10 seconds.
+func runBinary(path string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, args...).Output()
+	return string(out), err
 }

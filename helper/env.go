@@ -46,6 +46,10 @@ type Env struct {
 	// Sched is the schedulers' environment for status and doctor; nil
 	// means SchedEnv(env).
 	Sched *sched.Env
+	// RunBinary runs an installed binary of this tool and returns its
+	// stdout (doctor asks the front and the full binary their versions);
+	// nil means os/exec with a timeout.
+	RunBinary func(path string, args ...string) (string, error)
 	// Commit is the commit set at build time, for builds without Go's
 	// VCS stamping (-buildvcs=false); "" when unknown.
 	Commit string

@@ -40,6 +40,12 @@ func installed(t *testing.T, env Env) Env {
 		}
 	}
 	writeFile(t, filepath.Join(env.Paths.UnitDir, systemd.Timer), "[Timer]\n", 0o644)
+	env.RunBinary = func(path string, args ...string) (string, error) {
+		if args[0] == "--front-version" {
+			return "test\n", nil
+		}
+		return "vault-token-helper test\ncommit unknown\n", nil
+	}
 	env.Sched = &sched.Env{
 		Home: env.Paths.Home, UnitDir: env.Paths.UnitDir, LogDir: env.Paths.State,
 		LookPath: func(name string) (string, error) {
@@ -314,6 +320,14 @@ func TestDoctorChecks(t *testing.T) {
 				t.Fatal(err)
 			}
 			writeFile(t, full, "#!/bin/sh\n", 0o700)
+		}, CheckVersions},
+		{CheckVersions + ", another version", func(t *testing.T, env *Env) {
+			env.RunBinary = func(path string, args ...string) (string, error) {
+				if args[0] == "--front-version" {
+					return "v1.0.0\n", nil
+				}
+				return "vault-token-helper v1.1.0\n", nil
+			}
 		}, CheckVersions},
 		{CheckConfig, func(t *testing.T, env *Env) {
 			writeFile(t, env.Paths.Config, "mirror = maybe\n", 0o600)

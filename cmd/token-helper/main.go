@@ -11,6 +11,16 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 )
 
+// version is set at build time (make build: -ldflags "-X main.version=...").
+// `vault-token-helper --front-version` prints it, so that doctor can tell
+// whether this front and the full binary come from the same build (-trimpath
+// keeps -ldflags out of the build info). It costs get one comparison.
+var version = "dev"
+
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "--front-version" {
+		os.Stdout.WriteString(version + "\n")
+		os.Exit(0)
+	}
 	os.Exit(front.Main(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
 }
