@@ -199,17 +199,40 @@ func usageError(w io.Writer, prog, problem string, suggestion string) int {
 		msg += "; did you mean " + suggestion + "?"
 	}
 	fmt.Fprintln(w, msg)
-	fmt.Fprintf(w, "Run '%s --help' for usage.\n", prog)
+	fmt.Fprintf(w, "%s (--help for more)\n", shortUsage(prog))
 	return ExitUsage
 }
 
-// flagProblem says in plain words what the flag package refused.
-func flagProblem(err error) string {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return "unknown flag " + name
+// shortUsage is the usage line of prog: a verb of vault-token-helper,
+// vault-token-renew, or vault-token-helper itself.
+func shortUsage(prog string) string {
+	if _, verb, ok := strings.Cut(prog, " "); ok {
+		if v, ok := lookupVerb(verb); ok {
+			return usageLine(prog, v)
+		}
 	}
-	return msg
+	if prog == "vault-token-renew" {
+		return usageLine(prog, verbDoc{Flags: renewFlags})
+	}
+	return "usage: " + prog + " COMMAND [FLAGS]"
+}
+
+// flagProblem says in plain words what the flag package refused, with
+// the closest flag of fs when the name looks mistyped.
+func flagProblem(fs *flag.FlagSet, err error) (problem, suggestion string) {
+	msg := err.Error()
+	name, ok := strings.CutPrefix(msg, "flag provided but not defined: ")
+	if !ok {
+		return msg, ""
+	}
+	name = strings.TrimLeft(name, "-")
+	best, bestD := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(name, f.Name); d < bestD {
+			best, bestD = "--"+f.Name, d
+		}
+	})
+	return "unknown flag --" + name, best
 }
 
 // parseFlags parses the flags of a verb of the table with fs, quietly:
@@ -217,7 +240,8 @@ func flagProblem(err error) string {
 func parseFlags(fs *flag.FlagSet, prog string, args []string, stderr io.Writer) (code int, done bool) {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return usageError(stderr, prog, flagProblem(err), ""), true
+		problem, suggestion := flagProblem(fs, err)
+		return usageError(stderr, prog, problem, suggestion), true
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(fs.Args(), " ")), ""), true

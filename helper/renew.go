@@ -104,7 +104,8 @@ func parseRenewArgs(prog string, args []string, stdout, stderr io.Writer, env En
 	flags.BoolVar(&opt.DryRun, "dry-run", false, "")
 	version := flags.Bool("version", false, "")
 	if err := flags.Parse(args); err != nil {
-		return opt, usageError(stderr, prog, flagProblem(err), ""), true
+		problem, suggestion := flagProblem(flags, err)
+		return opt, usageError(stderr, prog, problem, suggestion), true
 	}
 	if flags.NArg() > 0 {
 		return opt, usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(flags.Args(), " ")), ""), true

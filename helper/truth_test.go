@@ -432,7 +432,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"renew", "--help"}, ExitOK, "usage: vault-token-helper renew [--address URL] [--scan] [--dry-run]", "", false},
 		{[]string{"check-config", "-h"}, ExitOK, "[FILE]", "", false},
 		{[]string{"get", "--help"}, ExitOK, "usage: vault-token-helper get", "", false},
-		{[]string{"status", "--jsno"}, ExitUsage, "", "unknown flag -jsno", true},
+		{[]string{"status", "--jsno"}, ExitUsage, "", "unknown flag --jsno; did you mean --json?", true},
 		{[]string{"status", "extra"}, ExitUsage, "", `unexpected arguments "extra"`, true},
 		{[]string{"get", "extra"}, ExitUsage, "", "unexpected arguments", true},
 		{[]string{"version"}, ExitOK, "vault-token-helper test\ncommit ", "", false},
@@ -440,7 +440,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"completion"}, ExitUsage, "", "name one shell", true},
 		{[]string{"completion", "tcsh"}, ExitUsage, "", "no completion for shell", true},
 		{[]string{"man"}, ExitOK, ".SH COMMANDS", "", false},
-		{[]string{"renew", "--bogus"}, ExitUsage, "", "unknown flag -bogus", true},
+		{[]string{"renew", "--bogus"}, ExitUsage, "", "unknown flag --bogus\n", true},
+		{[]string{"renew", "--dryrun"}, ExitUsage, "", "did you mean --dry-run?", true},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, "_"), func(t *testing.T) {

@@ -487,7 +487,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"--help"}, 0, "usage:", ""},
 		{[]string{"--version"}, 0, "vault-token-helper ", ""},
 		{[]string{"check-config"}, 0, "the defaults apply", ""},
-		{[]string{"check-config", "/nonexistent/config.hcl"}, 0, "the defaults apply", ""},
+		{[]string{"check-config", "/nonexistent/config.hcl"}, 1, "", "name an existing file"},
+		{[]string{"stauts"}, 2, "", "did you mean status?"},
 		{[]string{"check-config", "a", "b"}, 2, "", "usage:"},
 	}
 	for _, tt := range tests {

@@ -363,7 +363,7 @@ func TestRenewUsage(t *testing.T) {
 			t.Errorf("vault-token-renew %v: exit %d, want 2\n%s", args, res.Code, res)
 		}
 	}
-	if res := renew(t, h, "--help"); res.Code != 0 || !strings.Contains(res.Stderr, "usage:") {
+	if res := renew(t, h, "--help"); res.Code != 0 || !strings.Contains(res.Stdout, "usage:") {
 		t.Errorf("vault-token-renew --help: %s", res)
 	}
 }

@@ -173,7 +173,7 @@ func TestCommandLineRealBinaries(t *testing.T) {
 		{bins.Helper, []string{"man"}, 0, ".TH VAULT-TOKEN-HELPER 1", ""},
 		{bins.Renew, []string{"--version"}, 0, "vault-token-renew ", ""},
 		{bins.Renew, []string{"help"}, 0, "usage: vault-token-renew [--address URL]", ""},
-		{bins.Renew, []string{"--adress=x"}, 2, "", "unknown flag -adress"},
+		{bins.Renew, []string{"--adress=x"}, 2, "", "unknown flag --adress; did you mean --address?"},
 	} {
 		res := h.Run(t, "", tt.bin, tt.args...)
 		if res.Code != tt.code || !strings.Contains(res.Stdout, tt.stdout) || !strings.Contains(res.Stderr, tt.stderr) {
