@@ -39,6 +39,10 @@ if [ -e "$src_dir/.git" ] && command -v git >/dev/null 2>&1 && version=$(git -C 
 else
 	version=dev
 fi
+commit=
+if [ "$version" != dev ]; then
+	commit=$(git -C "$src_dir" rev-parse HEAD 2>/dev/null) || commit=
+fi
 
 tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/vault-token-helper-build.XXXXXX") || die "cannot create a temporary directory"
 trap 'rm -rf -- "$tmpdir"' EXIT
@@ -48,7 +52,7 @@ trap 'exit 143' TERM
 for pair in vault-token-helper-full:token-helper-full vault-token-helper:token-helper vault-token-renew:renew; do
 	name=${pair%%:*}
 	# Static binaries: faster start, no NSS lookups (docs/performance.md).
-	(cd "$src_dir" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "-X main.version=$version" -o "$tmpdir/$name" "./cmd/${pair#*:}") ||
+	(cd "$src_dir" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "-X main.version=$version -X main.commit=$commit" -o "$tmpdir/$name" "./cmd/${pair#*:}") ||
 		die "go build ./cmd/${pair#*:} failed (output above); nothing was installed"
 done
 

@@ -206,6 +206,7 @@ type run struct {
 	bindir string
 	bin    string // bindir/vault-token-helper
 	hints  []string
+	sched  sched.Kind // the scheduler install installed
 }
 
 func (r *run) say(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
@@ -333,6 +334,11 @@ func (r *run) install(ctx context.Context) error {
 			continue
 		}
 		r.say("%s", h)
+	}
+	// A systemd timer enabled without advice runs (enable --now
+	// succeeded); anything else is asked.
+	if r.sched == sched.Systemd && warn == "" {
+		return nil
 	}
 	if s := sched.State(ctx, r.schedEnv(), r.goos(), r.bin); !s.Active {
 		if warn == "" {
@@ -757,6 +763,7 @@ func (r *run) kind() sched.Kind {
 
 func (r *run) installScheduler(ctx context.Context) error {
 	k := r.kind()
+	r.sched = k
 	if k == sched.None {
 		if r.opt.noTimer {
 			r.say("skipped the scheduler (--no-timer)")
