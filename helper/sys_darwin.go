@@ -1,0 +1,19 @@
+package helper
+
+import (
+	"errors"
+	"syscall"
+
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
+)
+
+// syscallNoFollow refuses to open the log through a symlink.
+const syscallNoFollow = syscall.O_NOFOLLOW
+
+// runSystemctl: macOS has no systemd.
+func runSystemctl(...string) (string, error) {
+	return "", errors.New("systemctl is not available on macOS")
+}
+
+// Harden denies debuggers, as the front does (front.Harden).
+func Harden() { _ = front.Harden() }
