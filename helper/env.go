@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -33,6 +35,12 @@ type Env struct {
 	Crash func(step string)
 	// Systemctl runs `systemctl --user` for status; nil means unavailable.
 	Systemctl func(args ...string) (string, error)
+	// LookupEnv tells a set-but-empty variable from an unset one (OpenBao
+	// does); nil means a variable is set when Getenv returns non-empty.
+	LookupEnv func(string) (string, bool)
+	// Caller finds the program that ran the helper with a verb; nil means
+	// caller.Identify.
+	Caller func(verb string) caller.Caller
 
 	// red is the command's redaction of tokens, set by Run and RunRenew.
 	red *store.Redactor
@@ -130,6 +138,10 @@ func PathsFromEnv(getenv func(string) string) Paths {
 // OSEnv is the real environment of the process. It is the only place
 // that reads the process's environment; everything below reads Env.
 func OSEnv(version string) Env {
+	// Run with a bare environment (OpenBao 2.0.1 to 2.5.1), HOME comes from
+	// the password database and the paths below follow it. When even that
+	// fails, the fallback home, /, is used, as before.
+	_ = front.EnsureHome(os.LookupEnv, os.Setenv)
 	host, err := os.Hostname()
 	if err != nil {
 		host = "" // the mint's metadata then names no host
@@ -151,6 +163,7 @@ func OSEnv(version string) Env {
 	env.NewVault = func(addr, ns string) (heal.Vault, error) {
 		return heal.NewAPIVault(addr, ns, env.vaultTimeout())
 	}
+	env.LookupEnv, env.Caller = os.LookupEnv, caller.Identify
 	return env
 }
 

@@ -3,10 +3,14 @@
 // run, status, and the configuration file.
 //
 // Protocol (the Vault CLI runs the helper with exactly one argument):
-//   - get: print the token stored for VAULT_ADDR (+ VAULT_NAMESPACE) on
-//     stdout with no newline; nothing stored prints nothing. No network,
-//     no lock, no configuration. Exit 0, or 1 with one line on stderr
-//     when the token file is unsafe (symlink, foreign owner, loose mode).
+//   - get: print the token stored for the address and namespace the
+//     calling CLI talks to (its -address and -namespace flags, else
+//     VAULT_ADDR and VAULT_NAMESPACE, or their BAO_ twins under the bao
+//     CLI: front.KeyFor) on stdout with no newline; nothing stored prints
+//     nothing. No network, no lock, no configuration. Exit 0, or 1 with
+//     one line on stderr when the token file is unsafe (symlink, foreign
+//     owner, loose mode) or the server cannot be told for certain.
+//     store and erase pick the address the same way.
 //   - store: the new token on stdin; heal decides what to keep. Exit 0,
 //     or 1 with one line on stderr (refused, bad input, Vault
 //     unavailable); on failure nothing stored changes.
@@ -30,6 +34,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -50,11 +55,13 @@ const helperUsage = `usage: vault-token-helper get|store|erase
        vault-token-helper status [--json]
        vault-token-helper adopt < token
        vault-token-helper check-config [FILE]
+       vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--no-timer] [--uninstall]
 
 A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PATH):
   token_helper = "/absolute/path/to/vault-token-helper"
 
-  get      print the token stored for $VAULT_ADDR (no newline)
+  get      print the token stored for the address the calling CLI uses
+           (its -address flag, else $VAULT_ADDR; no newline)
   store    read a login token on stdin: mint and keep the periodic token,
            or refuse a token that cannot mint while a valid one is kept
   erase    forget the stored token (revoke it if this tool minted it)
@@ -62,6 +69,7 @@ A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PAT
            is invalid or not ours
   adopt    store the periodic token on stdin if it is ours; never mints
   check-config  parse the configuration (or FILE) and report the first error
+  setup    install for this user (binaries, ~/.vault or ~/.bao, timer); setup --help
 
 Configuration: $XDG_CONFIG_HOME/vault-token-helper/config.hcl or $VAULT_TOKEN_HELPER_CONFIG
 Log: $XDG_STATE_HOME/vault-token-helper/vault-token-helper.log
@@ -112,6 +120,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if len(rest) <= 1 {
 			return checkConfig(rest, stdout, stderr, env)
 		}
+	case "setup":
+		return setupVerb(ctx, rest, stdout, stderr, env)
 	}
 	fmt.Fprintf(stderr, "vault-token-helper: unknown or extra arguments %q\n%s", strings.Join(args, " "), helperUsage)
 	return ExitUsage
@@ -137,12 +147,27 @@ func withHint(err error) error {
 // oneLine folds white space runs (Vault's multi-line errors) into one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func keyFromEnv(env Env) (store.Key, error) {
-	return store.NewKey(env.Getenv("VAULT_ADDR"), env.Getenv("VAULT_NAMESPACE"))
+// keyFromEnv is the key of the server the program that ran the helper
+// with verb talks to: its -address and -namespace flags when it is the
+// vault or bao CLI, else the environment (front.KeyFor).
+func keyFromEnv(env Env, verb string) (store.Key, error) {
+	lookup := env.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) {
+			v := env.Getenv(k)
+			return v, v != ""
+		}
+	}
+	identify := env.Caller
+	if identify == nil {
+		identify = caller.Identify
+	}
+	return front.KeyFor(identify(verb), lookup)
 }
 
 func get(stdout, stderr io.Writer, env Env) int {
-	return front.Get(stdout, stderr, env.Getenv, env.Paths.Data)
+	key, err := keyFromEnv(env, "get")
+	return front.Get(stdout, stderr, key, err, env.Paths.Data)
 }
 
 // setup is what every verb but get needs: the key, the configuration,
@@ -155,8 +180,8 @@ type setup struct {
 	healer *heal.Healer
 }
 
-func newSetup(env Env, stderr io.Writer) (*setup, error) {
-	key, err := keyFromEnv(env)
+func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
+	key, err := keyFromEnv(env, verb)
 	if err != nil {
 		return nil, err
 	}
@@ -291,14 +316,14 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		return fail(stderr, verb+": ", err)
 	}
 	env.red.Add(tok, "")
-	s, err := newSetup(env, stderr)
+	s, err := newSetup(env, verb, stderr)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	defer s.close()
 	var res heal.Result
 	if verb == "adopt" {
-		res, err = s.healer.Adopt(ctx, tok)
+		res, err = s.healer.AdoptKept(ctx, tok)
 	} else {
 		res, err = s.healer.Store(ctx, tok)
 	}
@@ -338,7 +363,7 @@ func erase(ctx context.Context, stderr io.Writer, env Env) int {
 	// The bound holds from here: setup (config, log, store) never blocks.
 	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
 	defer cancel()
-	s, err := newSetup(env, stderr)
+	s, err := newSetup(env, "erase", stderr)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}

@@ -94,11 +94,12 @@ func OpenPrivate(p string, flag int, uid int) (*os.File, error) {
 	return f, nil
 }
 
-// OpenConfig opens a file the tool only reads and that holds no secret
+// OpenRegular opens a file the tool only reads and that holds no secret
 // (the configuration, which may well be a symlink into a dotfiles
-// repository): it follows symlinks, but like OpenPrivate it never blocks
-// and the file must be a regular file.
-func OpenConfig(p string) (*os.File, error) {
+// repository; a unit file, a binary setup installs): it follows symlinks,
+// but like OpenPrivate it never blocks and the file must be a regular
+// file.
+func OpenRegular(p string) (*os.File, error) {
 	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, openError(p, err)
@@ -111,6 +112,23 @@ func OpenConfig(p string) (*os.File, error) {
 		return nil, &UnsafeError{Path: p, Problem: "it is not a regular file", Fix: fmt.Sprintf("move it away: mv %q %q", p, p+".bak")}
 	}
 	return f, nil
+}
+
+// ReadRegularFile reads, through OpenRegular, a file of at most max bytes.
+func ReadRegularFile(p string, max int64) ([]byte, error) {
+	f, err := OpenRegular(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("read %q: more than %d bytes: %w", p, max, ErrTooLarge)
+	}
+	return data, nil
 }
 
 // openError explains why an open with openFlags failed: a symlink

@@ -216,3 +216,43 @@ func TestInstallID(t *testing.T) {
 		t.Errorf("id readable by others: got %v, want ErrUnsafe", err)
 	}
 }
+
+// TestReadRegularFile: files the tool only reads (the config, the files
+// setup installs) follow links but never block and must be regular.
+func TestReadRegularFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		plant   func(t *testing.T, p string)
+		wantErr error
+	}{
+		{"regular file", func(t *testing.T, p string) { must(t, os.WriteFile(p, []byte("x"), 0o644)) }, nil},
+		{"symlink to a regular file", func(t *testing.T, p string) {
+			must(t, os.WriteFile(p+".target", []byte("x"), 0o644))
+			must(t, os.Symlink(p+".target", p))
+		}, nil},
+		{"missing", func(*testing.T, string) {}, fs.ErrNotExist},
+		{"FIFO", func(t *testing.T, p string) { mkfifo(t, p) }, ErrUnsafe},
+		{"symlink to a FIFO", func(t *testing.T, p string) {
+			mkfifo(t, p+".fifo")
+			must(t, os.Symlink(p+".fifo", p))
+		}, ErrUnsafe},
+		{"too large", func(t *testing.T, p string) { must(t, os.WriteFile(p, make([]byte, 11), 0o644)) }, ErrTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(t.TempDir(), "config.hcl")
+			tt.plant(t, p)
+			var data []byte
+			var err error
+			noHang(t, "ReadRegularFile", func() { data, err = ReadRegularFile(p, 10) })
+			if tt.wantErr == nil && (err != nil || string(data) != "x") {
+				t.Errorf("got %q, %v; want \"x\"", data, err)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("got %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -4,8 +4,8 @@ package vaulttest
 
 import "syscall"
 
-// serverProcAttr puts the server in its own process group (only Linux can
-// have it killed with the test process; t.Cleanup stops it elsewhere).
+// serverProcAttr puts a dev server in its own process group (stop kills
+// the group). Only Linux can also kill it when the test process dies.
 func serverProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
