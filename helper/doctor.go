@@ -130,7 +130,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	}
 
 	// 4. VAULT_ADDR is set and has a stored token.
-	files := store.New(env.Paths.Data)
+	files := env.files()
 	states, errs := files.List()
 	key, keyErr := keyFromEnv(env, "doctor")
 	var cur *store.State
@@ -243,7 +243,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 
 func vaultChecks(ctx context.Context, env Env, cfg *Config, key store.Key, cur *store.State) (reach, valid Check) {
 	reach, valid = Check{Name: CheckReachable}, Check{Name: CheckTokenValid}
-	v, err := env.NewVault(key.Addr, key.Namespace)
+	v, err := env.vault(key.Addr, key.Namespace)
 	if err != nil {
 		reach.Detail, reach.Fix = "cannot make a Vault client: "+oneLine(err.Error()), "check VAULT_ADDR and VAULT_CACERT / VAULT_CAPATH"
 		valid.Detail, valid.Fix = "not checked: Vault is not reachable", reach.Fix

@@ -55,6 +55,14 @@ const OperationTimeout = 60 * time.Second
 // Run is vault-token-helper (the full binary; the front one answers get
 // itself and executes this for everything else).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
+	// Every token the command learns is redacted from everything it
+	// writes but get's answer.
+	env = env.withRedactor()
+	tty := isTerminal(stderr) // before the redacting writer hides the terminal
+	stderr = env.red.Writer(stderr)
+	if len(args) != 1 || args[0] != "get" {
+		stdout = env.red.Writer(stdout)
+	}
 	if len(args) == 0 {
 		return usageError(stderr, helperName, "no command given (get, store, erase, status, doctor, renew...)", "")
 	}
@@ -102,11 +110,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	case "store", "adopt":
 		if !extra(0) {
-			return cliSafe(stderr, func(stderr io.Writer) int { return storeVerb(ctx, verb, stdin, stderr, env) })
+			return cliSafe(stderr, tty, func(stderr io.Writer) int { return storeVerb(ctx, verb, stdin, stderr, env) })
 		}
 	case "erase":
 		if !extra(0) {
-			return cliSafe(stderr, func(stderr io.Writer) int { return erase(ctx, stderr, env) })
+			return cliSafe(stderr, tty, func(stderr io.Writer) int { return erase(ctx, stderr, env) })
 		}
 	case "status":
 		return status(ctx, rest, stdout, stderr, env)
@@ -141,9 +149,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // it prints on failure readable there: the CLI shows the helper's output
 // quoted with %q (`Error storing token: "...": exit status 1`), so an
 // embedded quote or newline would show as \" or \n. When stderr is not a
-// terminal the output becomes one line, without double quotes.
-func cliSafe(stderr io.Writer, run func(io.Writer) int) int {
-	if isTerminal(stderr) {
+// terminal (tty false) the output becomes one line, without double quotes.
+func cliSafe(stderr io.Writer, tty bool, run func(io.Writer) int) int {
+	if tty {
 		return run(stderr)
 	}
 	var buf strings.Builder
@@ -259,9 +267,13 @@ func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
 }
 
 func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Healer, error) {
-	files := store.New(env.Paths.Data)
+	files := env.files()
 	// The normalized address is an equivalent URL for the client.
-	v, err := env.NewVault(key.Addr, key.Namespace)
+	v, err := env.vault(key.Addr, key.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	installID, err := files.InstallID()
 	if err != nil {
 		return nil, err
 	}
@@ -282,6 +294,7 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		NewID:       newID,
 		Host:        env.Hostname,
 		User:        env.User,
+		InstallID:   installID,
 		Crash:       env.Crash,
 	}
 	return h, nil
@@ -351,17 +364,19 @@ func newID() string {
 }
 
 func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
 	tok, err := ReadToken(stdin)
 	if err != nil {
 		return fail(stderr, verb+": ", err)
 	}
+	env.red.Add(tok, "")
 	s, err := newSetup(env, verb, stderr)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	var res heal.Result
 	if verb == "adopt" {
 		res, err = s.healer.AdoptKept(ctx, tok)
@@ -427,13 +442,14 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 }
 
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
 	s, err := newSetup(env, "erase", stderr)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	minted := false
 	states, _ := s.healer.Files.List()
 	for _, st := range states {

@@ -31,6 +31,10 @@ type renewOptions struct {
 // under its own name (the scheduler runs either). `help` and `version`
 // work as verbs too.
 func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
+	// Every token the run learns is redacted from everything it writes
+	// (Run does the same for the renew verb).
+	env = env.withRedactor()
+	stdout, stderr = env.red.Writer(stdout), env.red.Writer(stderr)
 	if len(args) == 1 {
 		switch args[0] {
 		case "help":
@@ -63,7 +67,7 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 		renewLine(stdout, heal.EventWarn, "cannot record lazy_renew for get: %s", err)
 	}
 
-	states, errs := store.New(env.Paths.Data).List()
+	states, errs := env.files().List()
 	healthy := len(errs) == 0
 	for _, err := range errs {
 		renewLine(stdout, heal.EventError, "%s", err)
@@ -80,6 +84,12 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 	}
 	keep := keepAccessors(states)
 	for _, st := range targets {
+		if ctx.Err() != nil {
+			// SIGTERM or SIGINT: the remaining addresses are left alone.
+			renewLine(stdout, heal.EventError, "%s: not renewed: interrupted", st.Key())
+			healthy = false
+			continue
+		}
 		if !renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout) {
 			healthy = false
 		}

@@ -135,7 +135,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 func buildStatus(ctx context.Context, env Env, cfg *Config) Status {
 	now := env.Now()
 	rep := Status{Addresses: []AddressStatus{}, Reasons: []string{}}
-	files := store.New(env.Paths.Data)
+	files := env.files()
 	states, errs := files.List()
 	selected, _ := keyFromEnv(env, "status")
 	mk := storedMirrorKey(cfg, states)
@@ -255,7 +255,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 // check asks Vault about the stored token.
 func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, st store.State) {
 	cur := st.Current
-	v, err := env.NewVault(st.Address, st.Namespace)
+	v, err := env.vault(st.Address, st.Namespace)
 	if err != nil {
 		as.Problem = oneLine(err.Error())
 		as.Reasons = append(as.Reasons, as.Problem)

@@ -20,6 +20,9 @@ var version, commit = "dev", ""
 func main() {
 	helper.Harden()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks the run to stop (each Vault call and lock wait
+	// ends at once); a second one ends the process.
+	context.AfterFunc(ctx, stop)
 	env := helper.OSEnv(version)
 	env.Commit = commit
 	code := helper.RunRenew(ctx, os.Args[1:], os.Stdout, os.Stderr, env)
