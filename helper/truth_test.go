@@ -168,6 +168,11 @@ func TestStatusVerdicts(t *testing.T) {
 			if tt.reason != "" && !strings.Contains(strings.Join(rep.Reasons, "\n"), tt.reason) {
 				t.Errorf("got reasons %q, want one with %q", rep.Reasons, tt.reason)
 			}
+			var raw map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+				t.Fatal(err)
+			}
+			checkSchema(t, raw, loadSchema(t), "$")
 			text := runHelper(env, "", "status")
 			if text.code != wantCode {
 				t.Errorf("text status: got exit %d, want %d", text.code, wantCode)
@@ -625,5 +630,25 @@ func TestCLISafeOutput(t *testing.T) {
 	r := runHelper(env, "not a token\n", "store")
 	if r.code != ExitFail || strings.ContainsAny(r.stderr, "\"\n") {
 		t.Errorf("store through the CLI: got %+v, want one line with no double quote", r)
+	}
+}
+
+// adopt and erase confirm what they did in one line.
+func TestConfirmations(t *testing.T) {
+	t.Parallel()
+	env, _ := storedEnv(t)
+	tok := runHelper(env, "", "get").stdout
+	r := runHelper(env, tok+"\n", "adopt")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "nothing changed: already stored is the periodic token (accessor ") || strings.Count(r.stderr, "\n") != 0 {
+		t.Errorf("adopt of the stored token: got %+v, want one line saying nothing changed", r)
+	}
+	if r := runHelper(env, "", "erase"); r.code != ExitOK || !strings.Contains(r.stderr, "erased and revoked the periodic token") || strings.Count(r.stderr, "\n") != 0 {
+		t.Errorf("erase: got %+v, want one line (no newline: not a terminal)", r)
+	}
+	if r := runHelper(env, "", "erase"); r.code != ExitOK || !strings.Contains(r.stderr, "nothing was stored for http://127.0.0.1:8200; nothing changed") {
+		t.Errorf("erase again: got %+v, want nothing was stored", r)
+	}
+	if r := runHelper(env, tok+"\n", "adopt"); r.code != ExitFail || strings.Contains(r.stderr, "adopted") {
+		t.Errorf("adopt of a revoked token: got %+v, want exit 1", r)
 	}
 }
