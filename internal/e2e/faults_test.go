@@ -346,7 +346,7 @@ func TestFaultEachCommand(t *testing.T) {
 						want = ""
 						pending := readFaultState(t, e.h).pending(e.acc)
 						if f.erased {
-							if lines := outputLines(o.res); len(lines) != 0 || pending || slices.Contains(e.live(t), e.acc) {
+							if lines := withoutConfirmation(outputLines(o.res)); len(lines) != 0 || pending || slices.Contains(e.live(t), e.acc) {
 								t.Errorf("erase when Vault's 403 got through: output %q, pending %v, live %v; want silence, nothing pending, %s revoked", lines, pending, e.live(t), e.acc)
 							}
 						} else {
@@ -706,7 +706,7 @@ func TestFaultPeriodicRevokedBySomeoneElse(t *testing.T) {
 			events := countEvents(logText(t, h), tt.event)
 			res := tt.run(t, s, h)
 			mustExit(t, tt.name, res, 0)
-			if strings.Contains(res.Stdout+res.Stderr, "vault-token-helper:") {
+			if lines := withoutConfirmation(outputLines(res)); strings.Contains(strings.Join(lines, "\n"), "vault-token-helper:") {
 				t.Errorf("the helper complained:\n%s", res)
 			}
 			if n := countEvents(logText(t, h), tt.event) - events; n != 1 {
