@@ -122,7 +122,9 @@ func FormatMetrics(ms []AddressMetrics) []byte {
 	family("vault_token_helper_last_renew_timestamp_seconds", "Unix time of the last vault-token-renew run for the address.",
 		func(m AddressMetrics) []sample { return one(m.LastRenew != nil, unixOf(m.LastRenew)) })
 	family("vault_token_helper_last_renew_success", "1 when the last vault-token-renew run for the address was healthy, else 0.",
-		func(m AddressMetrics) []sample { return one(m.LastRenew != nil, b2f(m.LastRenew != nil && m.LastRenew.OK)) })
+		func(m AddressMetrics) []sample {
+			return one(m.LastRenew != nil, b2f(m.LastRenew != nil && m.LastRenew.OK))
+		})
 	family("vault_token_helper_pending_revocations", "Replaced periodic tokens still waiting to be revoked.",
 		func(m AddressMetrics) []sample { return one(true, float64(m.Pending)) })
 	family("vault_token_helper_mirror_state", "State of ~/.vault-token for the mirrored address: 1 for the current state, 0 for the others.",

@@ -53,15 +53,15 @@ func TestFormatMetrics(t *testing.T) {
 	b := `{address=https://b.example:8200,namespace=ns"1}`
 	a := `{address=https://a.example:8200,namespace=}`
 	want := map[string]float64{
-		"vault_token_helper_token_ttl_seconds" + b:                                                3600,
-		"vault_token_helper_token_expiry_timestamp_seconds" + b:                                   float64(now.Add(time.Hour).Unix()),
-		"vault_token_helper_token_ours" + b:                                                       1,
-		"vault_token_helper_last_renew_timestamp_seconds" + b:                                     float64(now.Add(-time.Minute).Unix()),
-		"vault_token_helper_last_renew_success" + b:                                               1,
-		"vault_token_helper_pending_revocations" + b:                                              2,
-		"vault_token_helper_pending_revocations" + a:                                              0,
-		`vault_token_helper_mirror_state{address=https://b.example:8200,namespace=ns"1,state=in_sync}`: 1,
-		`vault_token_helper_mirror_state{address=https://b.example:8200,namespace=ns"1,state=missing}`: 0,
+		"vault_token_helper_token_ttl_seconds" + b:                                                      3600,
+		"vault_token_helper_token_expiry_timestamp_seconds" + b:                                         float64(now.Add(time.Hour).Unix()),
+		"vault_token_helper_token_ours" + b:                                                             1,
+		"vault_token_helper_last_renew_timestamp_seconds" + b:                                           float64(now.Add(-time.Minute).Unix()),
+		"vault_token_helper_last_renew_success" + b:                                                     1,
+		"vault_token_helper_pending_revocations" + b:                                                    2,
+		"vault_token_helper_pending_revocations" + a:                                                    0,
+		`vault_token_helper_mirror_state{address=https://b.example:8200,namespace=ns"1,state=in_sync}`:  1,
+		`vault_token_helper_mirror_state{address=https://b.example:8200,namespace=ns"1,state=missing}`:  0,
 		`vault_token_helper_mirror_state{address=https://a.example:8200,namespace=,state=not_mirrored}`: 1,
 	}
 	for k, v := range want {
