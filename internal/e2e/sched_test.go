@@ -255,3 +255,47 @@ func TestRenewMetrics(t *testing.T) {
 		})
 	}
 }
+
+// setup --scheduler cron through the installed binary, with a stand-in
+// crontab on PATH: one line after two runs, none after uninstall, and
+// the other lines of the crontab kept.
+func TestSetupSchedulerCron(t *testing.T) {
+	t.Parallel()
+	h, prefix := installHome(t, nil)
+	fake := filepath.Join(filepath.Dir(h.Dir), "fakebin")
+	tab := filepath.Join(filepath.Dir(h.Dir), "crontab.txt")
+	if err := os.MkdirAll(fake, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	script := `#!/bin/sh
+case "$1" in
+-l) if [ -f '` + tab + `' ]; then cat '` + tab + `'; else echo "no crontab for $USER" >&2; exit 1; fi ;;
+-) cat > '` + tab + `' ;;
+*) exit 2 ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(fake, "crontab"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	other := "MAILTO=\"\"\n0 3 * * * /usr/bin/true\n"
+	if err := os.WriteFile(tab, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := goEnv()
+	h.Setenv("PATH", fake+":"+env["PATH"])
+
+	mustSetup(t, h, "--prefix", prefix, "--scheduler", "cron")
+	res := mustSetup(t, h, "--prefix", prefix, "--scheduler", "cron")
+	if !strings.Contains(res.Stdout, "the crontab runs") {
+		t.Errorf("the second setup does not say the line is there:\n%s", res.Stdout)
+	}
+	renewBin := filepath.Join(prefix, "bin", "vault-token-renew")
+	got := readFile(t, tab)
+	if !strings.HasPrefix(got, other) || strings.Count(got, renewBin) != 1 {
+		t.Errorf("crontab = %q, want the other lines and one line running %s", got, renewBin)
+	}
+	mustSetup(t, h, "--prefix", prefix, "--uninstall")
+	if got := readFile(t, tab); got != other {
+		t.Errorf("crontab after uninstall = %q, want %q", got, other)
+	}
+}
