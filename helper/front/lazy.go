@@ -37,7 +37,7 @@ import (
 // LazyOffName is the marker file, in the data directory, that turns the
 // lazy renew of get off. get never reads the configuration (that costs
 // a parse on every vault command), so the commands that do read it
-// (vault-token-renew, store, erase, adopt, rotate, setup) record
+// (vault-token-renew, store, erase, adopt, setup) record
 // `lazy_renew = false` as this file and remove it when lazy_renew is
 // true or unset (helper.SyncLazyMarker).
 const LazyOffName = "lazy-renew-off"

@@ -299,3 +299,30 @@ esac
 		t.Errorf("crontab after uninstall = %q, want %q", got, other)
 	}
 }
+
+// status --metrics-file writes what its lookups found: a token Vault no
+// longer accepts shows as expired, not as the recorded TTL.
+func TestStatusMetrics(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	acc := lookupJSON(t, h)["accessor"].(string)
+	prom := filepath.Join(t.TempDir(), "vault-token-helper.prom")
+	h.Run(t, "", bins.Helper, "status", "--metrics-file", prom)
+	got := metricsOf(t, prom)
+	if ttl := time.Duration(got["vault_token_helper_token_ttl_seconds"]) * time.Second; ttl < 767*time.Hour {
+		t.Errorf("ttl = %s, want about 768h", ttl)
+	}
+	if got["vault_token_helper_token_ours"] != 1 {
+		t.Errorf("ours = %v, want 1", got["vault_token_helper_token_ours"])
+	}
+	s.Revoke(t, acc)
+	h.Run(t, "", bins.Helper, "status", "--metrics-file", prom)
+	got = metricsOf(t, prom)
+	if ttl := got["vault_token_helper_token_ttl_seconds"]; ttl != 0 {
+		t.Errorf("ttl of a revoked token = %v, want 0", ttl)
+	}
+	if got["vault_token_helper_token_ours"] != 0 {
+		t.Errorf("ours of a revoked token = %v, want 0", got["vault_token_helper_token_ours"])
+	}
+}
