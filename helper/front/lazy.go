@@ -117,9 +117,24 @@ func MaybeLazyRenew(dataDir string, k store.Key, st store.State, now time.Time, 
 // /dev/null as stdin, stdout and stderr and no other descriptor, and
 // does not wait for it.
 func StartDetached(renew, addr string) error {
+	_, err := startDetached(renew, addr)
+	return err
+}
+
+func startDetached(renew, addr string) (pid int, err error) {
+	// Go opens its own files close-on-exec, but a descriptor the CLI
+	// left open to the helper would pass on to the renew: mark every
+	// one above stderr close-on-exec (the front exits right after).
+	if ents, err := os.ReadDir("/dev/fd"); err == nil {
+		for _, e := range ents {
+			if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+				syscall.CloseOnExec(fd)
+			}
+		}
+	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer null.Close()
 	p, err := os.StartProcess(renew, []string{renew, "--address", addr}, &os.ProcAttr{
@@ -129,7 +144,8 @@ func StartDetached(renew, addr string) error {
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return p.Release()
+	pid = p.Pid // before Release, which sets p.Pid to -1
+	return pid, p.Release()
 }
