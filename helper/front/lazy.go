@@ -19,7 +19,7 @@ import (
 // neglected (LazyDue), it also starts vault-token-renew --address ADDR
 // in the background, at most once an hour per address, fully detached:
 // its own session, /dev/null for stdin, stdout and stderr, no other
-// descriptor (Go opens every file close-on-exec). The renew logs to the
+// descriptor (every one above stderr is marked close-on-exec first). The renew logs to the
 // tool's log as any renew does; its outcome never reaches get.
 //
 // Decisions (docs/design.md, "Lazy renew"):
