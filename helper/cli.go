@@ -48,6 +48,7 @@ var renewFlags = []flagDoc{
 	{Name: "address", Arg: "URL", Help: "renew only this Vault address (as in VAULT_ADDR)"},
 	{Name: "scan", Help: "also list every token and revoke other tokens with our display name (needs list on auth/token/accessors)"},
 	{Name: "dry-run", Help: "say what would be done; change nothing"},
+	{Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "write the Prometheus textfile PATH (absolute) after the run; overrides metrics_file"},
 }
 
 // verbTable is every verb of vault-token-helper, in the order of the help.
@@ -61,7 +62,7 @@ func verbTable() []verbDoc {
 			Long: "Forgets the token stored for the address the calling CLI uses, revoking it when this tool minted it, and says in one line what it did."},
 		{Name: "adopt", Summary: "keep the periodic token on stdin if it is ours; never mints",
 			Long: "Reads a periodic token on stdin and keeps it when it is ours (its policies and display name match the configuration). Never mints."},
-		{Name: "status", Summary: "will my token survive? exit 1 with the reasons when not", Flags: []flagDoc{{Name: "json", Help: "print JSON (schema: docs/status-schema.json)"}},
+		{Name: "status", Summary: "will my token survive? exit 1 with the reasons when not", Flags: []flagDoc{{Name: "json", Help: "print JSON (schema: docs/status-schema.json)"}, {Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "also write the Prometheus textfile PATH (absolute); overrides metrics_file"}},
 			Long: "Shows every stored address, its expiry, last renew, mirror and the scheduler that renews it, never the token. Exit 0 when every token will survive, 1 with the reasons when one will not: no scheduler will run renew, the last successful renew is older than 48 hours, a token expires within 7 days, a token is invalid or not ours, a token file is refused, or the CLI config does not name this helper."},
 		{Name: "doctor", Summary: "check the whole install, each check with its fix", Flags: []flagDoc{{Name: "json", Help: "print JSON"}},
 			Long: "Runs the checks in order, each marked passed or failed with one line saying how to fix it: the CLI config names this helper (vault and bao), the front and the full binary are the same version, the configuration is valid, VAULT_ADDR is set and has a stored token, file modes, Vault reachable with the TLS settings in use, the stored token valid and ours, the scheduler will run, the mirror in sync. Exit 1 when any check fails."},

@@ -17,7 +17,7 @@ const lazyOffText = "lazy_renew = false in the configuration: get starts no back
 // SyncLazyMarker records cfg's lazy_renew for get, which never reads the
 // configuration: the marker file front.LazyOffName in the data directory
 // exists exactly when lazy_renew = false. Every command that loads the
-// configuration for an address (store, erase, adopt, rotate, setup's
+// configuration for an address (store, erase, adopt, setup's
 // keep) and vault-token-renew call it. Best effort: a failure only
 // leaves the previous setting in force until the next command.
 func SyncLazyMarker(env Env, cfg *Config) error {

@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -23,7 +24,8 @@ const RenewRecoveryBudget = 30 * time.Second
 
 // renewOptions are vault-token-renew's flags.
 type renewOptions struct {
-	only string // a normalized address; "" for every stored one
+	only        string // a normalized address; "" for every stored one
+	metricsFile string // --metrics-file; "" for metrics_file of the config
 	heal.RenewOptions
 }
 
@@ -83,6 +85,7 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 		return exitCode(healthy)
 	}
 	keep := keepAccessors(states)
+	drift := map[store.Key]bool{}
 	for _, st := range targets {
 		if ctx.Err() != nil {
 			// SIGTERM or SIGINT: the remaining addresses are left alone.
@@ -90,11 +93,30 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 			healthy = false
 			continue
 		}
-		if !renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout) {
+		ok, drifted := renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout)
+		if !ok {
 			healthy = false
+		}
+		drift[st.Key()] = drifted
+	}
+	if path := cmp.Or(opt.metricsFile, cfg.MetricsFile); path != "" && !opt.DryRun {
+		if err := renewMetrics(env, cfg, path, drift); err != nil {
+			renewLine(stdout, heal.EventWarn, "%s", err)
 		}
 	}
 	return exitCode(healthy)
+}
+
+// renewMetrics writes the metrics textfile after a renew run.
+func renewMetrics(env Env, cfg *Config, path string, drift map[store.Key]bool) error {
+	ms, err := storeMetrics(env, cfg, drift)
+	if werr := WriteMetrics(path, ms); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return fmt.Errorf("the metrics file %q leaves out addresses that cannot be read: %w", path, err)
+	}
+	return nil
 }
 
 // parseRenewArgs reads the flags. done means the run is over, with code.
@@ -113,6 +135,7 @@ func parseRenewArgs(prog string, args []string, stdout, stderr io.Writer, env En
 	flags.BoolVar(&opt.Scan, "scan", false, "")
 	flags.BoolVar(&opt.DryRun, "dry-run", false, "")
 	version := flags.Bool("version", false, "")
+	flags.StringVar(&opt.metricsFile, "metrics-file", "", "")
 	if err := flags.Parse(args); err != nil {
 		problem, suggestion := flagProblem(flags, err)
 		return opt, usageError(stderr, prog, problem, suggestion), true
@@ -179,17 +202,18 @@ func keepAccessors(states []store.State) map[string]bool {
 }
 
 // renewAddress runs renew for one address and prints its lines. It
-// reports whether the address is healthy.
-func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, st store.State, mirrored bool, keep map[string]bool, opt heal.RenewOptions, stdout io.Writer) bool {
+// reports whether the address is healthy, and whether its stored token
+// was found not ours (DRIFT).
+func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, st store.State, mirrored bool, keep map[string]bool, opt heal.RenewOptions, stdout io.Writer) (healthy, drift bool) {
 	k := st.Key()
 	if st.Current == nil && !mirrored {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
-		return true
+		return true, false
 	}
 	h, err := newHealer(env, cfg, k, log)
 	if err != nil {
 		renewLine(stdout, heal.EventError, "%s: %s", k, err)
-		return false
+		return false, false
 	}
 	if mirrored {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
@@ -202,8 +226,9 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, s
 	rep, err := h.Renew(opCtx, opt)
 	for _, l := range rep.Lines {
 		fmt.Fprintln(stdout, oneLine(l.String()))
+		drift = drift || l.Event == heal.EventDrift
 	}
-	return err == nil && rep.Healthy
+	return err == nil && rep.Healthy, drift
 }
 
 // renewLine prints one line of renew's output: an event and its text.

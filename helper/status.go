@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,14 +34,8 @@ const (
 	ExpirySoon = 7 * 24 * time.Hour
 )
 
-// Mirror states (mirror.state in the JSON).
-const (
-	MirrorInSync      = "in-sync"
-	MirrorMissing     = "missing"
-	MirrorDiffers     = "differs"
-	MirrorUnreadable  = "unreadable"
-	MirrorNotMirrored = "not-mirrored"
-)
+// Mirror states (mirror.state in the JSON) are those of the metrics:
+// MirrorInSync and the others in metrics.go.
 
 // Address states (state in the JSON).
 const (
@@ -111,6 +106,7 @@ type Status struct {
 func status(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "")
+	metricsFile := fs.String("metrics-file", "", "")
 	if code, done := parseFlags(fs, helperName+" status", args, stderr); done {
 		return code
 	}
@@ -119,6 +115,12 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 		return fail(stderr, "status: ", err)
 	}
 	rep := buildStatus(ctx, env, cfg)
+	if path := cmp.Or(*metricsFile, cfg.MetricsFile); path != "" {
+		ms, err := statusMetrics(env, cfg, rep.Addresses)
+		if err = errors.Join(WriteMetrics(path, ms), err); err != nil {
+			fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -19,7 +19,7 @@ import (
 // neglected (LazyDue), it also starts vault-token-renew --address ADDR
 // in the background, at most once an hour per address, fully detached:
 // its own session, /dev/null for stdin, stdout and stderr, no other
-// descriptor (Go opens every file close-on-exec). The renew logs to the
+// descriptor (every one above stderr is marked close-on-exec first). The renew logs to the
 // tool's log as any renew does; its outcome never reaches get.
 //
 // Decisions (docs/design.md, "Lazy renew"):
@@ -37,7 +37,7 @@ import (
 // LazyOffName is the marker file, in the data directory, that turns the
 // lazy renew of get off. get never reads the configuration (that costs
 // a parse on every vault command), so the commands that do read it
-// (vault-token-renew, store, erase, adopt, rotate, setup) record
+// (vault-token-renew, store, erase, adopt, setup) record
 // `lazy_renew = false` as this file and remove it when lazy_renew is
 // true or unset (helper.SyncLazyMarker).
 const LazyOffName = "lazy-renew-off"
@@ -117,9 +117,24 @@ func MaybeLazyRenew(dataDir string, k store.Key, st store.State, now time.Time, 
 // /dev/null as stdin, stdout and stderr and no other descriptor, and
 // does not wait for it.
 func StartDetached(renew, addr string) error {
+	_, err := startDetached(renew, addr)
+	return err
+}
+
+func startDetached(renew, addr string) (pid int, err error) {
+	// Go opens its own files close-on-exec, but a descriptor the CLI
+	// left open to the helper would pass on to the renew: mark every
+	// one above stderr close-on-exec (the front exits right after).
+	if ents, err := os.ReadDir("/dev/fd"); err == nil {
+		for _, e := range ents {
+			if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+				syscall.CloseOnExec(fd)
+			}
+		}
+	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer null.Close()
 	p, err := os.StartProcess(renew, []string{renew, "--address", addr}, &os.ProcAttr{
@@ -129,7 +144,8 @@ func StartDetached(renew, addr string) error {
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return p.Release()
+	pid = p.Pid // before Release, which sets p.Pid to -1
+	return pid, p.Release()
 }

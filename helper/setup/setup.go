@@ -214,6 +214,9 @@ type run struct {
 	bin    string // bindir/vault-token-helper
 	hints  []string
 	sched  sched.Kind // the scheduler install installed
+	// managerErr is the answer of `systemctl --user show-environment`,
+	// asked once (nil: not asked yet).
+	managerErr *error
 }
 
 func (r *run) say(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
@@ -745,8 +748,20 @@ func (r *run) schedEnv() sched.Env {
 	if e.LookPath == nil {
 		e.LookPath = r.env.LookPath
 	}
-	if e.Systemctl == nil {
-		e.Systemctl = r.env.Systemctl
+	if e.Systemctl == nil && r.env.Systemctl != nil {
+		// Ask once per run whether a user manager answers: choosing the
+		// default and installing both want to know.
+		sc := r.env.Systemctl
+		e.Systemctl = func(args ...string) (string, error) {
+			if len(args) == 1 && args[0] == "show-environment" {
+				if r.managerErr == nil {
+					_, err := sc(args...)
+					r.managerErr = &err
+				}
+				return "", *r.managerErr
+			}
+			return sc(args...)
+		}
 	}
 	return e
 }

@@ -589,7 +589,7 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("status lists %d addresses, want 1", len(st.Addresses))
 	}
 	a := st.Addresses[0]
-	if a.Address != s.Addr || a.DisplayName != wizard || !a.Ours || !a.Valid || a.TTLSeconds < int64((767*time.Hour).Seconds()) || a.Mirror.State != "in-sync" || !st.Healthy {
+	if a.Address != s.Addr || a.DisplayName != wizard || !a.Ours || !a.Valid || a.TTLSeconds < int64((767*time.Hour).Seconds()) || a.Mirror.State != "in_sync" || !st.Healthy {
 		t.Errorf("status = %+v healthy=%v; want %s, ours, valid, ttl about 768h, mirror in sync", a, st.Healthy, wizard)
 	}
 	text := h.Run(t, "", bins.Helper, "status")

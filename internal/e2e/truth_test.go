@@ -55,7 +55,7 @@ func TestStatusVerdictsRealVault(t *testing.T) {
 		t.Fatalf("got %d addresses, want 1", len(rep.Addresses))
 	}
 	a := rep.Addresses[0]
-	if !rep.Healthy || a.Address != s.Addr || !a.Selected || a.State != "stored" || a.Mirror.State != "in-sync" ||
+	if !rep.Healthy || a.Address != s.Addr || !a.Selected || a.State != "stored" || a.Mirror.State != "in_sync" ||
 		a.ExpiresInSeconds == nil || *a.ExpiresInSeconds < 767*3600 || rep.Scheduler.Active || !rep.Scheduler.LazyRenew {
 		t.Errorf("got %+v, want healthy: selected, stored, in sync, expiring in 768h, no scheduler but the lazy renew", rep)
 	}
