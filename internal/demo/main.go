@@ -299,7 +299,6 @@ var tokenRE = regexp.MustCompile(`hv[sbr]\.[A-Za-z0-9_-]{8,}`)
 func redact(s string) string { return tokenRE.ReplaceAllString(s, "hvs.<redacted>") }
 
 func step(s string)                  { fmt.Printf("\n== %s\n", s) }
-func cmd(s string)                   { fmt.Printf("$ %s\n", s) }
 func say(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
 
 func show(r vaulttest.Result) {
