@@ -524,6 +524,24 @@ func TestCompletionScripts(t *testing.T) {
 			if out, err := exec.Command(path, syntax...).CombinedOutput(); err != nil {
 				t.Fatalf("%s says the script is wrong: %v\n%s", sh, err, out)
 			}
+			if sh == "fish" {
+				for line, want := range map[string]string{
+					"vault-token-helper sta":           "status",
+					"vault-token-helper status --j":    "--json",
+					"vault-token-helper setup --cli b": "bao both",
+					"vault-token-renew --dr":           "--dry-run",
+				} {
+					out, err := exec.Command(path, "-c", `source $argv[1]; complete -C $argv[2]`, script, line).CombinedOutput()
+					var got []string
+					for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+						w, _, _ := strings.Cut(l, "\t")
+						got = append(got, w)
+					}
+					if err != nil || strings.Join(got, " ") != want {
+						t.Errorf("fish completing %q: got %q (%v), want %q", line, out, err, want)
+					}
+				}
+			}
 			if sh != "bash" {
 				return
 			}
