@@ -68,7 +68,13 @@ type Pending struct {
 	Since       time.Time `json:"since"`
 	Attempts    int       `json:"attempts,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
+	// RevokeAfter is the end of the grace of a replaced token: no sweep
+	// revokes it before. Zero: at the next sweep.
+	RevokeAfter time.Time `json:"revoke_after,omitzero"`
 }
+
+// Due reports whether p may be revoked at now (its grace is over).
+func (p Pending) Due(now time.Time) bool { return !now.Before(p.RevokeAfter) }
 
 // Intent steps, in the order a mint goes through them.
 const (

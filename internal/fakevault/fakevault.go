@@ -7,7 +7,11 @@
 //     and its identity policies, each a set of path rules as in Vault's
 //     HCL (Policy); the "root" policy may do anything and "default"
 //     grants the self paths (lookup-self, renew-self, revoke-self,
-//     capabilities-self). An unknown or expired token gets 403.
+//     capabilities-self). An unknown or expired token gets 403 "permission
+//     denied" and "invalid token"; a valid token its policies refuse gets
+//     403 "permission denied" alone.
+//   - A batch token can create no token: 400 "batch tokens cannot create
+//     more tokens".
 //   - create-orphan needs update on auth/token/create-orphan; a period,
 //     or policies that are not a subset of the caller's own, need sudo
 //     there too (400 otherwise, as Vault answers); root policies need a
@@ -130,7 +134,7 @@ type entry struct {
 	policies, identityPolicies              []string
 	period, maxTTL                          time.Duration
 	expire                                  time.Time // zero: never
-	renewable                               bool
+	renewable, batch                        bool
 	meta                                    map[string]string
 }
 
@@ -209,6 +213,7 @@ type TokenSpec struct {
 	Parent           string        // a token; "" for an orphan
 	Meta             map[string]string
 	NoDefaultPolicy  bool
+	Batch            bool // a batch token (as an OIDC role with token_type = batch issues)
 }
 
 // Token creates a token as an operator would, with no checks, and
@@ -217,7 +222,7 @@ func (v *Vault) Token(s TokenSpec) (token, accessor string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	e := &entry{displayName: s.DisplayName, path: s.Path, parent: s.Parent, period: s.Period,
-		identityPolicies: sanitize(s.IdentityPolicies, false), meta: cloneMeta(s.Meta), renewable: true}
+		identityPolicies: sanitize(s.IdentityPolicies, false), meta: cloneMeta(s.Meta), renewable: !s.Batch, batch: s.Batch}
 	if e.path == "" {
 		e.path = "auth/token/create"
 	}
@@ -385,6 +390,10 @@ func (v *Vault) info(e *entry) heal.TokenInfo {
 		Renewable:        e.renewable,
 		Meta:             cloneMeta(e.meta),
 		Path:             e.path,
+		Type:             "service",
+	}
+	if e.batch {
+		info.Type = "batch"
 	}
 	if info.Meta == nil {
 		info.Meta = map[string]string{}
@@ -411,8 +420,10 @@ func (v *Vault) call(ctx context.Context, op, method string, do func() (int, str
 	}
 	if f != nil {
 		switch f.Kind {
-		case Denied, InvalidToken:
-			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{"permission denied"}})
+		case Denied:
+			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{denied}})
+		case InvalidToken:
+			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{invalidToken}})
 		case Unavailable:
 			return heal.TransportError(v.addr, op, method, 0, fmt.Errorf("dial tcp: %w", syscall.ECONNREFUSED))
 		case Sealed:
@@ -469,6 +480,18 @@ func (v *Vault) fault(op string) *Fault {
 
 const denied = "permission denied"
 
+// invalidToken is Vault's answer to a token it does not know.
+const invalidToken = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"
+
+// refuse is the 403 for a call e may not make: invalid token when Vault
+// does not know it, permission denied when its policies refuse.
+func refuse(e *entry) (int, string) {
+	if e == nil {
+		return http.StatusForbidden, invalidToken
+	}
+	return http.StatusForbidden, denied
+}
+
 // Addr is the address the fake stands for.
 func (v *Vault) Addr() string { return v.addr }
 
@@ -478,7 +501,7 @@ func (v *Vault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, e
 	err := v.call(ctx, heal.OpLookupSelf, http.MethodGet, func() (int, string) {
 		e := v.live(token)
 		if e == nil || !v.may(e, "auth/token/lookup-self", "read") {
-			return http.StatusForbidden, denied
+			return refuse(e)
 		}
 		info = v.info(e)
 		return 0, ""
@@ -492,7 +515,7 @@ func (v *Vault) LookupAccessor(ctx context.Context, token, accessor string) (hea
 	err := v.call(ctx, heal.OpLookupAccessor, http.MethodPost, func() (int, string) {
 		e := v.live(token)
 		if e == nil || !v.mayWrite(e, pathLookupAccessor) {
-			return http.StatusForbidden, denied
+			return refuse(e)
 		}
 		t := v.byAcc[accessor]
 		if t == nil || v.live(t.id) == nil {
@@ -513,7 +536,10 @@ func (v *Vault) CreateOrphan(ctx context.Context, token string, r heal.MintReque
 	err := v.call(ctx, heal.OpCreateOrphan, http.MethodPost, func() (int, string) {
 		parent := v.live(token)
 		if parent == nil || !v.mayWrite(parent, pathCreateOrphan) {
-			return http.StatusForbidden, denied
+			return refuse(parent)
+		}
+		if parent.batch {
+			return http.StatusBadRequest, "batch tokens cannot create more tokens"
 		}
 		sudo := v.may(parent, pathCreateOrphan, "sudo")
 		policies := r.Policies
@@ -561,7 +587,7 @@ func (v *Vault) RenewSelf(ctx context.Context, token string, increment time.Dura
 	err := v.call(ctx, heal.OpRenewSelf, http.MethodPost, func() (int, string) {
 		e := v.live(token)
 		if e == nil || !v.mayWrite(e, "auth/token/renew-self") {
-			return http.StatusForbidden, denied
+			return refuse(e)
 		}
 		if !e.renewable {
 			return http.StatusBadRequest, "lease is not renewable"
@@ -584,7 +610,7 @@ func (v *Vault) RevokeSelf(ctx context.Context, token string) error {
 	return v.call(ctx, heal.OpRevokeSelf, http.MethodPost, func() (int, string) {
 		e := v.live(token)
 		if e == nil || !v.mayWrite(e, "auth/token/revoke-self") {
-			return http.StatusForbidden, denied
+			return refuse(e)
 		}
 		v.revoke(e)
 		return 0, ""
@@ -597,7 +623,7 @@ func (v *Vault) RevokeAccessor(ctx context.Context, token, accessor string) erro
 	return v.call(ctx, heal.OpRevokeAccessor, http.MethodPost, func() (int, string) {
 		e := v.live(token)
 		if e == nil || !v.mayWrite(e, pathRevokeAccessor) {
-			return http.StatusForbidden, denied
+			return refuse(e)
 		}
 		if t := v.byAcc[accessor]; t != nil {
 			v.revoke(t)
@@ -612,7 +638,7 @@ func (v *Vault) ListAccessors(ctx context.Context, token string) ([]string, erro
 	err := v.call(ctx, heal.OpListAccessors, "LIST", func() (int, string) {
 		e := v.live(token)
 		if e == nil || !v.may(e, pathAccessors, "list", "sudo") {
-			return http.StatusForbidden, denied
+			return refuse(e)
 		}
 		out = v.accessors()
 		return 0, ""
@@ -626,9 +652,9 @@ func (v *Vault) CanMint(ctx context.Context, token string) (bool, error) {
 	err := v.call(ctx, heal.OpCapabilities, http.MethodPost, func() (int, string) {
 		e := v.live(token)
 		if e == nil || !v.mayWrite(e, "sys/capabilities-self") {
-			return http.StatusForbidden, denied
+			return refuse(e)
 		}
-		can = v.mayWrite(e, pathCreateOrphan)
+		can = v.mayWrite(e, pathCreateOrphan) && v.may(e, pathCreateOrphan, "sudo")
 		return 0, ""
 	})
 	return can, err

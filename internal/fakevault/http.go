@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
@@ -92,7 +93,7 @@ func (v *Vault) Handler() http.Handler {
 		can, err := v.CanMint(r.Context(), token(r))
 		caps := []string{"deny"}
 		if can {
-			caps = []string{"update"}
+			caps = []string{"sudo", "update"}
 		}
 		answer(w, map[string]any{"data": map[string]any{pathCreateOrphan: caps, "capabilities": caps}}, err)
 	})
@@ -139,6 +140,9 @@ func answer(w http.ResponseWriter, body any, err error) {
 // self call rewrites it, so the fake sends Vault's own.
 func wireDetail(ve *heal.VaultError) string {
 	if ve.Status == http.StatusForbidden {
+		if errors.Is(ve, heal.ErrInvalidToken) || strings.Contains(ve.Detail, "invalid token") {
+			return invalidToken
+		}
 		return denied
 	}
 	return ve.Detail
@@ -160,6 +164,7 @@ func infoJSON(i heal.TokenInfo) map[string]any {
 		"orphan":       i.Orphan,
 		"renewable":    i.Renewable,
 		"path":         i.Path,
+		"type":         i.Type,
 		"meta":         nil,
 		"expire_time":  nil,
 	}
