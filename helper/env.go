@@ -1,14 +1,18 @@
 package helper
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +38,56 @@ type Env struct {
 	Crash func(step string)
 	// Systemctl runs `systemctl --user` for status; nil means unavailable.
 	Systemctl func(args ...string) (string, error)
+	// LookupHost resolves a host name (net.Resolver.LookupHost); nil
+	// compares addresses as written.
+	LookupHost func(ctx context.Context, host string) ([]string, error)
+}
+
+// resolveTimeout bounds the resolution of one host name by sameVault.
+const resolveTimeout = 2 * time.Second
+
+// sameVault reports whether two normalized addresses name one server:
+// equal, or equal but for host names that resolve to a common address
+// (localhost and 127.0.0.1).
+func (env Env) sameVault(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	if errA != nil || errB != nil || ua.Scheme != ub.Scheme || ua.Port() != ub.Port() || ua.Path != ub.Path || ua.Host == "" {
+		return false
+	}
+	ipsB := env.resolve(ub.Hostname())
+	for _, ip := range env.resolve(ua.Hostname()) {
+		if slices.Contains(ipsB, ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve returns the IP addresses of host, an IP literal itself.
+func (env Env) resolve(host string) []string {
+	if ip := net.ParseIP(host); ip != nil {
+		return []string{ip.String()}
+	}
+	if env.LookupHost == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	addrs, err := env.LookupHost(ctx, host)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip != nil {
+			out = append(out, ip.String())
+		}
+	}
+	return out
 }
 
 // Paths are the files and directories the tool uses.
@@ -118,6 +172,7 @@ func OSEnv(version string) Env {
 		Systemctl: func(args ...string) (string, error) {
 			return runSystemctl(args...)
 		},
+		LookupHost: net.DefaultResolver.LookupHost,
 	}
 	env.User = currentUser(env.Getenv)
 	// vault/api reads the other VAULT_* variables (TLS, proxy...) of the
