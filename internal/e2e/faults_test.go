@@ -68,7 +68,7 @@ func newFaultWorld(t *testing.T) *faultEnv {
 func newFaultEnv(t *testing.T, s *vaulttest.Server, p *vaulttest.Proxy, displayName string) *faultEnv {
 	t.Helper()
 	h := vaulttest.NewHome(t, s, bins.Helper)
-	writeConfig(t, h, strings.Replace(wizardConfig, `"devvm-wizard"`, strconv.Quote(displayName), 1))
+	writeConfig(t, h, strings.Replace(rotatingConfig, `"devvm-wizard"`, strconv.Quote(displayName), 1))
 	h.Setenv("VAULT_ADDR", p.Addr)
 	h.Setenv("VAULT_CLIENT_TIMEOUT", faultTimeout.String())
 	mustExit(t, "admin login through the proxy", h.LoginUserpass(t, "admin"), 0)

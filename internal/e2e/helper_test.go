@@ -174,13 +174,17 @@ func TestLoginWithTokenAdoptsOurs(t *testing.T) {
 	}
 
 	// A token of ours minted on another machine is not adopted (adopting
-	// would revoke it later as replaced): its authority mints our own.
+	// would revoke it later as replaced): it is an admin login, which
+	// keeps the valid periodic token stored here (KEPT).
 	laptop, laptopAcc := s.MintPeriodicMeta(t, "devvm-wizard",
 		map[string]string{"created_by": "vault-token-helper", "host": "laptop", "user": "tester"}, "vault-admin", "sops-admin")
 	res = h.Run(t, laptop, vaulttest.Bin(t), "login", "-method=token", "-")
 	mustExit(t, "login with another machine's periodic token", res, 0)
-	if got := lookupJSON(t, h)["accessor"]; got == laptopAcc || got == handAcc {
-		t.Errorf("accessor after login = %v, want a newly minted token", got)
+	if got := lookupJSON(t, h)["accessor"]; got != handAcc {
+		t.Errorf("accessor after login = %v, want the kept %v", got, handAcc)
+	}
+	if log := logText(t, h); countEvents(log, "KEPT") != 1 {
+		t.Errorf("log has %d KEPT lines, want 1", countEvents(log, "KEPT"))
 	}
 	if _, err := s.Lookup(t, laptopAcc); err != nil {
 		t.Errorf("the other machine's token was revoked: %v", err)
