@@ -413,7 +413,7 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("REFUSED to store the login token %s (policies %v): it cannot mint a periodic token (%v); keeping periodic token %s (accessor %s); to use the login token once, run `vault login -no-store` and pass it as VAULT_TOKEN",
+	return fmt.Sprintf("refused to store the login token %s (policies %v): it cannot mint a periodic token (%v); keeping periodic token %s (accessor %s); to use the login token once, run `vault login -no-store` and pass it as VAULT_TOKEN",
 		e.Login.DisplayName, e.Login.Policies, e.Cause, e.Kept.DisplayName, e.Kept.Accessor)
 }
 

@@ -45,10 +45,9 @@ const (
 	ExitUsage = 2
 )
 
-// OperationTimeout bounds a whole store, erase or renew of one address.
-// Each Vault request is bounded by heal.DefaultTimeout (or
-// VAULT_CLIENT_TIMEOUT), and waiting for the lock by LockWait.
-const OperationTimeout = 60 * time.Second
+// DefaultOperationBound is what operationBound is with the default
+// request timeout: 2 × heal.CallBound(heal.DefaultTimeout) = 61.6s.
+var DefaultOperationBound = 2 * heal.CallBound(heal.DefaultTimeout)
 
 const helperUsage = `usage: vault-token-helper get|store|erase
        vault-token-helper rotate
@@ -309,7 +308,7 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	var res heal.Result
 	if verb == "adopt" {
@@ -361,7 +360,7 @@ func rotate(ctx context.Context, stderr io.Writer, env Env) int {
 		return fail(stderr, "rotate: nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	res, err := s.healer.Rotate(ctx)
 	for _, w := range res.Warnings {
@@ -384,7 +383,7 @@ func erase(ctx context.Context, stderr io.Writer, env Env) int {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	res, err := s.healer.Erase(ctx)
 	for _, w := range res.Warnings {

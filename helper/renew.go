@@ -168,7 +168,7 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log 
 	}
 	h.Recorded = recorded
 	h.RecoveryBudget = RenewRecoveryBudget
-	opCtx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	opCtx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)

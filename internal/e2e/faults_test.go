@@ -26,8 +26,9 @@ import (
 //   - each Vault request: VAULT_CLIENT_TIMEOUT, else heal.DefaultTimeout (10s);
 //   - an idempotent call: at most 3 attempts, heal.CallBound(timeout) in
 //     all (3 x timeout + 0.8s); create-orphan: 1 attempt, never retried;
-//   - a whole store, erase or renew of one address: helper.OperationTimeout
-//     (60s); status: helper.StatusTimeout (10s) per address.
+//   - a whole store, erase, adopt, rotate or renew of one address:
+//     2 x heal.CallBound(timeout) (61.6s by default); status:
+//     helper.StatusTimeout (10s) per address.
 //
 // The commands here run with VAULT_CLIENT_TIMEOUT=faultTimeout so that a
 // hang costs seconds; TestFaultDefaultTimeoutBoundsHang runs without it.
@@ -128,7 +129,8 @@ type faultState struct {
 		Source   string `json:"source"`
 	} `json:"current"`
 	Pending []struct {
-		Accessor string `json:"accessor"`
+		Accessor    string    `json:"accessor"`
+		RevokeAfter time.Time `json:"revoke_after"`
 	} `json:"pending_revocations"`
 	Journal []struct {
 		ID       string `json:"id"`

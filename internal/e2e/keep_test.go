@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
 )
 
@@ -329,10 +330,48 @@ func TestBatchTokenLoginIsRefused(t *testing.T) {
 	kept := lookupJSON(t, h)["accessor"]
 	res := h.LoginUserpass(t, "batch")
 	mustExit(t, "batch login", res, 2)
-	if out := res.Stderr + res.Stdout; !strings.Contains(out, "batch token") || !strings.Contains(out, "REFUSED") {
+	if out := res.Stderr + res.Stdout; !strings.Contains(out, "batch token") || !strings.Contains(out, "refused") {
 		t.Errorf("the refusal does not say batch tokens cannot mint:\n%s", res)
 	}
 	if got := lookupJSON(t, h)["accessor"]; got != kept {
 		t.Errorf("accessor = %v, want the kept %v", got, kept)
 	}
+}
+
+// The bound of a whole command, not only of one call: a renew whose
+// revocations all hang (several pending tokens, each revoke-accessor
+// running into every timeout and retry) ends at its operation bound,
+// 2 × heal.CallBound(request timeout), with the token renewed and the
+// revocations kept for the next run.
+func TestFaultRenewEndsAtItsOperationBound(t *testing.T) {
+	t.Parallel()
+	e := newFaultWorld(t)
+	writeConfig(t, e.h, strings.Replace(rotatingConfig, `rotate_grace = "0s"`, `rotate_grace = "3s"`, 1))
+	for i := 0; i < 3; i++ {
+		mustExit(t, "rotate", e.h.Run(t, "", bins.Helper, "rotate"), 0)
+	}
+	pending := readFaultState(t, e.h).Pending
+	if len(pending) < 2 {
+		t.Fatalf("pending %+v, want the rotated tokens waiting for their grace", pending)
+	}
+	time.Sleep(time.Until(pending[len(pending)-1].RevokeAfter)) // the grace itself
+	e.p.Set(vaulttest.Rule{Fault: vaulttest.Hang, Path: "/v1/auth/token/revoke-accessor"})
+	res, took := runTimed(t, e.h, "", bins.Renew)
+	bound := 2 * heal.CallBound(faultTimeout)
+	if took < bound {
+		t.Errorf("renew ended after %s, before its operation bound %s: the calls were not all tried", took, bound)
+	}
+	endedWithin(t, "renew", took, bound)
+	if got := linesWith(res.Stdout, "OK"); len(got) != 1 {
+		t.Errorf("OK lines = %q, want the token renewed before the revocations hung\n%s", got, res)
+	}
+	if got := linesWith(res.Stdout, "WARN"); len(got) == 0 {
+		t.Errorf("no WARN line for the revocations that could not be made\n%s", res)
+	}
+	e.p.Set()
+	if n := len(readFaultState(t, e.h).Pending); n == 0 {
+		t.Error("the revocations that timed out were dropped; want them kept for the next run")
+	}
+	mustExit(t, "renew once Vault answers", renew(t, e.h), 0)
+	e.settled(t)
 }
