@@ -245,6 +245,12 @@ func (h *Healer) keepStored(ctx context.Context, sess *store.Session, st store.S
 	}
 	if !blind {
 		can, err := h.Vault.CanMint(ctx, incoming)
+		if errors.Is(err, ErrDenied) {
+			// Vault does not let it ask (no default policy): keeping the
+			// valid stored token is right whatever the login may do.
+			h.log(ctx, slog.LevelInfo, EventWarn, "op", "capabilities of the login token", "error", err.Error(), "note", "keeping the stored token")
+			can, err = true, nil
+		}
 		if err != nil {
 			h.log(ctx, slog.LevelError, EventError, "op", "capabilities of the login token", "error", err.Error())
 			return res, true, fmt.Errorf("ask Vault what the login token may do: %w", err)

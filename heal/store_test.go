@@ -128,6 +128,15 @@ func TestStoreDecision(t *testing.T) {
 			},
 		},
 		{
+			name: "a login Vault does not let check its capabilities keeps the stored token",
+			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				w.v.SetPolicy("nocaps", fakevault.Policy{"sys/capabilities-self": {"deny"}})
+				return w.v.Login("nocaps", []string{"admin", "nocaps"}, nil, time.Hour)
+			},
+			wantEvent: heal.EventKept,
+		},
+		{
 			name: "KEPT with revoke_login_token revokes the login token",
 			setup: func(w *world) string {
 				w.mustStore(w.admin())
