@@ -243,7 +243,9 @@ func (v *Vault) Token(s TokenSpec) (token, accessor string) {
 
 // Root returns a new root token (as `vault server -dev` prints).
 func (v *Vault) Root() string {
-	t, _ := v.Token(TokenSpec{DisplayName: "root", Path: "auth/token/root", Policies: []string{"root"}})
+	// A dev server's root token looks itself up as display name "token",
+	// path auth/token/create.
+	t, _ := v.Token(TokenSpec{DisplayName: "token", Path: "auth/token/create", Policies: []string{"root"}})
 	return t
 }
 
@@ -252,7 +254,7 @@ func (v *Vault) Root() string {
 // to ttl.
 func (v *Vault) Login(user string, policies, identityPolicies []string, ttl time.Duration) string {
 	t, _ := v.Token(TokenSpec{DisplayName: "userpass-" + user, Path: "auth/userpass/login/" + user,
-		Policies: policies, IdentityPolicies: identityPolicies, TTL: ttl})
+		Policies: policies, IdentityPolicies: identityPolicies, TTL: ttl, Meta: map[string]string{"username": user}})
 	return t
 }
 
