@@ -99,6 +99,10 @@ type Result struct {
 	Replaced    string
 	RevokeAfter time.Time
 	TTL         time.Duration // KEPT: the stored token's TTL after its renewal
+
+	// replacedDead: the token a mint replaces is known to be revoked or
+	// expired, so it gets no grace.
+	replacedDead bool
 }
 
 func (h *Healer) now() time.Time {
@@ -194,7 +198,8 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 		return h.cannotMint(ctx, sess, st, incoming, info, err, res)
 	}
 	if !h.RotateOnLogin {
-		if res, done, err := h.keepStored(ctx, sess, st, incoming, info, blind, res); done {
+		var done bool
+		if res, done, err = h.keepStored(ctx, sess, st, incoming, info, blind, res); done {
 			return res, err
 		}
 	}
@@ -234,6 +239,7 @@ func (h *Healer) keepStored(ctx context.Context, sess *store.Session, st store.S
 	info, err := h.Vault.LookupSelf(ctx, cur.Token)
 	switch {
 	case errors.Is(err, ErrInvalidToken):
+		res.replacedDead = true // no grace for a token Vault no longer knows
 		return res, false, nil
 	case err != nil:
 		h.log(ctx, slog.LevelError, EventError, "op", "check the stored token", "accessor", cur.Accessor, "error", err.Error())
@@ -462,12 +468,15 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 	}
 	h.crash(StepChecked)
 	prev := st.Current
-	st, err = h.storeMinted(ctx, sess, st, minted, info, incoming, intent.ID, spec)
+	st, err = h.storeMinted(ctx, sess, st, minted, info, incoming, intent.ID, spec, res.replacedDead)
 	if err != nil {
 		return res, err
 	}
 	if prev != nil && prev.Source.Periodic() && prev.Accessor != "" && prev.Accessor != minted.Accessor {
-		res.Replaced, res.RevokeAfter = prev.Accessor, h.graceEnd()
+		res.Replaced = prev.Accessor
+		if !res.replacedDead {
+			res.RevokeAfter = h.graceEnd()
+		}
 	}
 	h.crash(StepStored)
 	h.log(ctx, slog.LevelInfo, EventMinted, "accessor", info.Accessor, "display_name", info.DisplayName,
@@ -543,14 +552,18 @@ func (h *Healer) checkMinted(ctx context.Context, sess *store.Session, st store.
 
 // storeMinted stores the checked token and clears its intent in one
 // atomic write; the replaced periodic token becomes pending.
-func (h *Healer) storeMinted(ctx context.Context, sess *store.Session, st store.State, minted Minted, info TokenInfo, incoming, intentID string, spec Spec) (store.State, error) {
+func (h *Healer) storeMinted(ctx context.Context, sess *store.Session, st store.State, minted Minted, info TokenInfo, incoming, intentID string, spec Spec, oldDead bool) (store.State, error) {
 	before := st // journal holds the minted accessor
 	old := st.Current
 	st.Current = h.tokenRecord(minted.Token, info, store.SourceMinted, spec.RequiredPolicy)
 	st.Pending = slices.Clone(st.Pending)
 	if old != nil && old.Source.Periodic() && old.Accessor != "" && old.Accessor != minted.Accessor {
-		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
-			Reason: "replaced by " + minted.Accessor, Since: h.now().UTC(), RevokeAfter: h.graceEnd()})
+		p := store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
+			Reason: "replaced by " + minted.Accessor, Since: h.now().UTC(), RevokeAfter: h.graceEnd()}
+		if oldDead {
+			p.RevokeAfter = time.Time{}
+		}
+		st.AddPending(p)
 	}
 	st.Journal = dropIntent(st.Journal, intentID)
 	if err := sess.Save(st); err != nil {

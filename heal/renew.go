@@ -400,7 +400,8 @@ func (h *Healer) healByMint(ctx context.Context, sess *store.Session, st store.S
 	spec, err := h.Spec.ForLogin(info)
 	if err == nil {
 		var res Result
-		res, err = h.mint(ctx, sess, st, content, info, spec, Result{})
+		// No valid periodic token is stored: the one replaced gets no grace.
+		res, err = h.mint(ctx, sess, st, content, info, spec, Result{replacedDead: true})
 		if err == nil {
 			rep.add(EventHealed, "%s: minted %s (accessor %s) with the authority of %s found in %s", h.Key, spec.VaultDisplayName(), res.Accessor, info.DisplayName, path)
 			for _, w := range res.Warnings {

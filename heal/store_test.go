@@ -151,6 +151,21 @@ func TestStoreDecision(t *testing.T) {
 			},
 		},
 		{
+			name: "the stored token revoked behind our back: an admin login mints, and the dead one gets no grace",
+			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				w.v.Revoke(w.stored())
+				w.grace = time.Hour
+				return w.admin()
+			},
+			wantEvent: heal.EventMinted,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if st := w.state(); len(st.Pending) != 0 || !res.RevokeAfter.IsZero() {
+					t.Errorf("pending %+v revoke after %s, want nothing pending for a dead token", st.Pending, res.RevokeAfter)
+				}
+			},
+		},
+		{
 			name: "rotate_on_login mints on every admin login; grace 0 revokes the old one at once",
 			setup: func(w *world) string {
 				w.rotateOnLogin = true

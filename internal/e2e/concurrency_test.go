@@ -156,7 +156,7 @@ func processState(pid int) string {
 func TestLockHeldByStoppedProcess(t *testing.T) {
 	t.Parallel()
 	crash := crashBinaries(t)
-	s, h := world(t, wizardConfig)
+	s, h := world(t, rotatingConfig)
 	mustExit(t, "first admin login", h.LoginUserpass(t, "admin"), 0)
 	old := helperGet(t, h)
 
