@@ -273,9 +273,10 @@ func (h *Healer) keepStored(ctx context.Context, sess *store.Session, st store.S
 	} else {
 		cur.ExpireTime = h.now().Add(ttl).UTC()
 		res.TTL = ttl
-		if err := sess.Save(st); err != nil {
-			res.Warnings = append(res.Warnings, "could not record the renewal: "+err.Error())
-		}
+	}
+	st.LastLogin = h.lastLogin(EventKept, cur.Accessor)
+	if err := sess.Save(st); err != nil {
+		res.Warnings = append(res.Warnings, "could not record the renewal: "+err.Error())
 	}
 	h.log(ctx, slog.LevelInfo, EventKept, "accessor", cur.Accessor, "display_name", cur.DisplayName, "ttl", ttl.String(),
 		"login_accessor", login.Accessor, "login_display_name", login.DisplayName)
@@ -319,6 +320,7 @@ func authorities(st store.State, more ...string) []string {
 func (h *Healer) adopt(ctx context.Context, sess *store.Session, st store.State, incoming string, info TokenInfo, res Result) (Result, error) {
 	old := st.Current
 	st.Current = h.tokenRecord(incoming, info, store.SourceAdopted, h.Spec.WithDefaults().RequiredPolicy)
+	st.LastLogin = h.lastLogin(EventAdopted, info.Accessor)
 	if old != nil && old.Source.Periodic() && old.Accessor != info.Accessor {
 		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
 			Reason: "replaced by adopted " + info.Accessor, Since: h.now(), RevokeAfter: h.graceEnd()})
@@ -334,6 +336,11 @@ func (h *Healer) adopt(ctx context.Context, sess *store.Session, st store.State,
 	_, warn, _ := h.sweep(ctx, sess, st, authorities(st), false)
 	res.Warnings = append(res.Warnings, warn...)
 	return res, nil
+}
+
+// lastLogin records what a login (or rotate, adopt) did, for status.
+func (h *Healer) lastLogin(event, accessor string) *store.Login {
+	return &store.Login{Time: h.now().UTC(), Event: event, Accessor: accessor}
 }
 
 // graceEnd is when a token replaced now may be revoked: RotateGrace from
@@ -402,6 +409,7 @@ func (h *Healer) cannotMint(ctx context.Context, sess *store.Session, st store.S
 	}
 	old := st.Current
 	st.Current = h.tokenRecord(incoming, info, store.SourcePassthrough, "")
+	st.LastLogin = h.lastLogin(EventPassthrough, info.Accessor)
 	if err := sess.Save(st); err != nil {
 		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
 		return res, err
@@ -556,6 +564,7 @@ func (h *Healer) storeMinted(ctx context.Context, sess *store.Session, st store.
 	before := st // journal holds the minted accessor
 	old := st.Current
 	st.Current = h.tokenRecord(minted.Token, info, store.SourceMinted, spec.RequiredPolicy)
+	st.LastLogin = h.lastLogin(EventMinted, minted.Accessor)
 	st.Pending = slices.Clone(st.Pending)
 	if old != nil && old.Source.Periodic() && old.Accessor != "" && old.Accessor != minted.Accessor {
 		p := store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,

@@ -125,6 +125,9 @@ func TestStoreDecision(t *testing.T) {
 				if st := w.state(); st.Current.Accessor != res.Accessor || len(st.Pending) != 0 {
 					t.Errorf("stored %+v pending %v, want the kept token and nothing pending", st.Current, st.Pending)
 				}
+				if l := w.state().LastLogin; l == nil || l.Event != heal.EventKept || l.Accessor != res.Accessor {
+					t.Errorf("last login %+v, want KEPT %s for status", l, res.Accessor)
+				}
 			},
 		},
 		{

@@ -36,6 +36,7 @@ type AddressStatus struct {
 	TTLSeconds     int64          `json:"ttl_seconds,omitempty"`
 	ExpireTime     *time.Time     `json:"expire_time,omitempty"`
 	LastRenew      *store.Renewal `json:"last_renew,omitempty"`
+	LastLogin      *store.Login   `json:"last_login,omitempty"`
 	Mirror         string         `json:"mirror"`
 	PendingRevoke  []string       `json:"pending_revocations"`
 	Pending        []PendingState `json:"pending"`
@@ -121,6 +122,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st 
 		Address:        st.Address,
 		Namespace:      st.Namespace,
 		LastRenew:      st.LastRenew,
+		LastLogin:      st.LastLogin,
 		PendingRevoke:  []string{},
 		Pending:        []PendingState{},
 		JournalEntries: len(st.Journal),
@@ -260,6 +262,9 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 				now.Sub(a.LastRenew.Time).Round(time.Minute), a.LastRenew.Result)
 		} else {
 			fmt.Fprintln(w, "  last renew:  never")
+		}
+		if a.LastLogin != nil {
+			fmt.Fprintf(w, "  last login:  %s %s (accessor %s)\n", a.LastLogin.Time.Format(time.RFC3339), a.LastLogin.Event, a.LastLogin.Accessor)
 		}
 		fmt.Fprintf(w, "  mirror:      %s\n", a.Mirror)
 		pending := "none"

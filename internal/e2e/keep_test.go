@@ -83,6 +83,9 @@ func TestAdminLoginKeepsValidPeriodicToken(t *testing.T) {
 	if n := len(s.Tokens(t, "userpass-admin")); n != 2 {
 		t.Errorf("live login tokens = %d, want 2 (left alone)", n)
 	}
+	if st := h.Run(t, "", bins.Helper, "status"); !strings.Contains(st.Stdout, "KEPT (accessor "+first["accessor"].(string)+")") {
+		t.Errorf("status does not show the login KEPT the token:\n%s", st)
+	}
 	log := logText(t, h)
 	if countEvents(log, "KEPT") != 1 || countEvents(log, "MINTED") != 1 || countEvents(log, "REVOKED") != 0 {
 		t.Errorf("log: KEPT %d, MINTED %d, REVOKED %d; want 1, 1, 0:\n%s", countEvents(log, "KEPT"), countEvents(log, "MINTED"), countEvents(log, "REVOKED"), log)
