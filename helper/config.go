@@ -33,7 +33,16 @@ type Config struct {
 	Mirror           bool
 	MirrorAddress    string // normalized; "" when not set
 	Addresses        map[string]AddressConfig
+	// RotateOnLogin mints a fresh periodic token on every admin login
+	// instead of keeping a valid one that matches (rotate_on_login).
+	RotateOnLogin bool
+	// RotateGrace is how long a replaced periodic token stays valid
+	// (rotate_grace; 0 revokes it at once).
+	RotateGrace time.Duration
 }
+
+// DefaultRotateGrace is rotate_grace when the configuration names none.
+const DefaultRotateGrace = time.Hour
 
 // AddressConfig overrides the global settings for one address.
 type AddressConfig struct {
@@ -42,7 +51,9 @@ type AddressConfig struct {
 }
 
 // DefaultConfig is the configuration without a file.
-func DefaultConfig() *Config { return &Config{Mirror: true, Addresses: map[string]AddressConfig{}} }
+func DefaultConfig() *Config {
+	return &Config{Mirror: true, Addresses: map[string]AddressConfig{}, RotateGrace: DefaultRotateGrace}
+}
 
 // For returns the spec and revoke_login_token setting of an address.
 func (c *Config) For(addr string) (heal.Spec, bool) {
@@ -163,8 +174,12 @@ func (p *parser) topLevel(cfg *Config, item *ast.ObjectItem, key string) error {
 		cfg.MirrorAddress, err = p.mirrorAddress(item, key)
 	case "address":
 		err = p.addressBlock(cfg, item, key)
+	case "rotate_on_login":
+		cfg.RotateOnLogin, err = p.boolean(item, key)
+	case "rotate_grace":
+		cfg.RotateGrace, err = p.grace(item, key)
 	default:
-		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, address)")
+		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, rotate_on_login, rotate_grace, address)")
 	}
 	return err
 }
@@ -349,6 +364,19 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 		return s, p.errf(item.Pos().Line, prefix+".required_policy", "%q is not among the policies %v", s.RequiredPolicy, s.Policies)
 	}
 	return s, nil
+}
+
+// grace reads rotate_grace: a duration of 0 or more, like "1h".
+func (p *parser) grace(item *ast.ObjectItem, key string) (time.Duration, error) {
+	v, err := p.str(item, key)
+	if err != nil {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, p.errf(item.Pos().Line, key, "%q is not a duration of 0 or more, like \"1h\" (\"0s\" revokes a replaced token at once)", v)
+	}
+	return d, nil
 }
 
 func (p *parser) literal(item *ast.ObjectItem, key string) (*ast.LiteralType, error) {

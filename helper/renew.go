@@ -48,23 +48,28 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if done {
 		return code
 	}
-	cfg, err := LoadConfig(env.Paths.Config)
-	if err != nil {
-		renewLine(stdout, heal.EventError, "%s", err)
-		return ExitFail
-	}
 	log, closeLog, warn := openLog(env)
 	defer closeLog()
 	if warn != "" {
 		renewLine(stdout, heal.EventWarn, "%s", warn)
 	}
+	// A broken configuration does not stop renewal: each stored token is
+	// checked against the guard recorded with it, nothing is minted or
+	// healed from ~/.vault-token, and the run fails visibly.
+	cfg, cfgErr := LoadConfig(env.Paths.Config)
+	if cfgErr != nil {
+		log.Error(heal.EventError, "op", "renew", "error", oneLine(cfgErr.Error()), "note", "renewing against the guard recorded with each token")
+		renewLine(stdout, heal.EventError, "%s; renewing the stored tokens against the guard recorded with each; fix the configuration", cfgErr)
+		cfg = DefaultConfig()
+	}
 
 	states, errs := env.files().List()
-	healthy := len(errs) == 0
+	healthy := len(errs) == 0 && cfgErr == nil
 	for _, err := range errs {
+		log.Error(heal.EventError, "op", "renew: list the store", "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s", err)
 	}
-	mk := storedMirrorKey(cfg, states)
+	mk := storedMirrorKey(cfg, states, env.sameVault)
 	targets := renewTargets(env, states, mk, opt.only)
 	if len(targets) == 0 {
 		if opt.only != "" {
@@ -74,7 +79,6 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		renewLine(stdout, heal.EventSkip, "no Vault address has a stored token yet; run `vault login` (for example -method=oidc) first")
 		return exitCode(healthy)
 	}
-	keep := keepAccessors(states)
 	for _, st := range targets {
 		if ctx.Err() != nil {
 			// SIGTERM or SIGINT: the remaining addresses are left alone.
@@ -82,7 +86,7 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 			healthy = false
 			continue
 		}
-		if !renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout) {
+		if !renewAddress(ctx, env, cfg, cfgErr != nil, log, st, st.Key() == mk, opt.RenewOptions, stdout) {
 			healthy = false
 		}
 	}
@@ -151,29 +155,11 @@ func renewTargets(env Env, states []store.State, mk store.Key, only string) []st
 	return out
 }
 
-// keepAccessors are the accessors --scan must never revoke, whichever
-// address they belong to: current, pending and journaled tokens.
-func keepAccessors(states []store.State) map[string]bool {
-	keep := map[string]bool{}
-	for _, st := range states {
-		if st.Current != nil {
-			keep[st.Current.Accessor] = true
-		}
-		for _, p := range st.Pending {
-			keep[p.Accessor] = true
-		}
-		for _, in := range st.Journal {
-			if in.Accessor != "" {
-				keep[in.Accessor] = true
-			}
-		}
-	}
-	return keep
-}
-
 // renewAddress runs renew for one address and prints its lines. It
 // reports whether the address is healthy.
-func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, st store.State, mirrored bool, keep map[string]bool, opt heal.RenewOptions, stdout io.Writer) bool {
+// recorded: the configuration could not be read; the stored token is
+// checked against the guard recorded with it and the mirror is left alone.
+func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, stdout io.Writer) bool {
 	k := st.Key()
 	if st.Current == nil && !mirrored {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
@@ -181,15 +167,16 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, s
 	}
 	h, err := newHealer(env, cfg, k, log)
 	if err != nil {
+		log.Error(heal.EventError, "op", "renew", "address", k.String(), "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s: %s", k, err)
 		return false
 	}
-	if mirrored {
+	if mirrored && !recorded {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
-	h.Keep = keep
+	h.Recorded = recorded
 	h.RecoveryBudget = RenewRecoveryBudget
-	opCtx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	opCtx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)

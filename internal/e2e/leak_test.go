@@ -158,7 +158,7 @@ func TestFIFOsNeverBlock(t *testing.T) {
 		{"config", configPath, 2, 1, 1},
 	}
 	// The operation's bound, plus start-up and slack on a shared machine.
-	bound := helper.OperationTimeout + 30*time.Second
+	bound := helper.DefaultOperationBound + 30*time.Second
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
