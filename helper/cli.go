@@ -60,6 +60,8 @@ func verbTable() []verbDoc {
 			Long: "Reads a login token on stdin, mints a periodic token from it and keeps that; refuses a token that cannot mint while a valid one is kept. The Vault CLI runs it after `vault login`."},
 		{Name: "erase", Summary: "forget the stored token (revokes it if this tool minted it)",
 			Long: "Forgets the token stored for the address the calling CLI uses, revoking it when this tool minted it, and says in one line what it did."},
+		{Name: "rotate", Summary: "mint a new periodic token; the old one stays valid for rotate_grace",
+			Long: "Mints a new periodic token with the stored one's authority and keeps it; the old one stays valid for rotate_grace (default 1h), then the first sweep (vault-token-renew or a login) revokes it. Says in one line what it did."},
 		{Name: "adopt", Summary: "keep the periodic token on stdin if it is ours; never mints",
 			Long: "Reads a periodic token on stdin and keeps it when it is ours (its policies and display name match the configuration). Never mints."},
 		{Name: "status", Summary: "will my token survive? exit 1 with the reasons when not", Flags: []flagDoc{{Name: "json", Help: "print JSON (schema: docs/status-schema.json)"}, {Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "also write the Prometheus textfile PATH (absolute); overrides metrics_file"}},

@@ -76,3 +76,26 @@ func TestLockWait(t *testing.T) {
 		}
 	}
 }
+
+func TestOperationBound(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		timeout string
+		want    time.Duration
+	}{
+		{"", 2 * (3*10*time.Second + 800*time.Millisecond)},
+		{"2s", 2 * (3*2*time.Second + 800*time.Millisecond)},
+		{"2", 2 * (3*2*time.Second + 800*time.Millisecond)},
+		{"garbage", DefaultOperationBound},
+	} {
+		env := Env{Getenv: func(k string) string {
+			if k == "VAULT_CLIENT_TIMEOUT" {
+				return tt.timeout
+			}
+			return ""
+		}}
+		if got := env.operationBound(); got != tt.want {
+			t.Errorf("VAULT_CLIENT_TIMEOUT=%q: got %s, want %s", tt.timeout, got, tt.want)
+		}
+	}
+}

@@ -15,7 +15,11 @@
 //     or 1 with one line on stderr (refused, bad input, Vault
 //     unavailable); on failure nothing stored changes.
 //   - erase: forget the stored token (revoking it when this tool minted
-//     it). Exit 0, or 1 with one line on stderr.
+//     it). Exit 0, or 1 with one line on stderr. It works with a broken
+//     configuration (on the guard recorded with the token), with a warning.
+//   - rotate (not called by the CLI): mint a successor of the stored
+//     periodic token with its own authority; the old one is revoked after
+//     rotate_grace.
 //
 // Exit codes, decided in exitCode: 0 success, 1 failure, 2 usage.
 // stdout carries only the token (get) or the status output; everything
@@ -47,10 +51,9 @@ const (
 	ExitUsage = 2
 )
 
-// OperationTimeout bounds a whole store, erase or renew of one address.
-// Each Vault request is bounded by heal.DefaultTimeout (or
-// VAULT_CLIENT_TIMEOUT), and waiting for the lock by LockWait.
-const OperationTimeout = 60 * time.Second
+// DefaultOperationBound is what operationBound is with the default
+// request timeout: 2 × heal.CallBound(heal.DefaultTimeout) = 61.6s.
+var DefaultOperationBound = 2 * heal.CallBound(heal.DefaultTimeout)
 
 // Run is vault-token-helper (the full binary; the front one answers get
 // itself and executes this for everything else).
@@ -115,6 +118,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "erase":
 		if !extra(0) {
 			return cliSafe(stderr, tty, func(stderr io.Writer) int { return erase(ctx, stderr, env) })
+		}
+	case "rotate":
+		if len(rest) == 0 {
+			return rotate(ctx, stderr, env)
 		}
 	case "status":
 		return status(ctx, rest, stdout, stderr, env)
@@ -233,34 +240,46 @@ type setup struct {
 	healer *heal.Healer
 }
 
-func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
-	key, err := keyFromEnv(env, verb)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := LoadConfig(env.Paths.Config)
-	if err != nil {
-		return nil, err
-	}
+// newSetup builds what verb needs. Every failure is logged. With
+// recorded, a configuration that cannot be read is a warning: the healer
+// then checks the stored token against the guard recorded with it.
+func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, error) {
 	log, closeLog, warn := openLog(env)
 	if warn != "" {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
 	}
-	if err := SyncLazyMarker(env, cfg); err != nil {
+	fail := func(err error) (*setup, error) {
+		log.Error(heal.EventError, "op", verb, "error", oneLine(err.Error()))
+		closeLog()
+		return nil, err
+	}
+	key, err := keyFromEnv(env, verb)
+	if err != nil {
+		return fail(err)
+	}
+	cfg, cfgErr := LoadConfig(env.Paths.Config)
+	if cfgErr != nil {
+		if !recorded {
+			return fail(cfgErr)
+		}
+		log.Error(heal.EventError, "op", verb, "error", oneLine(cfgErr.Error()), "note", "using the guard recorded with the stored token")
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s; %s works on the stored token against the guard recorded with it; fix the configuration\n", oneLine(cfgErr.Error()), verb)
+		cfg = DefaultConfig()
+	} else if err := SyncLazyMarker(env, cfg); err != nil {
 		log.Warn(heal.EventWarn, "op", "record lazy_renew for get", "error", err.Error())
 	}
 	h, err := newHealer(env, cfg, key, log)
 	if err != nil {
-		closeLog()
-		return nil, err
+		return fail(err)
 	}
+	h.Recorded = cfgErr != nil
 	// An unreadable entry of another address only blurs which address
 	// the mirror follows; its own command reports it.
 	states, errs := h.Files.List()
 	for _, err := range errs {
 		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
 	}
-	if mirrorKey(cfg, states, key) == key {
+	if mirrorKey(cfg, states, key, env.sameVault) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
@@ -283,19 +302,21 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		return nil, err
 	}
 	h := &heal.Healer{
-		Files:       files,
-		Key:         key,
-		Vault:       debugVault{v: v, log: log},
-		Spec:        spec,
-		Log:         log,
-		LockWait:    wait,
-		RevokeLogin: revoke,
-		Now:         env.Now,
-		NewID:       newID,
-		Host:        env.Hostname,
-		User:        env.User,
-		InstallID:   installID,
-		Crash:       env.Crash,
+		Files:         files,
+		Key:           key,
+		Vault:         debugVault{v: v, log: log},
+		Spec:          spec,
+		Log:           log,
+		LockWait:      wait,
+		RevokeLogin:   revoke,
+		RotateOnLogin: cfg.RotateOnLogin,
+		RotateGrace:   cfg.RotateGrace,
+		Now:           env.Now,
+		NewID:         newID,
+		Host:          env.Hostname,
+		User:          env.User,
+		InstallID:     installID,
+		Crash:         env.Crash,
 	}
 	return h, nil
 }
@@ -304,8 +325,10 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 // mirror_address from the config (in whatever namespace it is stored; the
 // root namespace when it is stored in several), or else the only address
 // with a stored token (current, the one being worked on, when none has
-// one yet). The zero Key means none.
-func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
+// one yet). An address matches mirror_address under either spelling
+// that names the same server (same reports it: localhost and 127.0.0.1).
+// The zero Key means none.
+func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) store.Key {
 	if !cfg.Mirror {
 		return store.Key{}
 	}
@@ -316,22 +339,22 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
 		}
 	}
 	if cfg.MirrorAddress != "" {
-		var same []store.Key
+		var matching []store.Key
 		for _, k := range stored {
-			if k.Addr == cfg.MirrorAddress {
-				same = append(same, k)
+			if same(k.Addr, cfg.MirrorAddress) {
+				matching = append(matching, k)
 			}
 		}
-		switch len(same) {
+		switch len(matching) {
 		case 0:
-			if current.Addr == cfg.MirrorAddress {
+			if same(current.Addr, cfg.MirrorAddress) {
 				return current
 			}
 			return store.Key{Addr: cfg.MirrorAddress}
 		case 1:
-			return same[0]
+			return matching[0]
 		}
-		for _, k := range same {
+		for _, k := range matching {
 			if k.Namespace == "" {
 				return k
 			}
@@ -349,12 +372,12 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
 
 // storedMirrorKey is mirrorKey for commands that work on every stored
 // address (renew, status): the current key is the store's only one.
-func storedMirrorKey(cfg *Config, states []store.State) store.Key {
+func storedMirrorKey(cfg *Config, states []store.State, same func(a, b string) bool) store.Key {
 	var only store.Key
 	if len(states) == 1 {
 		only = states[0].Key()
 	}
-	return mirrorKey(cfg, states, only)
+	return mirrorKey(cfg, states, only, same)
 }
 
 func newID() string {
@@ -365,26 +388,30 @@ func newID() string {
 
 func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
 	// The bound holds from here: setup (config, log, store) never blocks.
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	tok, err := ReadToken(stdin)
 	if err != nil {
 		return fail(stderr, verb+": ", err)
 	}
 	env.red.Add(tok, "")
-	s, err := newSetup(env, verb, stderr)
+	s, err := newSetup(env, stderr, verb, false)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	defer s.close()
 	var res heal.Result
 	if verb == "adopt" {
-		res, err = s.healer.AdoptKept(ctx, tok)
+		res, err = s.healer.Adopt(ctx, tok)
 	} else {
 		res, err = s.healer.Store(ctx, tok)
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
+	}
+	if err == nil && res.Event == heal.EventKept {
+		fmt.Fprintf(stderr, "vault-token-helper: %s the valid periodic token (accessor %s), which matches the configuration; renewed (ttl %s); nothing minted, nothing revoked\n",
+			heal.EventKept, res.Accessor, res.TTL)
 	}
 	if err != nil {
 		var refused *heal.RefusedError
@@ -441,11 +468,37 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 	return ExitOK
 }
 
+// rotate is `vault-token-helper rotate`: a new periodic token minted with
+// the stored one's authority; the old one revoked after rotate_grace.
+func rotate(ctx context.Context, stderr io.Writer, env Env) int {
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
+	defer cancel()
+	s, err := newSetup(env, stderr, "rotate", false)
+	if err != nil {
+		return fail(stderr, "rotate: nothing changed: ", err)
+	}
+	defer s.close()
+	res, err := s.healer.Rotate(ctx)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
+	}
+	if err != nil {
+		return fail(stderr, "rotate: ", withHint(err))
+	}
+	when := "revoked at once"
+	if !res.RevokeAfter.IsZero() {
+		when = "stays valid until " + res.RevokeAfter.Format(time.RFC3339) + ", then the first sweep (vault-token-renew or a login) revokes it"
+	}
+	fmt.Fprintf(stderr, "vault-token-helper: rotated: new periodic token (accessor %s); the old one (accessor %s) %s\n", res.Accessor, res.Replaced, when)
+	return ExitOK
+}
+
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
 	// The bound holds from here: setup (config, log, store) never blocks.
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
-	s, err := newSetup(env, "erase", stderr)
+	s, err := newSetup(env, stderr, "erase", true)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}

@@ -55,26 +55,30 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 	if done {
 		return code
 	}
-	cfg, err := LoadConfig(env.Paths.Config)
-	if err != nil {
-		renewLine(stdout, heal.EventError, "%s", err)
-		return ExitFail
-	}
 	log, closeLog, warn := openLog(env)
 	defer closeLog()
 	if warn != "" {
 		renewLine(stdout, heal.EventWarn, "%s", warn)
 	}
-	if err := SyncLazyMarker(env, cfg); err != nil {
+	// A broken configuration does not stop renewal: each stored token is
+	// checked against the guard recorded with it, nothing is minted or
+	// healed from ~/.vault-token, and the run fails visibly.
+	cfg, cfgErr := LoadConfig(env.Paths.Config)
+	if cfgErr != nil {
+		log.Error(heal.EventError, "op", "renew", "error", oneLine(cfgErr.Error()), "note", "renewing against the guard recorded with each token")
+		renewLine(stdout, heal.EventError, "%s; renewing the stored tokens against the guard recorded with each; fix the configuration", cfgErr)
+		cfg = DefaultConfig()
+	} else if err := SyncLazyMarker(env, cfg); err != nil {
 		renewLine(stdout, heal.EventWarn, "cannot record lazy_renew for get: %s", err)
 	}
 
 	states, errs := env.files().List()
-	healthy := len(errs) == 0
+	healthy := len(errs) == 0 && cfgErr == nil
 	for _, err := range errs {
+		log.Error(heal.EventError, "op", "renew: list the store", "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s", err)
 	}
-	mk := storedMirrorKey(cfg, states)
+	mk := storedMirrorKey(cfg, states, env.sameVault)
 	targets := renewTargets(env, states, mk, opt.only)
 	if len(targets) == 0 {
 		if opt.only != "" {
@@ -84,7 +88,6 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 		renewLine(stdout, heal.EventSkip, "no Vault address has a stored token yet; run `vault login` (for example -method=oidc) first")
 		return exitCode(healthy)
 	}
-	keep := keepAccessors(states)
 	drift := map[store.Key]bool{}
 	for _, st := range targets {
 		if ctx.Err() != nil {
@@ -93,7 +96,7 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 			healthy = false
 			continue
 		}
-		ok, drifted := renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout)
+		ok, drifted := renewAddress(ctx, env, cfg, cfgErr != nil, log, st, st.Key() == mk, opt.RenewOptions, stdout)
 		if !ok {
 			healthy = false
 		}
@@ -181,30 +184,12 @@ func renewTargets(env Env, states []store.State, mk store.Key, only string) []st
 	return out
 }
 
-// keepAccessors are the accessors --scan must never revoke, whichever
-// address they belong to: current, pending and journaled tokens.
-func keepAccessors(states []store.State) map[string]bool {
-	keep := map[string]bool{}
-	for _, st := range states {
-		if st.Current != nil {
-			keep[st.Current.Accessor] = true
-		}
-		for _, p := range st.Pending {
-			keep[p.Accessor] = true
-		}
-		for _, in := range st.Journal {
-			if in.Accessor != "" {
-				keep[in.Accessor] = true
-			}
-		}
-	}
-	return keep
-}
-
 // renewAddress runs renew for one address and prints its lines. It
 // reports whether the address is healthy, and whether its stored token
 // was found not ours (DRIFT).
-func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, st store.State, mirrored bool, keep map[string]bool, opt heal.RenewOptions, stdout io.Writer) (healthy, drift bool) {
+// recorded: the configuration could not be read; the stored token is
+// checked against the guard recorded with it and the mirror is left alone.
+func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, stdout io.Writer) (healthy, drift bool) {
 	k := st.Key()
 	if st.Current == nil && !mirrored {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
@@ -212,15 +197,16 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, s
 	}
 	h, err := newHealer(env, cfg, k, log)
 	if err != nil {
+		log.Error(heal.EventError, "op", "renew", "address", k.String(), "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s: %s", k, err)
 		return false, false
 	}
-	if mirrored {
+	if mirrored && !recorded {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
-	h.Keep = keep
+	h.Recorded = recorded
 	h.RecoveryBudget = RenewRecoveryBudget
-	opCtx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	opCtx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)

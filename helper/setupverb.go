@@ -74,24 +74,24 @@ func (t setupTool) CheckConfig(path string) error {
 }
 
 func (t setupTool) Keep(ctx context.Context, token string) (heal.KeepResult, error) {
-	s, err := newSetup(t.env, "setup", t.stderr)
+	ctx, cancel := context.WithTimeout(ctx, t.env.operationBound())
+	defer cancel()
+	s, err := newSetup(t.env, t.stderr, "setup", false)
 	if err != nil {
 		return heal.KeepResult{}, err
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	return s.healer.KeepToken(ctx, token)
 }
 
 func (t setupTool) KeepUnchecked(ctx context.Context, token string) (heal.Result, error) {
-	s, err := newSetup(t.env, "setup", t.stderr)
+	ctx, cancel := context.WithTimeout(ctx, t.env.operationBound())
+	defer cancel()
+	s, err := newSetup(t.env, t.stderr, "setup", false)
 	if err != nil {
 		return heal.Result{}, err
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	return s.healer.KeepTokenUnchecked(ctx, token)
 }
 
@@ -109,7 +109,7 @@ func (t setupTool) UninstallToken() (store.Key, string, error) {
 	if cfg, err := LoadConfig(t.env.Paths.Config); err == nil {
 		c := *cfg
 		c.Mirror = true // the address ~/.vault-token would mirror, even with mirror = false
-		if k := mirrorKey(&c, states, current); k != (store.Key{}) {
+		if k := mirrorKey(&c, states, current, t.env.sameVault); k != (store.Key{}) {
 			key = k
 		}
 	}

@@ -72,10 +72,21 @@ type AddressStatus struct {
 	ExpiresInSeconds *int64         `json:"expires_in_seconds,omitempty"`
 	LastRenew        *store.Renewal `json:"last_renew,omitempty"`
 	LastSuccess      *time.Time     `json:"last_success,omitempty"` // the last successful renew, or the store
+	LastLogin        *store.Login   `json:"last_login,omitempty"`
 	Mirror           MirrorStatus   `json:"mirror"`
 	PendingRevoke    []string       `json:"pending_revocations"`
+	Pending          []PendingState `json:"pending"`
 	JournalEntries   int            `json:"journal_entries"`
 	Reasons          []string       `json:"reasons"` // why this address is unhealthy
+}
+
+// PendingState is one token waiting to be revoked, and from when.
+type PendingState struct {
+	Accessor string `json:"accessor"`
+	Reason   string `json:"reason"`
+	// RevokeAfter is the end of a replaced token's grace; nil: at the
+	// next sweep.
+	RevokeAfter *time.Time `json:"revoke_after,omitempty"`
 }
 
 // SchedulerStatus says whether anything will run renew: the verdict of
@@ -110,11 +121,14 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	if code, done := parseFlags(fs, helperName+" status", args, stderr); done {
 		return code
 	}
-	cfg, err := LoadConfig(env.Paths.Config)
-	if err != nil {
-		return fail(stderr, "status: ", err)
+	cfg, cfgErr := LoadConfig(env.Paths.Config)
+	if cfgErr != nil {
+		// Status still reports what is stored, each token checked against
+		// the guard recorded with it; the broken config makes it unhealthy.
+		fmt.Fprintf(stderr, "vault-token-helper: status: %s; checking the stored tokens against the guard recorded with each\n", oneLine(cfgErr.Error()))
+		cfg = DefaultConfig()
 	}
-	rep := buildStatus(ctx, env, cfg)
+	rep := buildStatus(ctx, env, cfg, cfgErr)
 	if path := cmp.Or(*metricsFile, cfg.MetricsFile); path != "" {
 		ms, err := statusMetrics(env, cfg, rep.Addresses)
 		if err = errors.Join(WriteMetrics(path, ms), err); err != nil {
@@ -134,15 +148,21 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 }
 
 // buildStatus answers "will my token survive?" for every address.
-func buildStatus(ctx context.Context, env Env, cfg *Config) Status {
+// cfgErr is why the configuration could not be read: each stored token
+// is then checked against the guard recorded with it, and status is
+// unhealthy.
+func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status {
 	now := env.Now()
 	rep := Status{Addresses: []AddressStatus{}, Reasons: []string{}}
 	files := env.files()
 	states, errs := files.List()
 	selected, _ := keyFromEnv(env, "status")
-	mk := storedMirrorKey(cfg, states)
+	if cfgErr != nil {
+		rep.Reasons = append(rep.Reasons, "the configuration: "+oneLine(cfgErr.Error())+"; run `vault-token-helper check-config`")
+	}
+	mk := storedMirrorKey(cfg, states, env.sameVault)
 	for _, st := range states {
-		as := addressStatus(ctx, env, cfg, st, st.Key() == mk, now)
+		as := addressStatus(ctx, env, cfg, cfgErr != nil, st, st.Key() == mk, now)
 		as.Selected = env.Getenv("VAULT_ADDR") != "" && st.Key() == selected
 		rep.Addresses = append(rep.Addresses, as)
 	}
@@ -155,7 +175,7 @@ func buildStatus(ctx context.Context, env Env, cfg *Config) Status {
 		rep.Addresses = append(rep.Addresses, AddressStatus{
 			Address: k.Addr, Namespace: k.Namespace, State: AddrRefused, Problem: oneLine(err.Error()),
 			Selected: env.Getenv("VAULT_ADDR") != "" && k == selected, Mirror: MirrorStatus{State: MirrorNotMirrored},
-			PendingRevoke: []string{}, Reasons: []string{"its token file is refused: " + oneLine(err.Error())},
+			PendingRevoke: []string{}, Pending: []PendingState{}, Reasons: []string{"its token file is refused: " + oneLine(err.Error())},
 		})
 	}
 	stored := false
@@ -211,19 +231,29 @@ func refusedKey(files *store.Files, err error) (store.Key, bool) {
 	return store.Key{Addr: a, Namespace: n}, true
 }
 
-func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mirrored bool, now time.Time) AddressStatus {
+// recorded: the configuration could not be read; the token is checked
+// against the guard recorded with it.
+func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st store.State, mirrored bool, now time.Time) AddressStatus {
 	as := AddressStatus{
 		Address:        st.Address,
 		Namespace:      st.Namespace,
 		State:          AddrErased,
 		LastRenew:      st.LastRenew,
+		LastLogin:      st.LastLogin,
 		PendingRevoke:  []string{},
+		Pending:        []PendingState{},
 		JournalEntries: len(st.Journal),
 		Mirror:         MirrorStatus{State: MirrorNotMirrored},
 		Reasons:        []string{},
 	}
 	for _, p := range st.Pending {
 		as.PendingRevoke = append(as.PendingRevoke, p.Accessor)
+		ps := PendingState{Accessor: p.Accessor, Reason: p.Reason}
+		if !p.RevokeAfter.IsZero() {
+			t := p.RevokeAfter.UTC()
+			ps.RevokeAfter = &t
+		}
+		as.Pending = append(as.Pending, ps)
 	}
 	cur := st.Current
 	if mirrored {
@@ -247,7 +277,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 			as.Reasons = append(as.Reasons, fmt.Sprintf("no successful renew for %s (since %s); run `vault-token-helper renew` and see its output", humanDuration(now.Sub(last)), last.UTC().Format("2006-01-02 15:04 MST")))
 		}
 	}
-	as.check(ctx, env, cfg, st)
+	as.check(ctx, env, cfg, recorded, st)
 	if as.ExpiresAt != nil && as.ExpiresAt.Sub(now) < ExpirySoon {
 		as.Reasons = append(as.Reasons, expiryWords(*as.ExpiresAt, now)+"; log in again (`vault login`) to mint a new periodic token")
 	}
@@ -255,7 +285,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 }
 
 // check asks Vault about the stored token.
-func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, st store.State) {
+func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, recorded bool, st store.State) {
 	cur := st.Current
 	v, err := env.vault(st.Address, st.Namespace)
 	if err != nil {
@@ -284,6 +314,12 @@ func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, st sto
 	}
 	spec, _ := cfg.For(st.Address)
 	spec = spec.ForStored(cur)
+	if recorded {
+		spec = heal.RecordedSpec(cur)
+	}
+	if recorded {
+		spec = heal.RecordedSpec(cur)
+	}
 	as.Ours = spec.Ours(info)
 	if !as.Ours {
 		as.Problem = "not ours: " + spec.WhyNotOurs(info)
@@ -448,6 +484,9 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		} else {
 			fmt.Fprintln(w, "  last renew:  never (stored "+humanDuration(now.Sub(derefTime(a.LastSuccess, now)))+" ago)")
 		}
+		if a.LastLogin != nil {
+			fmt.Fprintf(w, "  last login:  %s ago, %s (accessor %s)\n", humanDuration(now.Sub(a.LastLogin.Time)), a.LastLogin.Event, a.LastLogin.Accessor)
+		}
 		mirror := a.Mirror.State
 		if a.Mirror.Path != "" {
 			mirror += " (" + a.Mirror.Path + ")"
@@ -457,8 +496,16 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		}
 		fmt.Fprintf(w, "  mirror:      %s\n", mirror)
 		pending := "none"
-		if len(a.PendingRevoke) > 0 {
-			pending = strings.Join(a.PendingRevoke, ", ")
+		if len(a.Pending) > 0 {
+			var ps []string
+			for _, p := range a.Pending {
+				when := "at the next sweep"
+				if p.RevokeAfter != nil {
+					when = "after " + p.RevokeAfter.Format(time.RFC3339)
+				}
+				ps = append(ps, fmt.Sprintf("%s (%s; %s)", p.Accessor, p.Reason, when))
+			}
+			pending = strings.Join(ps, ", ")
 		}
 		fmt.Fprintf(w, "  to revoke:   %s\n", pending)
 		if a.JournalEntries > 0 {
