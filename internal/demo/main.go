@@ -133,6 +133,12 @@ func story(d vaulttest.T, bins vaulttest.Binaries) string {
 	expect(d, res, 0)
 	lookup(d, h, &c)
 
+	step("2b. Logging in again keeps the same periodic token (KEPT)")
+	res = h.LoginOIDC(d, vaulttest.OIDCRole, "-no-print")
+	c.run(d, "vault login -no-print -method=oidc role=admin skip_browser=true   # again: the same token is kept", res)
+	expect(d, res, 0)
+	lookup(d, h, &c)
+
 	step("3. A stray weak login is refused loudly; the periodic token stays")
 	res = c.exec(d, h, "vault login -no-print -method=userpass username=weak   # a token that cannot mint",
 		vaulttest.Bin(d), "login", "-no-print", "-method=userpass", "username=weak", "password="+vaulttest.Password)
