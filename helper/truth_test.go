@@ -145,6 +145,9 @@ func TestStatusVerdicts(t *testing.T) {
 		{"vault config names another helper", func(t *testing.T, env *Env) {
 			writeFile(t, filepath.Join(env.Paths.Home, ".vault"), "token_helper = \"/bin/sh\"\n", 0o600)
 		}, "names another token helper"},
+		{"broken config", func(t *testing.T, env *Env) {
+			writeFile(t, env.Paths.Config, "mirror = 1\n", 0o600)
+		}, "the configuration: bad configuration"},
 		{"refused file", func(t *testing.T, env *Env) {
 			p := store.New(env.Paths.Data).StatePath(store.Key{Addr: "http://127.0.0.1:8200"})
 			if err := os.Chmod(p, 0o644); err != nil {
