@@ -77,6 +77,13 @@ Log: $XDG_STATE_HOME/vault-token-helper/vault-token-helper.log
 
 // Run is vault-token-helper.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
+	// Every token the command learns is redacted from everything it
+	// writes but get's answer.
+	env = env.withRedactor()
+	stderr = env.red.Writer(stderr)
+	if len(args) != 1 || args[0] != "get" {
+		stdout = env.red.Writer(stdout)
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, helperUsage)
 		return ExitUsage
@@ -207,9 +214,13 @@ func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
 }
 
 func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Healer, error) {
-	files := store.New(env.Paths.Data)
+	files := env.files()
 	// The normalized address is an equivalent URL for the client.
-	v, err := env.NewVault(key.Addr, key.Namespace)
+	v, err := env.vault(key.Addr, key.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	installID, err := files.InstallID()
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +241,7 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		NewID:       newID,
 		Host:        env.Hostname,
 		User:        env.User,
+		InstallID:   installID,
 		Crash:       env.Crash,
 	}
 	return h, nil
@@ -299,17 +311,19 @@ func newID() string {
 }
 
 func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
 	tok, err := ReadToken(stdin)
 	if err != nil {
 		return fail(stderr, verb+": ", err)
 	}
+	env.red.Add(tok, "")
 	s, err := newSetup(env, verb, stderr)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	var res heal.Result
 	if verb == "adopt" {
 		res, err = s.healer.AdoptKept(ctx, tok)
@@ -349,13 +363,14 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 }
 
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
 	s, err := newSetup(env, "erase", stderr)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	res, err := s.healer.Erase(ctx)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))

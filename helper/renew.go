@@ -44,6 +44,8 @@ type renewOptions struct {
 
 // RunRenew is vault-token-renew.
 func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
+	env = env.withRedactor()
+	stdout, stderr = env.red.Writer(stdout), env.red.Writer(stderr)
 	opt, code, done := parseRenewArgs(args, stdout, stderr, env)
 	if done {
 		return code
@@ -62,7 +64,7 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		renewLine(stdout, heal.EventWarn, "cannot record lazy_renew for get: %s", err)
 	}
 
-	states, errs := store.New(env.Paths.Data).List()
+	states, errs := env.files().List()
 	healthy := len(errs) == 0
 	for _, err := range errs {
 		renewLine(stdout, heal.EventError, "%s", err)
@@ -80,6 +82,12 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	keep := keepAccessors(states)
 	drift := map[store.Key]bool{}
 	for _, st := range targets {
+		if ctx.Err() != nil {
+			// SIGTERM or SIGINT: the remaining addresses are left alone.
+			renewLine(stdout, heal.EventError, "%s: not renewed: interrupted", st.Key())
+			healthy = false
+			continue
+		}
 		ok, drifted := renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout)
 		if !ok {
 			healthy = false

@@ -100,7 +100,7 @@ func (t setupTool) UninstallToken() (store.Key, string, error) {
 	if err != nil {
 		return store.Key{}, "", err
 	}
-	files := store.New(t.env.Paths.Data)
+	files := t.env.files()
 	states, errs := files.List()
 	if len(errs) > 0 {
 		return current, "", errs[0]

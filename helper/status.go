@@ -77,7 +77,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	if err != nil {
 		return fail(stderr, "status: ", err)
 	}
-	files := store.New(env.Paths.Data)
+	files := env.files()
 	states, errs := files.List()
 	rep := Status{Healthy: len(errs) == 0, Addresses: []AddressStatus{}}
 	for _, err := range errs {
@@ -133,7 +133,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 	}
 	as.Stored = true
 	as.Accessor, as.DisplayName, as.Policies, as.Source = cur.Accessor, cur.DisplayName, cur.Policies, string(cur.Source)
-	v, err := env.NewVault(st.Address, st.Namespace)
+	v, err := env.vault(st.Address, st.Namespace)
 	if err != nil {
 		as.Problem = err.Error()
 		return as

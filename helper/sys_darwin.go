@@ -2,13 +2,9 @@ package helper
 
 import (
 	"errors"
-	"syscall"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 )
-
-// syscallNoFollow refuses to open the log through a symlink.
-const syscallNoFollow = syscall.O_NOFOLLOW
 
 // runSystemctl: macOS has no systemd.
 func runSystemctl(...string) (string, error) {

@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // Kind names a scheduler.
@@ -226,10 +227,14 @@ func CheckBindir(bindir string) error {
 	return nil
 }
 
+// maxFileSize bounds what is read of a unit file or plist.
+const maxFileSize = 1 << 20
+
 // writeFile writes data atomically with mode when it differs; changed
 // reports whether it did.
 func writeFile(p string, data []byte, mode os.FileMode) (changed bool, err error) {
-	if cur, err := os.ReadFile(p); err == nil && string(cur) == string(data) {
+	// Read without blocking or following a link (a FIFO planted there).
+	if cur, err := store.ReadRegularFile(p, maxFileSize); err == nil && string(cur) == string(data) {
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() == mode {
 			return false, nil
 		}
