@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ type Config struct {
 	// RotateGrace is how long a replaced periodic token stays valid
 	// (rotate_grace; 0 revokes it at once).
 	RotateGrace time.Duration
+	LazyRenew   bool   // get starts a renew the scheduler missed (default true)
+	MetricsFile string // the Prometheus textfile renew and status write; "" for none
 }
 
 // DefaultRotateGrace is rotate_grace when the configuration names none.
@@ -52,7 +55,7 @@ type AddressConfig struct {
 
 // DefaultConfig is the configuration without a file.
 func DefaultConfig() *Config {
-	return &Config{Mirror: true, Addresses: map[string]AddressConfig{}, RotateGrace: DefaultRotateGrace}
+	return &Config{Mirror: true, LazyRenew: true, Addresses: map[string]AddressConfig{}, RotateGrace: DefaultRotateGrace}
 }
 
 // For returns the spec and revoke_login_token setting of an address.
@@ -178,8 +181,14 @@ func (p *parser) topLevel(cfg *Config, item *ast.ObjectItem, key string) error {
 		cfg.RotateOnLogin, err = p.boolean(item, key)
 	case "rotate_grace":
 		cfg.RotateGrace, err = p.grace(item, key)
+	case "lazy_renew":
+		cfg.LazyRenew, err = p.boolean(item, key)
+	case "metrics_file":
+		if cfg.MetricsFile, err = p.str(item, key); err == nil && !filepath.IsAbs(cfg.MetricsFile) {
+			err = p.errf(item.Pos().Line, key, "%q: use an absolute path, such as the directory of node_exporter's --collector.textfile.directory", cfg.MetricsFile)
+		}
 	default:
-		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, rotate_on_login, rotate_grace, address)")
+		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, rotate_on_login, rotate_grace, lazy_renew, metrics_file, address)")
 	}
 	return err
 }

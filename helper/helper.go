@@ -178,7 +178,7 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 
 func get(stdout, stderr io.Writer, env Env) int {
 	key, err := keyFromEnv(env, "get")
-	return front.Get(stdout, stderr, key, err, env.Paths.Data)
+	return front.Get(stdout, stderr, key, err, env.Paths.Data, nil) // the lazy renew is the front's
 }
 
 // setup is what every verb but get needs: the key, the configuration,
@@ -216,6 +216,8 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 		log.Error(heal.EventError, "op", verb, "error", oneLine(cfgErr.Error()), "note", "using the guard recorded with the stored token")
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s; %s works on the stored token against the guard recorded with it; fix the configuration\n", oneLine(cfgErr.Error()), verb)
 		cfg = DefaultConfig()
+	} else if err := SyncLazyMarker(env, cfg); err != nil {
+		log.Warn(heal.EventWarn, "op", "record lazy_renew for get", "error", err.Error())
 	}
 	h, err := newHealer(env, cfg, key, log)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -36,6 +37,7 @@ func setupVerb(ctx context.Context, args []string, stdout, stderr io.Writer, env
 			Data:      env.Paths.Data,
 			UnitDir:   env.Paths.UnitDir,
 			TokenFile: env.Paths.MirrorDef,
+			State:     env.Paths.State,
 		},
 		Cwd:       cwd,
 		BinSource: filepath.Dir(exe),
@@ -46,8 +48,9 @@ func setupVerb(ctx context.Context, args []string, stdout, stderr io.Writer, env
 			out, err := exec.CommandContext(ctx, "systemctl", append([]string{"--user"}, args...)...).CombinedOutput()
 			return string(out), err
 		},
-		Now:  env.Now,
-		Tool: setupTool{env: env, stderr: stderr},
+		Now:   env.Now,
+		Tool:  setupTool{env: env, stderr: stderr},
+		Sched: sched.Env{UID: os.Getuid(), Run: runCommand},
 	}
 	return installer.Run(ctx, args, stdout, stderr, senv)
 }

@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,6 +73,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	fs := flag.NewFlagSet("vault-token-helper status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
+	metricsFile := fs.String("metrics-file", "", "also write the Prometheus textfile `PATH` (absolute); overrides metrics_file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
@@ -104,6 +106,12 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 		rep.Addresses = append(rep.Addresses, as)
 	}
 	rep.Timer = timerStatus(env)
+	if path := cmp.Or(*metricsFile, cfg.MetricsFile); path != "" {
+		ms, err := statusMetrics(env, cfg, rep.Addresses)
+		if err = errors.Join(WriteMetrics(path, ms), err); err != nil {
+			fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
+		}
+	}
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -187,6 +187,10 @@ func (f *Files) Token(k Key) (string, error) {
 	return st.Current.Token, nil
 }
 
+// Peek returns the state of k as Token reads it: no lock, no network; a
+// missing state is empty. get uses it to see whether a renew is due.
+func (f *Files) Peek(k Key) (State, error) { return f.read(k) }
+
 // read loads the state of k without the lock; a missing state is empty.
 func (f *Files) read(k Key) (State, error) {
 	empty := State{Version: stateVersion, Address: k.Addr, Namespace: k.Namespace}
