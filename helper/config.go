@@ -35,14 +35,14 @@ type Config struct {
 	Mirror           bool
 	MirrorAddress    string // normalized; "" when not set
 	Addresses        map[string]AddressConfig
-	LazyRenew        bool   // get starts a renew the scheduler missed (default true)
-	MetricsFile      string // the Prometheus textfile renew and status write; "" for none
 	// RotateOnLogin mints a fresh periodic token on every admin login
 	// instead of keeping a valid one that matches (rotate_on_login).
 	RotateOnLogin bool
 	// RotateGrace is how long a replaced periodic token stays valid
 	// (rotate_grace; 0 revokes it at once).
 	RotateGrace time.Duration
+	LazyRenew   bool   // get starts a renew the scheduler missed (default true)
+	MetricsFile string // the Prometheus textfile renew and status write; "" for none
 }
 
 // DefaultRotateGrace is rotate_grace when the configuration names none.
@@ -240,18 +240,18 @@ func (p *parser) topLevel(cfg *Config, item *ast.ObjectItem, key string) error {
 		cfg.MirrorAddress, err = p.mirrorAddress(item, key)
 	case "address":
 		err = p.addressBlock(cfg, item, key)
+	case "rotate_on_login":
+		cfg.RotateOnLogin, err = p.boolean(item, key)
+	case "rotate_grace":
+		cfg.RotateGrace, err = p.grace(item, key)
 	case "lazy_renew":
 		cfg.LazyRenew, err = p.boolean(item, key)
 	case "metrics_file":
 		if cfg.MetricsFile, err = p.str(item, key); err == nil && !filepath.IsAbs(cfg.MetricsFile) {
 			err = p.errf(item.Pos().Line, key, "%q: use an absolute path, such as the directory of node_exporter's --collector.textfile.directory", cfg.MetricsFile)
 		}
-	case "rotate_on_login":
-		cfg.RotateOnLogin, err = p.boolean(item, key)
-	case "rotate_grace":
-		cfg.RotateGrace, err = p.grace(item, key)
 	default:
-		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, rotate_on_login, rotate_grace, address, lazy_renew, metrics_file)")
+		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, rotate_on_login, rotate_grace, lazy_renew, metrics_file, address)")
 	}
 	return err
 }

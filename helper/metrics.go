@@ -193,7 +193,7 @@ func WriteMetrics(path string, ms []AddressMetrics) error {
 // storeMetrics are the metrics of every stored address as on disk; drift
 // names the keys whose token a renew found not ours.
 func storeMetrics(env Env, cfg *Config, drift map[store.Key]bool) ([]AddressMetrics, error) {
-	states, errs := store.New(env.Paths.Data).List()
+	states, errs := env.files().List()
 	mk := storedMirrorKey(cfg, states, env.sameVault)
 	now := env.Now()
 	var ms []AddressMetrics

@@ -8,8 +8,8 @@
 // or corrupt token file, or a server that cannot be told for certain: then
 // nothing is printed). After printing a periodic token that looks
 // neglected, it starts vault-token-renew detached, at most once an hour
-// per address (lazy.go), unless lazy_renew = false. Every other invocation replaces the process
-// (execve) with vault-token-helper-full from the same directory, with the
+// per address (lazy.go), unless lazy_renew = false. Every other
+// invocation replaces the process (execve) with vault-token-helper-full from the same directory, with the
 // same arguments, environment and standard streams.
 //
 // Run without HOME (OpenBao 2.0.1 to 2.5.1 runs the helper with only

@@ -227,11 +227,14 @@ func CheckBindir(bindir string) error {
 	return nil
 }
 
+// maxFileSize bounds what is read of a unit file or plist.
+const maxFileSize = 1 << 20
+
 // writeFile writes data atomically with mode when it differs; changed
 // reports whether it did.
 func writeFile(p string, data []byte, mode os.FileMode) (changed bool, err error) {
-	// Never blocking on a FIFO planted at p (as h-leak's setup reads).
-	if cur, err := store.ReadRegularFile(p, int64(len(data))+1); err == nil && string(cur) == string(data) {
+	// Read without blocking or following a link (a FIFO planted there).
+	if cur, err := store.ReadRegularFile(p, maxFileSize); err == nil && string(cur) == string(data) {
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() == mode {
 			return false, nil
 		}

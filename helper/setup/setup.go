@@ -55,12 +55,10 @@ const (
 	RenewName  = "vault-token-renew"
 )
 
-// Bounds of what setup reads of the files it installs (never blocking:
-// store.ReadRegularFile).
-const (
-	maxBinarySize = 1 << 30
-	maxUnitSize   = 1 << 20
-)
+// maxBinarySize bounds what setup reads of the binaries it installs
+// (never blocking: store.ReadRegularFile; package sched does the same
+// for the scheduler's files).
+const maxBinarySize = 1 << 30
 
 // Usage is the help of the setup verb.
 const Usage = `usage: vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--scheduler KIND] [--uninstall]
