@@ -57,6 +57,9 @@ type Token struct {
 	Period         Duration  `json:"period,omitempty"`
 	StoredAt       time.Time `json:"stored_at"`
 	ExpireTime     time.Time `json:"expire_time,omitzero"`
+	// TLS is what the storing command set of the VAULT_* client TLS
+	// variables (nil: none); see TLS.
+	TLS *TLS `json:"tls,omitempty"`
 }
 
 // Pending is a token this tool means to revoke: a periodic token that
