@@ -72,6 +72,10 @@ type Rule struct {
 	// Times limits the rule to the next Times matching requests, after
 	// which it no longer matches. Zero: no limit.
 	Times int
+	// After makes the rule match only once a request to this path has
+	// reached the proxy, for example the lookups of a token that
+	// "/v1/auth/token/create-orphan" just minted. Empty: from the start.
+	After string
 }
 
 func (r Rule) status() int {
@@ -240,6 +244,9 @@ func (p *Proxy) match(path string) Rule {
 	p.counts[path]++
 	for _, r := range p.rules {
 		if r.Path != "" && r.Path != path {
+			continue
+		}
+		if r.After != "" && p.counts[r.After] == 0 {
 			continue
 		}
 		if r.Times > 0 {

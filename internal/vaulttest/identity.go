@@ -16,6 +16,11 @@ const (
 	GroupUser = "member"
 	// InternalGroup is an internal identity group holding AdminPolicy.
 	InternalGroup = "admins"
+	// GroupReader is a userpass user (token policies default only) whose
+	// entity is a member of ReaderGroup: a login that cannot mint.
+	GroupReader = "member-reader"
+	// ReaderGroup is an internal identity group holding ReadOnlyPolicy.
+	ReaderGroup = "readers"
 	// OIDCGroupRole is an oidc role whose tokens have only the default
 	// policy and whose groups claim is mapped to external groups.
 	OIDCGroupRole = "grouped"
@@ -27,23 +32,24 @@ const (
 	OIDCAdminGroup = "vault-admins"
 )
 
-// SetupIdentity creates GroupUser, its entity and alias, and
-// InternalGroup with the entity as a member.
+// SetupIdentity creates GroupUser and GroupReader, their entities and
+// aliases, and InternalGroup and ReaderGroup with one entity each.
 func (s *Server) SetupIdentity(t T) {
 	t.Helper()
 	root := s.Root(t)
-	if _, err := root.Logical().Write("auth/userpass/users/"+GroupUser, map[string]any{
-		"password": Password, "token_policies": "default", "token_max_ttl": "168h",
-	}); err != nil {
-		t.Fatalf("create userpass user %s: %v", GroupUser, err)
+	userpass := s.mountAccessor(t, "userpass/")
+	for user, group := range map[string][2]string{GroupUser: {InternalGroup, AdminPolicy}, GroupReader: {ReaderGroup, ReadOnlyPolicy}} {
+		if _, err := root.Logical().Write("auth/userpass/users/"+user, map[string]any{
+			"password": Password, "token_policies": "default", "token_max_ttl": "168h",
+		}); err != nil {
+			t.Fatalf("create userpass user %s: %v", user, err)
+		}
+		entity := s.write(t, "identity/entity", map[string]any{"name": user})
+		s.write(t, "identity/entity-alias", map[string]any{"name": user, "canonical_id": entity, "mount_accessor": userpass})
+		s.write(t, "identity/group", map[string]any{
+			"name": group[0], "type": "internal", "policies": []string{group[1]}, "member_entity_ids": []string{entity},
+		})
 	}
-	entity := s.write(t, "identity/entity", map[string]any{"name": GroupUser})
-	s.write(t, "identity/entity-alias", map[string]any{
-		"name": GroupUser, "canonical_id": entity, "mount_accessor": s.mountAccessor(t, "userpass/"),
-	})
-	s.write(t, "identity/group", map[string]any{
-		"name": InternalGroup, "type": "internal", "policies": []string{AdminPolicy}, "member_entity_ids": []string{entity},
-	})
 }
 
 // EnableOIDCGroups adds OIDCGroupRole to the oidc auth method EnableOIDC
