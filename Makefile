@@ -4,7 +4,7 @@
 #   make test        every test, end-to-end ones included (builds Vault first when missing)
 #   make test-short  unit tests only: no Vault, no network
 #   make vault       build the Vault test binary once; prints its path as the last line
-#   make lint        gofmt check, go vet, staticcheck (pinned)
+#   make lint        gofmt check, go vet, staticcheck (pinned), also with each build tag
 #   make fuzz        long fuzz runs (FUZZTIME each); `make test` runs them briefly
 #   make bench       measurements into docs/performance.md (needs `make vault`)
 #   make demo        the story end to end against a local dev Vault, in a temporary HOME
@@ -63,10 +63,15 @@ test: vault
 test-short:
 	$(GO) test -short -count=1 ./...
 
+# Build tags whose files only compile with the tag: linted as well.
+LINT_TAGS := crashpoints bench
+
 lint:
 	@out="$$(gofmt -l . internal/vaultbin)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@for tag in $(LINT_TAGS); do echo "$(GO) vet -tags $$tag ./..."; $(GO) vet -tags $$tag ./...; done
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	@for tag in $(LINT_TAGS); do echo "staticcheck -tags $$tag ./..."; $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags $$tag ./...; done
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)

@@ -43,23 +43,6 @@ var (
 	ErrRootToken = errors.New("root token")
 )
 
-// Events, as they appear in the log and in renew's output.
-const (
-	EventMinted      = "MINTED"
-	EventAdopted     = "ADOPTED"
-	EventUnchanged   = "UNCHANGED"
-	EventRefused     = "REFUSED"
-	EventPassthrough = "PASSTHROUGH"
-	EventErased      = "ERASED"
-	EventRevoked     = "REVOKED"
-	EventRecovered   = "RECOVERED"
-	EventRenewed     = "OK"
-	EventDrift       = "DRIFT"
-	EventHealed      = "HEALED"
-	EventError       = "ERROR"
-	EventWarn        = "WARN"
-)
-
 // Healer runs the decisions for one address.
 type Healer struct {
 	Files    *store.Files
@@ -329,40 +312,20 @@ const (
 	StepStored       = "stored"        // stored, stale tokens not yet revoked
 )
 
+// mint runs a journaled mint with incoming's authority, in steps: journal
+// the intent, ask Vault, journal the accessor, check the token against
+// the drift guard, store it, then tidy up (mirror, sweep, login token).
 func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, incoming string, login TokenInfo, spec Spec, res Result) (Result, error) {
-	intent := store.Intent{ID: h.NewID(), Step: store.StepMinting, Started: h.now().UTC(), PID: os.Getpid()}
-	st.Journal = append(st.Journal, intent)
-	if err := sess.Save(st); err != nil {
-		h.log(ctx, slog.LevelError, EventError, "op", "journal", "error", err.Error())
-		return res, fmt.Errorf("nothing minted: %w", err)
+	st, intent, err := h.journalIntent(ctx, sess, st)
+	if err != nil {
+		return res, err
 	}
 	h.crash(StepBeforeMint)
-
-	minted, err := h.Vault.CreateOrphan(ctx, incoming, MintRequest{
-		Policies:    spec.Policies,
-		Period:      spec.Period,
-		DisplayName: spec.DisplayName,
-		Meta: map[string]string{"created_by": "vault-token-helper", "host": h.Host, "user": h.User,
-			"address": h.Key.Addr, "intent_id": intent.ID},
-	})
+	minted, err := h.Vault.CreateOrphan(ctx, incoming, h.mintRequest(spec, intent.ID))
 	h.crash(StepMintAnswered)
 	if err != nil {
-		if errors.Is(err, ErrOutcomeUnknown) {
-			// Keep the intent: the next run looks for a token carrying its ID.
-			h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "intent_id", intent.ID, "error", err.Error())
-			return res, fmt.Errorf("mint: %w (the next run looks for a token minted by this attempt and revokes it)", err)
-		}
-		st.Journal = dropIntent(st.Journal, intent.ID)
-		if serr := sess.Save(st); serr != nil {
-			return res, serr
-		}
-		if errors.Is(err, ErrDenied) {
-			return res, &cannotMintError{err}
-		}
-		h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "error", err.Error())
-		return res, fmt.Errorf("mint: %w", err)
+		return res, h.mintFailed(ctx, sess, st, intent.ID, err)
 	}
-
 	st.Journal = setIntent(st.Journal, intent.ID, store.StepMinted, minted.Accessor)
 	if err := sess.Save(st); err != nil {
 		// Not journaled: undo now, while we still can.
@@ -370,22 +333,89 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 		return res, fmt.Errorf("minted token not stored: %w", err)
 	}
 	h.crash(StepMintRecorded)
+	info, err := h.checkMinted(ctx, sess, st, minted, incoming, intent.ID, spec)
+	if err != nil {
+		return res, err
+	}
+	h.crash(StepChecked)
+	st, err = h.storeMinted(ctx, sess, st, minted, info, incoming, intent.ID, spec)
+	if err != nil {
+		return res, err
+	}
+	h.crash(StepStored)
+	h.log(ctx, slog.LevelInfo, EventMinted, "accessor", info.Accessor, "display_name", info.DisplayName,
+		"policies", info.Policies, "period", info.Period.String(),
+		"login_accessor", login.Accessor, "login_display_name", login.DisplayName)
+	res.Event, res.Accessor = EventMinted, info.Accessor
+	res.Warnings = append(res.Warnings, h.afterMint(ctx, sess, st, incoming, login)...)
+	return res, nil
+}
 
+// journalIntent records, fsynced, that a mint is about to be asked for.
+func (h *Healer) journalIntent(ctx context.Context, sess *store.Session, st store.State) (store.State, store.Intent, error) {
+	intent := store.Intent{ID: h.NewID(), Step: store.StepMinting, Started: h.now().UTC(), PID: os.Getpid()}
+	st.Journal = append(st.Journal, intent)
+	if err := sess.Save(st); err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "journal", "error", err.Error())
+		return st, intent, fmt.Errorf("nothing minted: %w", err)
+	}
+	return st, intent, nil
+}
+
+// mintRequest is what create-orphan is asked for: the spec, and metadata
+// that names this host, user, address and intent.
+func (h *Healer) mintRequest(spec Spec, intentID string) MintRequest {
+	return MintRequest{
+		Policies:    spec.Policies,
+		Period:      spec.Period,
+		DisplayName: spec.DisplayName,
+		Meta: map[string]string{"created_by": "vault-token-helper", "host": h.Host, "user": h.User,
+			"address": h.Key.Addr, "intent_id": intentID},
+	}
+}
+
+// mintFailed settles the journal after create-orphan failed. An unknown
+// outcome keeps the intent for the next run; Vault's refusal becomes a
+// cannotMintError.
+func (h *Healer) mintFailed(ctx context.Context, sess *store.Session, st store.State, intentID string, err error) error {
+	if errors.Is(err, ErrOutcomeUnknown) {
+		// Keep the intent: the next run looks for a token carrying its ID.
+		h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "intent_id", intentID, "error", err.Error())
+		return fmt.Errorf("mint: %w (the next run looks for a token minted by this attempt and revokes it)", err)
+	}
+	st.Journal = dropIntent(st.Journal, intentID)
+	if serr := sess.Save(st); serr != nil {
+		return serr
+	}
+	if errors.Is(err, ErrDenied) {
+		return &cannotMintError{err}
+	}
+	h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "error", err.Error())
+	return fmt.Errorf("mint: %w", err)
+}
+
+// checkMinted looks the minted token up and holds it to the drift guard;
+// a token that fails is revoked.
+func (h *Healer) checkMinted(ctx context.Context, sess *store.Session, st store.State, minted Minted, incoming, intentID string, spec Spec) (TokenInfo, error) {
 	info, err := h.Vault.LookupSelf(ctx, minted.Token)
 	if err != nil {
-		st = h.undoMint(ctx, sess, st, minted, incoming, intent.ID)
+		h.undoMint(ctx, sess, st, minted, incoming, intentID)
 		h.log(ctx, slog.LevelError, EventError, "op", "lookup-self of the minted token", "accessor", minted.Accessor, "error", err.Error())
-		return res, fmt.Errorf("check the minted token: %w", err)
+		return info, fmt.Errorf("check the minted token: %w", err)
 	}
 	if !spec.Ours(info) {
-		h.undoMint(ctx, sess, st, minted, incoming, intent.ID)
+		h.undoMint(ctx, sess, st, minted, incoming, intentID)
 		why := spec.WhyNotOurs(info)
 		h.log(ctx, slog.LevelError, EventError, "op", "drift guard", "accessor", info.Accessor, "display_name", info.DisplayName,
 			"policies", info.Policies, "error", why)
-		return res, fmt.Errorf("%w: the minted token fails the drift guard (%s) and was revoked; check periodic_token in the config", ErrNotOurs, why)
+		return info, fmt.Errorf("%w: the minted token fails the drift guard (%s) and was revoked; check periodic_token in the config", ErrNotOurs, why)
 	}
-	h.crash(StepChecked)
+	return info, nil
+}
 
+// storeMinted stores the checked token and clears its intent in one
+// atomic write; the replaced periodic token becomes pending.
+func (h *Healer) storeMinted(ctx context.Context, sess *store.Session, st store.State, minted Minted, info TokenInfo, incoming, intentID string, spec Spec) (store.State, error) {
 	before := st // journal holds the minted accessor
 	old := st.Current
 	st.Current = h.tokenRecord(minted.Token, info, store.SourceMinted, spec.RequiredPolicy)
@@ -394,33 +424,32 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
 			Reason: "replaced by " + minted.Accessor, Since: h.now().UTC()})
 	}
-	st.Journal = dropIntent(st.Journal, intent.ID)
+	st.Journal = dropIntent(st.Journal, intentID)
 	if err := sess.Save(st); err != nil {
 		// Back to the state before the attempt, journal included, so the
 		// mint stays recorded until it is revoked.
-		h.undoMint(ctx, sess, before, minted, incoming, intent.ID)
+		h.undoMint(ctx, sess, before, minted, incoming, intentID)
 		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
-		return res, fmt.Errorf("minted token not stored, revoked it: %w", err)
+		return before, fmt.Errorf("minted token not stored, revoked it: %w", err)
 	}
-	h.crash(StepStored)
-	h.log(ctx, slog.LevelInfo, EventMinted, "accessor", info.Accessor, "display_name", info.DisplayName,
-		"policies", info.Policies, "period", info.Period.String(),
-		"login_accessor", login.Accessor, "login_display_name", login.DisplayName)
-	res.Event, res.Accessor = EventMinted, info.Accessor
+	return st, nil
+}
 
-	res.Warnings = append(res.Warnings, h.syncMirror(ctx, st, "")...)
-	st, warn := h.sweep(ctx, sess, st, authorities(st, incoming))
-	res.Warnings = append(res.Warnings, warn...)
-
-	if h.RevokeLogin && revocableLogin(login) {
-		if err := h.Vault.RevokeSelf(ctx, incoming); err != nil && !errors.Is(err, ErrInvalidToken) {
-			res.Warnings = append(res.Warnings, "could not revoke the login token: "+err.Error())
-			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke login token", "login_accessor", login.Accessor, "error", err.Error())
-		} else {
-			h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", login.Accessor, "display_name", login.DisplayName, "reason", "revoke_login_token")
-		}
+// afterMint mirrors the new token, revokes the stale ones and, when
+// configured, the login token. It returns warnings.
+func (h *Healer) afterMint(ctx context.Context, sess *store.Session, st store.State, incoming string, login TokenInfo) []string {
+	warnings := h.syncMirror(ctx, st, "")
+	_, warn := h.sweep(ctx, sess, st, authorities(st, incoming))
+	warnings = append(warnings, warn...)
+	if !h.RevokeLogin || !revocableLogin(login) {
+		return warnings
 	}
-	return res, nil
+	if err := h.Vault.RevokeSelf(ctx, incoming); err != nil && !errors.Is(err, ErrInvalidToken) {
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke login token", "login_accessor", login.Accessor, "error", err.Error())
+		return append(warnings, "could not revoke the login token: "+err.Error())
+	}
+	h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", login.Accessor, "display_name", login.DisplayName, "reason", "revoke_login_token")
+	return warnings
 }
 
 // revocableLogin: revoke_login_token applies only to a token a login

@@ -75,7 +75,7 @@ func (h *Healer) syncMirror(ctx context.Context, st store.State, erased string) 
 		}
 		err = h.Mirror.Write(st.Current.Token)
 		if err == nil {
-			h.log(ctx, slog.LevelInfo, "MIRRORED", "path", h.Mirror.Path, "accessor", st.Current.Accessor)
+			h.log(ctx, slog.LevelInfo, EventMirrored, "path", h.Mirror.Path, "accessor", st.Current.Accessor)
 		}
 	case erased != "":
 		err = h.Mirror.RemoveIf(erased)

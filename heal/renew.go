@@ -41,6 +41,7 @@ func (r *Report) add(event, format string, args ...any) {
 // Renew is one nightly run for the address: check the stored token,
 // heal ~/.vault-token when this address is mirrored, renew the periodic
 // token, revoke stale ones. Healthy is false when a person should look.
+// The error is the lock's; every other failure is a line of the report.
 func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 	rep := Report{Healthy: true}
 	sess, st, err := h.lock(ctx)
@@ -50,22 +51,53 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 		return rep, err
 	}
 	defer sess.Close()
-	if !opt.DryRun {
-		var warn []string
-		st, warn = h.recover(ctx, sess, st, authorities(st))
-		for _, w := range warn {
-			rep.add(EventWarn, "%s: %s", h.Key, w)
-		}
-	} else if len(st.Journal) > 0 {
-		rep.add("DRY-RUN", "%s: would settle %d interrupted mint(s) from the journal", h.Key, len(st.Journal))
+	st = h.settleJournal(ctx, sess, st, opt, &rep)
+	st, valid, err := h.checkAndHeal(ctx, sess, st, opt, &rep)
+	if err != nil {
+		// The state on disk is not what st holds: save nothing.
+		rep.Healthy = false
+		rep.add(EventError, "%s: %v", h.Key, err)
+		return rep, nil
 	}
+	if valid {
+		st = h.renewStored(ctx, sess, st, opt, &rep)
+		st = h.sweepReport(ctx, sess, st, opt, &rep)
+		if opt.Scan {
+			h.scanReport(ctx, st, opt, &rep)
+		}
+	}
+	if !opt.DryRun {
+		h.recordRenewal(sess, st, &rep)
+	}
+	return rep, nil
+}
 
-	// A problem with the stored token is reported after the mirror check:
-	// when the mirror heals it, it is a warning, not a failure.
+// settleJournal recovers what interrupted mints left (a dry run only
+// says it would).
+func (h *Healer) settleJournal(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
+	if opt.DryRun {
+		if len(st.Journal) > 0 {
+			rep.add(EventDryRun, "%s: would settle %d interrupted mint(s) from the journal", h.Key, len(st.Journal))
+		}
+		return st
+	}
+	st, warn := h.recover(ctx, sess, st, authorities(st))
+	for _, w := range warn {
+		rep.add(EventWarn, "%s: %s", h.Key, w)
+	}
+	return st
+}
+
+// checkAndHeal checks the stored token and heals the mirror. It returns
+// whether a valid periodic token of ours is stored. A problem with the
+// stored token is reported first, but decided after the mirror check:
+// when the mirror heals it, it is a warning, not a failure.
+func (h *Healer) checkAndHeal(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) (store.State, bool, error) {
 	var problem Report
 	valid, reachable := h.checkStored(ctx, st, &problem)
+	var err error
 	if reachable && h.Mirror != nil {
-		st, valid = h.checkMirror(ctx, sess, st, valid, opt, &rep)
+		st, valid, err = h.checkMirror(ctx, sess, st, valid, opt, rep)
 	}
 	for _, l := range problem.Lines {
 		if valid {
@@ -75,32 +107,25 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 		}
 		rep.Lines = append([]Line{l}, rep.Lines...)
 	}
-	if !valid && st.Current == nil && reachable && rep.Healthy {
+	if err == nil && !valid && st.Current == nil && reachable && rep.Healthy {
 		// Nothing stored (erased, or never logged in) and nothing in the
 		// mirror to heal from: nothing to renew, nothing wrong.
-		rep.add("SKIP", "%s: no token stored", h.Key)
+		rep.add(EventSkip, "%s: no token stored", h.Key)
 	}
+	return st, valid, err
+}
 
-	if valid {
-		st = h.renewStored(ctx, sess, st, opt, &rep)
-		st = h.sweepReport(ctx, sess, st, opt, &rep)
-		if opt.Scan {
-			h.scanReport(ctx, st, opt, &rep)
-		}
+// recordRenewal saves the outcome of the run for status.
+func (h *Healer) recordRenewal(sess *store.Session, st store.State, rep *Report) {
+	summary := make([]string, 0, len(rep.Lines))
+	for _, l := range rep.Lines {
+		summary = append(summary, l.Event)
 	}
-
-	if !opt.DryRun {
-		summary := make([]string, 0, len(rep.Lines))
-		for _, l := range rep.Lines {
-			summary = append(summary, l.Event)
-		}
-		st.LastRenew = &store.Renewal{Time: h.now().UTC(), OK: rep.Healthy, Result: strings.Join(summary, ",")}
-		if err := sess.Save(st); err != nil {
-			rep.Healthy = false
-			rep.add(EventError, "%s: could not save the state: %v", h.Key, err)
-		}
+	st.LastRenew = &store.Renewal{Time: h.now().UTC(), OK: rep.Healthy, Result: strings.Join(summary, ",")}
+	if err := sess.Save(st); err != nil {
+		rep.Healthy = false
+		rep.add(EventError, "%s: could not save the state: %v", h.Key, err)
 	}
-	return rep, nil
 }
 
 // checkStored looks the stored token up. valid: it is ours and Vault
@@ -140,7 +165,7 @@ func (h *Healer) guardSpec(st store.State) Spec { return h.Spec.ForStored(st.Cur
 func (h *Healer) renewStored(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
 	cur := st.Current
 	if opt.DryRun {
-		rep.add("DRY-RUN", "%s: would renew %s (accessor %s)", h.Key, cur.DisplayName, cur.Accessor)
+		rep.add(EventDryRun, "%s: would renew %s (accessor %s)", h.Key, cur.DisplayName, cur.Accessor)
 		return st
 	}
 	ttl, err := h.Vault.RenewSelf(ctx, cur.Token, time.Duration(cur.Period))
@@ -152,7 +177,7 @@ func (h *Healer) renewStored(ctx context.Context, sess *store.Session, st store.
 	}
 	cur.ExpireTime = h.now().Add(ttl).UTC()
 	rep.add(EventRenewed, "renewed %s: %s accessor %s ttl %s", h.Key, cur.DisplayName, cur.Accessor, ttl)
-	h.log(ctx, slog.LevelInfo, "RENEWED", "accessor", cur.Accessor, "display_name", cur.DisplayName, "ttl", ttl.String())
+	h.log(ctx, slog.LevelInfo, EventRenewed, "accessor", cur.Accessor, "display_name", cur.DisplayName, "ttl", ttl.String())
 	return st
 }
 
@@ -162,7 +187,7 @@ func (h *Healer) sweepReport(ctx context.Context, sess *store.Session, st store.
 	}
 	if opt.DryRun {
 		for _, p := range st.Pending {
-			rep.add("DRY-RUN", "%s: would revoke stale token %s (accessor %s): %s", h.Key, p.DisplayName, p.Accessor, p.Reason)
+			rep.add(EventDryRun, "%s: would revoke stale token %s (accessor %s): %s", h.Key, p.DisplayName, p.Accessor, p.Reason)
 		}
 		return st
 	}
@@ -216,7 +241,7 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 	revoked := 0
 	for _, info := range stale {
 		if opt.DryRun {
-			rep.add("DRY-RUN", "%s: would revoke %s (accessor %s)", h.Key, info.DisplayName, info.Accessor)
+			rep.add(EventDryRun, "%s: would revoke %s (accessor %s)", h.Key, info.DisplayName, info.Accessor)
 			continue
 		}
 		if err := h.revokeAccessor(ctx, authorities(st), info.Accessor); err != nil && !errors.Is(err, ErrUnknownAccessor) {
@@ -227,7 +252,7 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 		rep.add(EventRevoked, "%s: %s (accessor %s) found by --scan", h.Key, info.DisplayName, info.Accessor)
 		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", info.Accessor, "display_name", info.DisplayName, "reason", "scan")
 	}
-	rep.add("SCAN", "%s: looked at %d tokens, revoked %d with display name %s", h.Key, looked, revoked, want)
+	rep.add(EventScan, "%s: looked at %d tokens, revoked %d with display name %s", h.Key, looked, revoked, want)
 }
 
 // otherAddress reports whether this tool minted the token for another
@@ -246,89 +271,119 @@ func foreignMeta(meta map[string]string, host, user string) bool {
 	return (meta["host"] != "" && meta["host"] != host) || (meta["user"] != "" && meta["user"] != user)
 }
 
-// checkMirror compares ~/.vault-token with the stored token and heals it.
+// checkMirror compares ~/.vault-token with the stored token and heals it:
+// restore the periodic token over a file that is gone, garbage, or a
+// token that is not ours; adopt a periodic token of ours found there;
+// with no valid periodic token stored, mint one with the file's token.
 // It returns the (possibly new) state and whether a valid periodic token
-// is now stored.
-func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.State, valid bool, opt RenewOptions, rep *Report) (store.State, bool) {
+// is now stored; an error means the state could not be read back and
+// the run must not save it.
+func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.State, valid bool, opt RenewOptions, rep *Report) (store.State, bool, error) {
+	content, settled := h.mirrorContent(ctx, st, valid, opt, rep)
+	if settled {
+		return st, valid, nil
+	}
 	path := h.Mirror.Path
-	content, rerr := h.Mirror.Read()
-	restore := func(event, format string, args ...any) {
-		if !valid {
-			return
-		}
-		if opt.DryRun {
-			rep.add("DRY-RUN", "%s: would restore %s from the store", h.Key, path)
-			return
-		}
-		if err := h.Mirror.Write(st.Current.Token); err != nil {
-			rep.Healthy = false
-			rep.add(EventError, "%s: could not restore %s: %v", h.Key, path, err)
-			return
-		}
-		rep.add(event, format, args...)
-		h.log(ctx, slog.LevelWarn, event, "path", path, "note", fmt.Sprintf(format, args...))
-	}
-
-	switch {
-	case rerr != nil:
-		restore(EventWarn, "%s: %s was unreadable (%v); restored the periodic token", h.Key, path, rerr)
-		return st, valid
-	case content == "":
-		restore(EventHealed, "%s: %s was missing or empty; restored the periodic token", h.Key, path)
-		return st, valid
-	case st.Current != nil && content == st.Current.Token:
-		return st, valid // in sync; the stored token's own problems are reported above
-	case !looksLikeToken(content):
-		restore(EventWarn, "%s: %s did not hold a token; restored the periodic token", h.Key, path)
-		return st, valid
-	}
-
 	info, err := h.Vault.LookupSelf(ctx, content)
 	switch {
 	case errors.Is(err, ErrInvalidToken):
-		restore(EventWarn, "%s: %s held a token Vault does not accept; restored the periodic token", h.Key, path)
-		return st, valid
+		h.restoreMirror(ctx, st, valid, opt, rep, EventWarn, "%s: %s held a token Vault does not accept; restored the periodic token", h.Key, path)
+		return st, valid, nil
 	case err != nil:
 		rep.add(EventWarn, "%s: could not check %s: %v", h.Key, path, err)
-		return st, valid
+		return st, valid, nil
+	case h.adoptable(info):
+		return h.healByAdopt(ctx, sess, st, valid, content, info, opt, rep)
+	case valid:
+		h.restoreOverClobber(ctx, st, content, info, opt, rep)
+		return st, valid, nil
 	}
+	return h.healByMint(ctx, sess, st, valid, content, info, opt, rep)
+}
 
-	if h.adoptable(info) {
-		if opt.DryRun {
-			rep.add("DRY-RUN", "%s: would adopt %s (accessor %s) from %s", h.Key, info.DisplayName, info.Accessor, path)
-			return st, valid
-		}
-		if _, err := h.adopt(ctx, sess, st, content, info, Result{}); err != nil {
-			rep.Healthy = false
-			rep.add(EventError, "%s: adopt the token in %s: %v", h.Key, path, err)
-			return st, valid
-		}
-		rep.add(EventHealed, "%s: adopted %s (accessor %s) found in %s", h.Key, info.DisplayName, info.Accessor, path)
-		st, _ = sess.Load()
-		return st, true
+// mirrorContent reads the mirror. settled: nothing needs Vault's
+// opinion (the file is in sync, or it was restored because it held no
+// token).
+func (h *Healer) mirrorContent(ctx context.Context, st store.State, valid bool, opt RenewOptions, rep *Report) (content string, settled bool) {
+	path := h.Mirror.Path
+	content, err := h.Mirror.Read()
+	switch {
+	case err != nil:
+		h.restoreMirror(ctx, st, valid, opt, rep, EventWarn, "%s: %s was unreadable (%v); restored the periodic token", h.Key, path, err)
+	case content == "":
+		h.restoreMirror(ctx, st, valid, opt, rep, EventHealed, "%s: %s was missing or empty; restored the periodic token", h.Key, path)
+	case st.Current != nil && content == st.Current.Token:
+		// in sync; the stored token's own problems are reported by checkStored
+	case !looksLikeToken(content):
+		h.restoreMirror(ctx, st, valid, opt, rep, EventWarn, "%s: %s did not hold a token; restored the periodic token", h.Key, path)
+	default:
+		return content, false
 	}
+	return content, true
+}
 
-	if valid {
-		can, err := h.Vault.CanMint(ctx, content)
-		if err != nil {
-			restore(EventWarn, "%s: %s held %s (policies %s), not the periodic token; restored it (could not ask Vault what that token may do: %v)",
-				h.Key, path, info.DisplayName, strings.Join(info.Policies, ","), err)
-			return st, valid
-		}
-		if can {
-			restore(EventHealed, "%s: %s held %s (policies %s), not the periodic token; restored it", h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))
-			return st, valid
-		}
-		restore(EventDrift, "%s: %s held the weak token %s (policies %s); restored the periodic token; some login flow wrote that file, find it", h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))
-		rep.Healthy = false
-		return st, valid
+// restoreMirror writes the stored periodic token back to the mirror
+// (when there is a valid one) and reports it as event.
+func (h *Healer) restoreMirror(ctx context.Context, st store.State, valid bool, opt RenewOptions, rep *Report, event, format string, args ...any) {
+	if !valid {
+		return
 	}
-
-	// No valid periodic token: heal with the file's token, as the old
-	// renewer did. Vault's answer decides whether it can mint.
+	path := h.Mirror.Path
 	if opt.DryRun {
-		rep.add("DRY-RUN", "%s: would mint a periodic token with the authority of %s from %s", h.Key, info.DisplayName, path)
-		return st, valid
+		rep.add(EventDryRun, "%s: would restore %s from the store", h.Key, path)
+		return
+	}
+	if err := h.Mirror.Write(st.Current.Token); err != nil {
+		rep.Healthy = false
+		rep.add(EventError, "%s: could not restore %s: %v", h.Key, path, err)
+		return
+	}
+	rep.add(event, format, args...)
+	h.log(ctx, slog.LevelWarn, event, "path", path, "note", fmt.Sprintf(format, args...))
+}
+
+// healByAdopt stores the periodic token of ours found in the mirror.
+func (h *Healer) healByAdopt(ctx context.Context, sess *store.Session, st store.State, valid bool, content string, info TokenInfo, opt RenewOptions, rep *Report) (store.State, bool, error) {
+	path := h.Mirror.Path
+	if opt.DryRun {
+		rep.add(EventDryRun, "%s: would adopt %s (accessor %s) from %s", h.Key, info.DisplayName, info.Accessor, path)
+		return st, valid, nil
+	}
+	if _, err := h.adopt(ctx, sess, st, content, info, Result{}); err != nil {
+		rep.Healthy = false
+		rep.add(EventError, "%s: adopt the token in %s: %v", h.Key, path, err)
+		return st, valid, nil
+	}
+	rep.add(EventHealed, "%s: adopted %s (accessor %s) found in %s", h.Key, info.DisplayName, info.Accessor, path)
+	return h.reload(sess, st, true)
+}
+
+// restoreOverClobber: a valid periodic token is stored and the mirror
+// holds another token. An admin-capable one is a warning; a weak one
+// means some login flow writes that file, and a person should look.
+func (h *Healer) restoreOverClobber(ctx context.Context, st store.State, content string, info TokenInfo, opt RenewOptions, rep *Report) {
+	path, pols := h.Mirror.Path, strings.Join(info.Policies, ",")
+	can, err := h.Vault.CanMint(ctx, content)
+	switch {
+	case err != nil:
+		h.restoreMirror(ctx, st, true, opt, rep, EventWarn, "%s: %s held %s (policies %s), not the periodic token; restored it (could not ask Vault what that token may do: %v)",
+			h.Key, path, info.DisplayName, pols, err)
+	case can:
+		h.restoreMirror(ctx, st, true, opt, rep, EventHealed, "%s: %s held %s (policies %s), not the periodic token; restored it", h.Key, path, info.DisplayName, pols)
+	default:
+		h.restoreMirror(ctx, st, true, opt, rep, EventDrift, "%s: %s held the weak token %s (policies %s); restored the periodic token; some login flow wrote that file, find it", h.Key, path, info.DisplayName, pols)
+		rep.Healthy = false
+	}
+}
+
+// healByMint: no valid periodic token is stored; mint one with the
+// authority of the mirror's token, as the old renewer did. Vault's
+// answer decides whether it can.
+func (h *Healer) healByMint(ctx context.Context, sess *store.Session, st store.State, valid bool, content string, info TokenInfo, opt RenewOptions, rep *Report) (store.State, bool, error) {
+	path := h.Mirror.Path
+	if opt.DryRun {
+		rep.add(EventDryRun, "%s: would mint a periodic token with the authority of %s from %s", h.Key, info.DisplayName, path)
+		return st, valid, nil
 	}
 	spec, err := h.Spec.ForLogin(info)
 	if err == nil {
@@ -339,8 +394,7 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 			for _, w := range res.Warnings {
 				rep.add(EventWarn, "%s: %s", h.Key, w)
 			}
-			st, _ = sess.Load()
-			return st, true
+			return h.reload(sess, st, true)
 		}
 	}
 	rep.Healthy = false
@@ -348,11 +402,19 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 	if errors.As(err, &cm) || errors.Is(err, ErrNothingToMint) {
 		rep.add(EventDrift, "%s: %s holds %s (policies %s), which cannot mint, and no valid periodic token is stored; run `vault login -method=oidc` (or another admin login)",
 			h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))
-		return st, valid
+		return st, valid, nil
 	}
 	rep.add(EventError, "%s: heal from %s: %v", h.Key, path, err)
-	st, _ = sess.Load()
-	return st, valid
+	return h.reload(sess, st, valid)
+}
+
+// reload reads back the state an operation on sess saved.
+func (h *Healer) reload(sess *store.Session, st store.State, valid bool) (store.State, bool, error) {
+	fresh, err := sess.Load()
+	if err != nil {
+		return st, false, fmt.Errorf("read the state back: %w", err)
+	}
+	return fresh, valid, nil
 }
 
 // looksLikeToken accepts printable ASCII without spaces, as Vault tokens are.

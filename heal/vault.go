@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -67,13 +66,17 @@ type TokenInfo struct {
 	Accessor    string
 	DisplayName string
 	Policies    []string
-	Period      time.Duration
-	TTL         time.Duration
-	ExpireTime  time.Time
-	Orphan      bool
-	Renewable   bool
-	Meta        map[string]string
-	Path        string // how it was created: auth/userpass/login/jane, auth/token/create...
+	// IdentityPolicies are the policies the token gets from its identity
+	// (entity and groups): not part of the token, but they decide what it
+	// may do.
+	IdentityPolicies []string
+	Period           time.Duration
+	TTL              time.Duration
+	ExpireTime       time.Time
+	Orphan           bool
+	Renewable        bool
+	Meta             map[string]string
+	Path             string // how it was created: auth/userpass/login/jane, auth/token/create...
 }
 
 // HasPolicy reports whether p is among the token's policies.
@@ -117,7 +120,7 @@ type Vault interface {
 var _ Vault = (*APIVault)(nil)
 
 // DefaultTimeout bounds each Vault request unless VAULT_CLIENT_TIMEOUT
-// says otherwise.
+// says otherwise (the caller of NewAPIVault decides).
 const DefaultTimeout = 10 * time.Second
 
 // APIVault is Vault through github.com/hashicorp/vault/api, configured
@@ -129,8 +132,9 @@ type APIVault struct {
 }
 
 // NewAPIVault returns a client for addr (as given in VAULT_ADDR) and
-// namespace. The caller's VAULT_TOKEN is never used.
-func NewAPIVault(addr, namespace string) (*APIVault, error) {
+// namespace, each request bounded by timeout (0: as vault/api reads
+// VAULT_CLIENT_TIMEOUT). The caller's VAULT_TOKEN is never used.
+func NewAPIVault(addr, namespace string, timeout time.Duration) (*APIVault, error) {
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("vault client configuration: %w", cfg.Error)
@@ -138,8 +142,8 @@ func NewAPIVault(addr, namespace string) (*APIVault, error) {
 	cfg.Address = addr
 	cfg.AgentAddress = ""
 	cfg.MaxRetries = 0 // retried below, only where it is safe
-	if os.Getenv(api.EnvVaultClientTimeout) == "" {
-		cfg.Timeout = DefaultTimeout
+	if timeout > 0 {
+		cfg.Timeout = timeout
 	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
@@ -235,55 +239,105 @@ func (v *APIVault) once(ctx context.Context, op, method, path, token string, bod
 
 // classify turns a failed call into a VaultError of the right kind.
 func (v *APIVault) classify(op, method string, resp *api.Response, err error) *VaultError {
-	e := &VaultError{Addr: v.addr, Op: op}
 	var re *api.ResponseError
 	if errors.As(err, &re) {
-		e.Status = re.StatusCode
-		if re.RawError {
-			e.Detail = firstLine(strings.Join(re.Errors, "; "), 200)
-		} else {
-			e.Detail = vaultErrors(re.Errors)
-		}
-		switch {
-		case re.StatusCode == http.StatusForbidden:
-			e.Kind = ErrDenied
-			if e.Detail == "" {
-				e.Detail = "permission denied"
-			}
-		case re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500:
-			e.Kind = ErrUnavailable
-			isSealed := re.StatusCode == http.StatusServiceUnavailable && !re.RawError && strings.Contains(e.Detail, "sealed")
-			if isSealed {
-				e.Detail = sealedDetail
-			}
-			// Vault answers 429 (rate limit) and 503 sealed before it
-			// handles a request: nothing was done. Any other 5xx, a 503
-			// from a load balancer in front of Vault included, may come
-			// after Vault did it.
-			e.Unknown = method != http.MethodGet && re.StatusCode != http.StatusTooManyRequests && !isSealed
-		case re.StatusCode == http.StatusBadRequest:
-			// Vault refused the request as asked ("child policies must be
-			// subset of parent", an unknown accessor...).
-			e.Kind = ErrDenied
-		default:
-			// 404, 405, 412... from a proxy or a misrouted address: not
-			// Vault's judgement of the token.
-			e.Kind = ErrUnavailable
-		}
-		if e.Detail == "" {
-			e.Detail = http.StatusText(re.StatusCode)
-		}
-		return e
+		return AnswerError(v.addr, op, method, Answer{Status: re.StatusCode, Errors: re.Errors, Raw: re.RawError})
 	}
+	status := 0
 	if resp != nil {
-		e.Status = resp.StatusCode
+		status = resp.StatusCode
 	}
-	e.Kind = ErrUnavailable
-	e.Detail = transportCause(err)
-	// Refused before anything was sent: nothing happened server-side.
-	// Anything else (timeout, reset, EOF) may have reached Vault.
-	e.Unknown = method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)
+	return TransportError(v.addr, op, method, status, err)
+}
+
+// Answer is Vault's HTTP answer to a call that failed.
+type Answer struct {
+	Status int
+	Errors []string // Vault's "errors", or the raw body when Raw
+	Raw    bool     // the body was not Vault's JSON (a proxy's page...)
+}
+
+// AnswerError is the one place that judges Vault's HTTP answers: what
+// kind of failure an answer to op (sent with method) is, and whether a
+// write may have happened. Fakes of Vault answer through it too.
+func AnswerError(addr, op, method string, a Answer) *VaultError {
+	e := &VaultError{Addr: addr, Op: op, Status: a.Status}
+	if a.Raw {
+		e.Detail = firstLine(strings.Join(a.Errors, "; "), 200)
+	} else {
+		e.Detail = vaultErrors(a.Errors)
+	}
+	switch {
+	case a.Status == http.StatusForbidden:
+		e.Kind = ErrDenied
+		if e.Detail == "" {
+			e.Detail = "permission denied"
+		}
+	case a.Status == http.StatusTooManyRequests || a.Status >= 500:
+		e.Kind = ErrUnavailable
+		isSealed := a.Status == http.StatusServiceUnavailable && !a.Raw && strings.Contains(e.Detail, "sealed")
+		if isSealed {
+			e.Detail = sealedDetail
+		}
+		// Vault answers 429 (rate limit) and 503 sealed before it
+		// handles a request: nothing was done. Any other 5xx, a 503
+		// from a load balancer in front of Vault included, may come
+		// after Vault did it.
+		e.Unknown = method != http.MethodGet && a.Status != http.StatusTooManyRequests && !isSealed
+	case a.Status == http.StatusBadRequest:
+		// Vault refused the request as asked ("child policies must be
+		// subset of parent", an unknown accessor...).
+		e.Kind = ErrDenied
+	default:
+		// 404, 405, 412... from a proxy or a misrouted address: not
+		// Vault's judgement of the token.
+		e.Kind = ErrUnavailable
+	}
+	if e.Detail == "" {
+		e.Detail = http.StatusText(a.Status)
+	}
+	judge(e)
 	return e
+}
+
+// TransportError is a call to op (sent with method) that got no complete
+// answer: err is the transport's error, status the HTTP status when one
+// arrived.
+func TransportError(addr, op, method string, status int, err error) *VaultError {
+	return &VaultError{Addr: addr, Op: op, Status: status, Kind: ErrUnavailable, Detail: transportCause(err),
+		// Refused before anything was sent: nothing happened server-side.
+		// Anything else (timeout, reset, EOF) may have reached Vault.
+		Unknown: method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)}
+}
+
+// Operations, as VaultError.Op names them.
+const (
+	OpLookupSelf     = "lookup-self"
+	OpLookupAccessor = "lookup-accessor"
+	OpCreateOrphan   = "create-orphan"
+	OpRenewSelf      = "renew-self"
+	OpRevokeSelf     = "revoke-self"
+	OpRevokeAccessor = "revoke-accessor"
+	OpListAccessors  = "list accessors"
+	OpCapabilities   = "capabilities-self"
+)
+
+// judge refines the kind of Vault's refusal by what was asked: a 403 on
+// a call with the token's own authority (lookup-self, renew-self,
+// revoke-self) means Vault does not know the token; a 400 naming an
+// invalid accessor or token on an accessor call means no such token.
+func judge(e *VaultError) {
+	switch {
+	case e.Status == http.StatusForbidden && e.Op == OpLookupSelf:
+		e.Kind = ErrInvalidToken
+		e.Detail = "token is not valid (revoked, expired or unknown)"
+	case e.Status == http.StatusForbidden && (e.Op == OpRenewSelf || e.Op == OpRevokeSelf):
+		// an invalid token cannot be renewed or revoked: it is already gone
+		e.Kind = ErrInvalidToken
+	case e.Status == http.StatusBadRequest && (e.Op == OpLookupAccessor || e.Op == OpRevokeAccessor) &&
+		(strings.Contains(e.Detail, "invalid accessor") || strings.Contains(e.Detail, "invalid token")):
+		e.Kind = ErrUnknownAccessor
+	}
 }
 
 // vaultErrors joins Vault's error messages on one line, unwrapping
@@ -340,37 +394,22 @@ func firstLine(s string, max int) string {
 // LookupSelf asks Vault about token with its own authority. A 403 means
 // the token is not valid.
 func (v *APIVault) LookupSelf(ctx context.Context, token string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, "lookup-self", http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
+	data, _, err := v.do(ctx, OpLookupSelf, http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
 	if err != nil {
-		var ve *VaultError
-		if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
-			ve.Kind = ErrInvalidToken
-			ve.Detail = "token is not valid (revoked, expired or unknown)"
-		}
 		return TokenInfo{}, err
 	}
-	return tokenInfo(data), nil
+	return v.tokenInfo(OpLookupSelf, data)
 }
 
 // LookupAccessor asks about the token with accessor, with token's
 // authority.
 func (v *APIVault) LookupAccessor(ctx context.Context, token, accessor string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, "lookup-accessor", http.MethodPost, "/v1/auth/token/lookup-accessor", token,
+	data, _, err := v.do(ctx, OpLookupAccessor, http.MethodPost, "/v1/auth/token/lookup-accessor", token,
 		map[string]any{"accessor": accessor}, true)
 	if err != nil {
-		return TokenInfo{}, unknownAccessor(err)
+		return TokenInfo{}, err
 	}
-	return tokenInfo(data), nil
-}
-
-// unknownAccessor maps Vault's 400 for an accessor that names no token.
-func unknownAccessor(err error) error {
-	var ve *VaultError
-	if errors.As(err, &ve) && ve.Status == http.StatusBadRequest &&
-		(strings.Contains(ve.Detail, "invalid accessor") || strings.Contains(ve.Detail, "invalid token")) {
-		ve.Kind = ErrUnknownAccessor
-	}
-	return err
+	return v.tokenInfo(OpLookupAccessor, data)
 }
 
 // CreateOrphan mints an orphan periodic token with token's authority.
@@ -384,12 +423,12 @@ func (v *APIVault) CreateOrphan(ctx context.Context, token string, r MintRequest
 		"no_default_policy": false,
 		"meta":              r.Meta,
 	}
-	_, sec, err := v.do(ctx, "create-orphan", http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
+	_, sec, err := v.do(ctx, OpCreateOrphan, http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
 	if err != nil {
 		return Minted{}, err
 	}
 	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
-		return Minted{}, &VaultError{Addr: v.addr, Op: "create-orphan", Detail: "answer has no token", Kind: ErrUnavailable, Unknown: true}
+		return Minted{}, &VaultError{Addr: v.addr, Op: OpCreateOrphan, Detail: "answer has no token", Kind: ErrUnavailable, Unknown: true}
 	}
 	return Minted{Token: sec.Auth.ClientToken, Accessor: sec.Auth.Accessor}, nil
 }
@@ -400,12 +439,8 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 	if increment > 0 {
 		body["increment"] = increment.String()
 	}
-	_, sec, err := v.do(ctx, "renew-self", http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
+	_, sec, err := v.do(ctx, OpRenewSelf, http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
 	if err != nil {
-		var ve *VaultError
-		if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
-			ve.Kind = ErrInvalidToken
-		}
 		return 0, err
 	}
 	if sec == nil || sec.Auth == nil {
@@ -416,48 +451,32 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 
 // RevokeSelf revokes token with its own authority.
 func (v *APIVault) RevokeSelf(ctx context.Context, token string) error {
-	_, _, err := v.do(ctx, "revoke-self", http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
-	var ve *VaultError
-	if errors.As(err, &ve) && ve.Status == http.StatusForbidden {
-		// an invalid token cannot be revoked because it is already gone
-		ve.Kind = ErrInvalidToken
-	}
+	_, _, err := v.do(ctx, OpRevokeSelf, http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
 	return err
 }
 
 // RevokeAccessor revokes the token with accessor, with token's authority.
 // An accessor that names no token is ErrUnknownAccessor.
 func (v *APIVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
-	_, _, err := v.do(ctx, "revoke-accessor", http.MethodPost, "/v1/auth/token/revoke-accessor", token,
+	_, _, err := v.do(ctx, OpRevokeAccessor, http.MethodPost, "/v1/auth/token/revoke-accessor", token,
 		map[string]any{"accessor": accessor}, true)
-	if err != nil {
-		return unknownAccessor(err)
-	}
-	return nil
+	return err
 }
 
 // ListAccessors lists every token accessor (needs sudo on
 // auth/token/accessors).
 func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
-	data, _, err := v.do(ctx, "list accessors", "LIST", "/v1/auth/token/accessors", token, nil, true)
+	data, _, err := v.do(ctx, OpListAccessors, "LIST", "/v1/auth/token/accessors", token, nil, true)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	if keys, ok := data["keys"].([]any); ok {
-		for _, k := range keys {
-			if s, ok := k.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	return out, nil
+	return stringList(data["keys"]), nil
 }
 
 // CanMint asks Vault (sys/capabilities-self) whether token may call
 // auth/token/create-orphan. It mints nothing.
 func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
-	data, _, err := v.do(ctx, "capabilities-self", http.MethodPost, "/v1/sys/capabilities-self", token,
+	data, _, err := v.do(ctx, OpCapabilities, http.MethodPost, "/v1/sys/capabilities-self", token,
 		map[string]any{"paths": []string{"auth/token/create-orphan"}}, true)
 	if err != nil {
 		return false, err
@@ -475,40 +494,58 @@ func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
 	return false, nil
 }
 
-func tokenInfo(d map[string]any) TokenInfo {
+// tokenInfo reads a lookup answer. Absent fields stay zero; a present
+// field Vault would never send in that shape is an unreadable answer.
+func (v *APIVault) tokenInfo(op string, d map[string]any) (TokenInfo, error) {
 	info := TokenInfo{Meta: map[string]string{}}
 	info.Accessor, _ = d["accessor"].(string)
 	info.DisplayName, _ = d["display_name"].(string)
 	info.Orphan, _ = d["orphan"].(bool)
 	info.Renewable, _ = d["renewable"].(bool)
 	info.Path, _ = d["path"].(string)
-	if ps, ok := d["policies"].([]any); ok {
-		for _, p := range ps {
-			if s, ok := p.(string); ok {
-				info.Policies = append(info.Policies, s)
-			}
-		}
-	}
-	info.Period = seconds(d["period"])
-	info.TTL = seconds(d["ttl"])
+	info.Policies = stringList(d["policies"])
+	info.IdentityPolicies = stringList(d["identity_policies"])
+	var errs []error
+	var err error
+	info.Period, err = seconds(d["period"])
+	errs = append(errs, err)
+	info.TTL, err = seconds(d["ttl"])
+	errs = append(errs, err)
 	if s, ok := d["expire_time"].(string); ok && s != "" {
-		info.ExpireTime, _ = time.Parse(time.RFC3339Nano, s)
+		info.ExpireTime, err = time.Parse(time.RFC3339Nano, s)
+		errs = append(errs, err)
 	}
 	if m, ok := d["meta"].(map[string]any); ok {
-		for k, v := range m {
-			info.Meta[k], _ = v.(string)
+		for k, val := range m {
+			info.Meta[k], _ = val.(string) // a null value is an empty one
 		}
 	}
-	return info
+	if err := errors.Join(errs...); err != nil {
+		return info, &VaultError{Addr: v.addr, Op: op, Detail: "unreadable answer: " + firstLine(err.Error(), 200), Kind: ErrUnavailable}
+	}
+	return info, nil
 }
 
-func seconds(v any) time.Duration {
+// stringList reads a JSON list of strings; anything else is no list.
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// seconds reads a JSON number of seconds; absent is zero.
+func seconds(v any) (time.Duration, error) {
 	switch n := v.(type) {
 	case json.Number:
-		i, _ := n.Int64()
-		return time.Duration(i) * time.Second
+		i, err := n.Int64()
+		return time.Duration(i) * time.Second, err
 	case float64:
-		return time.Duration(n) * time.Second
+		return time.Duration(n) * time.Second, nil
 	}
-	return 0
+	return 0, nil
 }

@@ -105,88 +105,108 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses configuration HCL. Errors name the file, the line
 // and the key.
 func ParseConfig(data []byte, path string) (*Config, error) {
-	name := path
-	if name == "" {
-		name = "config"
+	p := &parser{file: path}
+	if p.file == "" {
+		p.file = "config"
 	}
-	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: %q is not UTF-8 text", ErrConfig, name)
-	}
-	file, err := hcl.ParseBytes(data)
+	list, err := p.parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", ErrConfig, name, err)
+		return nil, err
 	}
-	p := &parser{file: name}
 	cfg := DefaultConfig()
 	cfg.Path = path
-	list, ok := file.Node.(*ast.ObjectList)
-	if !ok {
-		return nil, fmt.Errorf("%w: %q: not an HCL body", ErrConfig, name)
-	}
 	seen := map[string]int{}
 	for _, item := range list.Items {
 		key := keyName(item, 0)
-		line := item.Pos().Line
 		if key != "address" {
 			if prev, dup := seen[key]; dup {
-				return nil, p.errf(line, key, "set twice (first on line %d)", prev)
+				return nil, p.errf(item.Pos().Line, key, "set twice (first on line %d)", prev)
 			}
-			seen[key] = line
+			seen[key] = item.Pos().Line
 		}
-		switch key {
-		case "periodic_token":
-			if len(item.Keys) != 1 {
-				return nil, p.errf(line, key, "takes no label")
-			}
-			spec, err := p.spec(item, key)
-			if err != nil {
-				return nil, err
-			}
-			cfg.Periodic = spec
-		case "revoke_login_token":
-			b, err := p.boolean(item, key)
-			if err != nil {
-				return nil, err
-			}
-			cfg.RevokeLoginToken = b
-		case "mirror":
-			b, err := p.boolean(item, key)
-			if err != nil {
-				return nil, err
-			}
-			cfg.Mirror = b
-		case "mirror_address":
-			s, err := p.str(item, key)
-			if err != nil {
-				return nil, err
-			}
-			addr, err := store.NormalizeAddr(s)
-			if err != nil || strings.TrimSpace(s) == "" {
-				return nil, p.errf(line, key, "%q is not a Vault address like https://vault.example.com:8200", s)
-			}
-			cfg.MirrorAddress = addr
-		case "address":
-			if len(item.Keys) != 2 {
-				return nil, p.errf(line, key, `needs one label: address "https://vault.example.com:8200" { ... }`)
-			}
-			raw := keyName(item, 1)
-			addr, err := store.NormalizeAddr(raw)
-			if err != nil || strings.TrimSpace(raw) == "" {
-				return nil, p.errf(line, key, "%q is not a Vault address like https://vault.example.com:8200", raw)
-			}
-			if _, dup := cfg.Addresses[addr]; dup {
-				return nil, p.errf(line, key, "%q is configured twice", raw)
-			}
-			ac, err := p.address(item, addr)
-			if err != nil {
-				return nil, err
-			}
-			cfg.Addresses[addr] = ac
-		default:
-			return nil, p.errf(line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, address)")
+		if err := p.topLevel(cfg, item, key); err != nil {
+			return nil, err
 		}
 	}
 	return cfg, nil
+}
+
+// parse turns the file's bytes into its top-level items.
+func (p *parser) parse(data []byte) (*ast.ObjectList, error) {
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("%w: %q is not UTF-8 text", ErrConfig, p.file)
+	}
+	file, err := hcl.ParseBytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrConfig, p.file, err)
+	}
+	list, ok := file.Node.(*ast.ObjectList)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q: not an HCL body", ErrConfig, p.file)
+	}
+	return list, nil
+}
+
+// topLevel sets what one top-level item of the file says.
+func (p *parser) topLevel(cfg *Config, item *ast.ObjectItem, key string) error {
+	var err error
+	switch key {
+	case "periodic_token":
+		if len(item.Keys) != 1 {
+			return p.errf(item.Pos().Line, key, "takes no label")
+		}
+		cfg.Periodic, err = p.spec(item, key)
+	case "revoke_login_token":
+		cfg.RevokeLoginToken, err = p.boolean(item, key)
+	case "mirror":
+		cfg.Mirror, err = p.boolean(item, key)
+	case "mirror_address":
+		cfg.MirrorAddress, err = p.mirrorAddress(item, key)
+	case "address":
+		err = p.addressBlock(cfg, item, key)
+	default:
+		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, address)")
+	}
+	return err
+}
+
+// vaultAddr normalizes an address the configuration names.
+func (p *parser) vaultAddr(line int, key, raw string) (string, error) {
+	addr, err := store.NormalizeAddr(raw)
+	if err != nil || strings.TrimSpace(raw) == "" {
+		return "", p.errf(line, key, "%q is not a Vault address like https://vault.example.com:8200", raw)
+	}
+	return addr, nil
+}
+
+func (p *parser) mirrorAddress(item *ast.ObjectItem, key string) (string, error) {
+	s, err := p.str(item, key)
+	if err != nil {
+		return "", err
+	}
+	return p.vaultAddr(item.Pos().Line, key, s)
+}
+
+// addressBlock adds one address "URL" { ... } block to cfg.
+func (p *parser) addressBlock(cfg *Config, item *ast.ObjectItem, key string) error {
+	line := item.Pos().Line
+	if len(item.Keys) != 2 {
+		return p.errf(line, key, `needs one label: address "https://vault.example.com:8200" { ... }`)
+	}
+	raw := keyName(item, 1)
+	addr, err := p.vaultAddr(line, key, raw)
+	if err != nil {
+		return err
+	}
+	if _, dup := cfg.Addresses[addr]; dup {
+		return p.errf(line, key, "%q is configured twice", raw)
+	}
+	ac, err := p.address(item, addr)
+	if err != nil {
+		return err
+	}
+	cfg.Addresses[addr] = ac
+	return nil
 }
 
 type parser struct{ file string }

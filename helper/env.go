@@ -1,17 +1,21 @@
 package helper
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
-	"github.com/adrg/xdg"
+	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // Env is everything the commands take from the outside world. main
@@ -53,15 +57,41 @@ const LockWaitEnv = "VAULT_TOKEN_HELPER_LOCK_WAIT"
 // LogLevelEnv sets the log level: debug, info (default), warn, error.
 const LogLevelEnv = "VAULT_TOKEN_HELPER_LOG_LEVEL"
 
-// PathsFromXDG computes the paths from the XDG base directories, which
-// adrg/xdg reads from the environment.
-func PathsFromXDG(getenv func(string) string) Paths {
+// PathsFromEnv computes the paths from the XDG base directory variables
+// in getenv, by the rules adrg/xdg applies to the process environment
+// (the front binary's get uses adrg/xdg; TestPathsFromEnvAgreesWithXDG
+// holds the two together): a variable counts when it is an absolute path
+// after ~ or $HOME expansion, otherwise the platform default applies.
+func PathsFromEnv(getenv func(string) string) Paths {
+	home := getenv("HOME")
+	if home == "" {
+		home = "/"
+	}
+	dir := func(name string, fallback ...string) string {
+		v := getenv(name)
+		switch {
+		case strings.HasPrefix(v, "~"):
+			v = filepath.Join(home, v[1:])
+		case strings.HasPrefix(v, "$HOME"):
+			v = filepath.Join(home, v[5:])
+		}
+		if v != "" && filepath.IsAbs(v) {
+			return v
+		}
+		return filepath.Join(append([]string{home}, fallback...)...)
+	}
+	dataDef, stateDef, configDef := []string{".local", "share"}, []string{".local", "state"}, []string{".config"}
+	if runtime.GOOS == "darwin" {
+		appSupport := []string{"Library", "Application Support"}
+		dataDef, stateDef, configDef = appSupport, appSupport, appSupport
+	}
+	configHome := dir("XDG_CONFIG_HOME", configDef...)
 	p := Paths{
-		Data:    filepath.Join(xdg.DataHome, "vault-token-helper"),
-		State:   filepath.Join(xdg.StateHome, "vault-token-helper"),
-		Config:  filepath.Join(xdg.ConfigHome, "vault-token-helper", "config.hcl"),
-		Home:    xdg.Home,
-		UnitDir: filepath.Join(xdg.ConfigHome, "systemd", "user"),
+		Data:    filepath.Join(dir("XDG_DATA_HOME", dataDef...), "vault-token-helper"),
+		State:   filepath.Join(dir("XDG_STATE_HOME", stateDef...), "vault-token-helper"),
+		Config:  filepath.Join(configHome, "vault-token-helper", "config.hcl"),
+		Home:    home,
+		UnitDir: filepath.Join(configHome, "systemd", "user"),
 	}
 	if c := getenv(ConfigEnv); c != "" {
 		p.Config = c
@@ -71,29 +101,62 @@ func PathsFromXDG(getenv func(string) string) Paths {
 	return p
 }
 
-// OSEnv is the real environment of the process.
+// OSEnv is the real environment of the process. It is the only place
+// that reads the process's environment; everything below reads Env.
 func OSEnv(version string) Env {
-	host, _ := os.Hostname()
-	return Env{
+	host, err := os.Hostname()
+	if err != nil {
+		host = "" // the mint's metadata then names no host
+	}
+	env := Env{
 		Getenv:   os.Getenv,
-		Paths:    PathsFromXDG(os.Getenv),
+		Paths:    PathsFromEnv(os.Getenv),
 		Now:      time.Now,
 		Hostname: host,
-		User:     currentUser(),
 		Version:  version,
-		NewVault: func(addr, ns string) (heal.Vault, error) { return heal.NewAPIVault(addr, ns) },
 		Crash:    crashHook(os.Getenv),
 		Systemctl: func(args ...string) (string, error) {
 			return runSystemctl(args...)
 		},
 	}
+	env.User = currentUser(env.Getenv)
+	// vault/api reads the other VAULT_* variables (TLS, proxy...) of the
+	// process itself, as the Vault CLI does.
+	env.NewVault = func(addr, ns string) (heal.Vault, error) {
+		return heal.NewAPIVault(addr, ns, env.vaultTimeout())
+	}
+	return env
 }
 
-func currentUser() string {
+// vaultTimeout is the timeout of each Vault request: VAULT_CLIENT_TIMEOUT
+// when set (0 leaves it to vault/api, which reads it), heal.DefaultTimeout
+// otherwise.
+func (env Env) vaultTimeout() time.Duration {
+	if env.Getenv(api.EnvVaultClientTimeout) != "" {
+		return 0
+	}
+	return heal.DefaultTimeout
+}
+
+// lockWait is how long to wait for another command holding an address's
+// lock: LockWaitEnv, or store.DefaultLockWait.
+func (env Env) lockWait() (time.Duration, error) {
+	v := env.Getenv(LockWaitEnv)
+	if v == "" {
+		return store.DefaultLockWait, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q is not a positive duration like 10s", LockWaitEnv, v)
+	}
+	return d, nil
+}
+
+func currentUser(getenv func(string) string) string {
 	if u, err := user.Current(); err == nil {
 		return u.Username
 	}
-	return os.Getenv("USER")
+	return getenv("USER")
 }
 
 // openLog opens the log file (0600 in a 0700 directory) for appending.
@@ -118,8 +181,9 @@ func openLog(env Env) (*slog.Logger, func(), string) {
 	} else {
 		// The log names accessors and policies: keep it private even if
 		// something loosened it (an existing file keeps its mode on open).
-		_ = f.Chmod(0o600)
-		_ = os.Chmod(env.Paths.State, 0o700)
+		if err := errors.Join(f.Chmod(0o600), os.Chmod(env.Paths.State, 0o700)); err != nil {
+			warn = "log may be readable by others: " + err.Error()
+		}
 		w = f
 		closeFn = func() { f.Close() }
 	}

@@ -166,7 +166,12 @@ func newSetup(env Env, stderr io.Writer) (*setup, error) {
 		closeLog()
 		return nil, err
 	}
-	states, _ := h.Files.List()
+	// An unreadable entry of another address only blurs which address
+	// the mirror follows; its own command reports it.
+	states, errs := h.Files.List()
+	for _, err := range errs {
+		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
+	}
 	if mirrorKey(cfg, states, key) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
@@ -181,13 +186,9 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		return nil, err
 	}
 	spec, revoke := cfg.For(key.Addr)
-	wait := store.DefaultLockWait
-	if v := env.Getenv(LockWaitEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%s=%q is not a positive duration like 10s", LockWaitEnv, v)
-		}
-		wait = d
+	wait, err := env.lockWait()
+	if err != nil {
+		return nil, err
 	}
 	h := &heal.Healer{
 		Files:       files,
@@ -354,7 +355,7 @@ func (d debugVault) done(op string, start time.Time, err error, attrs ...any) {
 	if err != nil {
 		attrs = append(attrs, "error", err.Error())
 	}
-	d.log.Debug("VAULT", attrs...)
+	d.log.Debug(heal.EventVault, attrs...)
 }
 
 func (d debugVault) Addr() string { return d.v.Addr() }

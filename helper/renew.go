@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
@@ -21,9 +23,10 @@ Renews the periodic token of every stored Vault address, heals
 ~/.vault-token, and revokes stale periodic tokens. Run nightly by the
 vault-token-renew.timer systemd user unit.
 
-Each line of output starts with what happened: OK, REVOKED, HEALED,
-DRIFT, ERROR, WARN, SCAN, SKIP or DRY-RUN. Exit 0 when every address is
-healthy, 1 when one needs a person, 2 for bad arguments.
+Each line of output starts with what happened:
+%s or %s.
+Exit 0 when every address is healthy, 1 when one needs a person, 2 for
+bad arguments.
 
 `
 
@@ -31,70 +34,118 @@ healthy, 1 when one needs a person, 2 for bad arguments.
 // which, unlike a store, has no user waiting.
 const RenewRecoveryBudget = 30 * time.Second
 
+// renewOptions are vault-token-renew's flags.
+type renewOptions struct {
+	only string // a normalized address; "" for every stored one
+	heal.RenewOptions
+}
+
 // RunRenew is vault-token-renew.
 func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
-	flags := flag.NewFlagSet("vault-token-renew", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	addrFlag := flags.String("address", "", "renew only this Vault address (as in VAULT_ADDR)")
-	scan := flags.Bool("scan", false, "also list every token and revoke other tokens with our display name (needs list on auth/token/accessors)")
-	dryRun := flags.Bool("dry-run", false, "say what would be done; change nothing")
-	version := flags.Bool("version", false, "print the version")
-	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), renewUsage)
-		flags.PrintDefaults()
+	opt, code, done := parseRenewArgs(args, stdout, stderr, env)
+	if done {
+		return code
 	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "vault-token-renew: unexpected arguments %q\n", flags.Args())
-		flags.Usage()
-		return ExitUsage
-	}
-	if *version {
-		fmt.Fprintf(stdout, "vault-token-renew %s\n", env.Version)
-		return ExitOK
-	}
-	only := ""
-	if *addrFlag != "" {
-		a, err := store.NormalizeAddr(*addrFlag)
-		if err != nil {
-			fmt.Fprintf(stderr, "vault-token-renew: --address: %s\n", oneLine(err.Error()))
-			return ExitUsage
-		}
-		only = a
-	}
-
 	cfg, err := LoadConfig(env.Paths.Config)
 	if err != nil {
-		fmt.Fprintf(stdout, "ERROR %s\n", oneLine(err.Error()))
+		renewLine(stdout, heal.EventError, "%s", err)
 		return ExitFail
 	}
 	log, closeLog, warn := openLog(env)
 	defer closeLog()
 	if warn != "" {
-		fmt.Fprintf(stdout, "WARN %s\n", oneLine(warn))
+		renewLine(stdout, heal.EventWarn, "%s", warn)
 	}
 
-	files := store.New(env.Paths.Data)
-	states, errs := files.List()
-	healthy := true
+	states, errs := store.New(env.Paths.Data).List()
+	healthy := len(errs) == 0
 	for _, err := range errs {
-		healthy = false
-		fmt.Fprintf(stdout, "ERROR %s\n", oneLine(err.Error()))
-	}
-
-	// Every stored address, plus the mirrored one when ~/.vault-token
-	// exists even though nothing is stored for it yet.
-	keys := map[store.Key]store.State{}
-	for _, st := range states {
-		keys[st.Key()] = st
+		renewLine(stdout, heal.EventError, "%s", err)
 	}
 	mk := storedMirrorKey(cfg, states)
-	// Accessors --scan must never revoke, whichever address they belong to.
+	targets := renewTargets(env, states, mk, opt.only)
+	if len(targets) == 0 {
+		if opt.only != "" {
+			renewLine(stdout, heal.EventError, "%s: no token is stored for this address; run `vault login` with VAULT_ADDR=%s first", opt.only, opt.only)
+			return ExitFail
+		}
+		renewLine(stdout, heal.EventSkip, "no Vault address has a stored token yet; run `vault login` (for example -method=oidc) first")
+		return exitCode(healthy)
+	}
+	keep := keepAccessors(states)
+	for _, st := range targets {
+		if !renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout) {
+			healthy = false
+		}
+	}
+	return exitCode(healthy)
+}
+
+// parseRenewArgs reads the flags. done means the run is over, with code.
+func parseRenewArgs(args []string, stdout, stderr io.Writer, env Env) (opt renewOptions, code int, done bool) {
+	flags := flag.NewFlagSet("vault-token-renew", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addrFlag := flags.String("address", "", "renew only this Vault address (as in VAULT_ADDR)")
+	flags.BoolVar(&opt.Scan, "scan", false, "also list every token and revoke other tokens with our display name (needs list on auth/token/accessors)")
+	flags.BoolVar(&opt.DryRun, "dry-run", false, "say what would be done; change nothing")
+	version := flags.Bool("version", false, "print the version")
+	flags.Usage = func() {
+		fmt.Fprintf(flags.Output(), renewUsage, strings.Join(heal.RenewEvents[:len(heal.RenewEvents)-1], ", "), heal.RenewEvents[len(heal.RenewEvents)-1])
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opt, ExitOK, true
+		}
+		return opt, ExitUsage, true
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "vault-token-renew: unexpected arguments %q\n", flags.Args())
+		flags.Usage()
+		return opt, ExitUsage, true
+	}
+	if *version {
+		fmt.Fprintf(stdout, "vault-token-renew %s\n", env.Version)
+		return opt, ExitOK, true
+	}
+	if *addrFlag != "" {
+		a, err := store.NormalizeAddr(*addrFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "vault-token-renew: --address: %s\n", oneLine(err.Error()))
+			return opt, ExitUsage, true
+		}
+		opt.only = a
+	}
+	return opt, ExitOK, false
+}
+
+// renewTargets are the states to renew, ordered by key: every stored
+// address, plus the mirrored one (mk) when ~/.vault-token exists even
+// though nothing is stored for it yet; only those of address only when
+// it is set.
+func renewTargets(env Env, states []store.State, mk store.Key, only string) []store.State {
+	byKey := map[store.Key]store.State{}
+	for _, st := range states {
+		byKey[st.Key()] = st
+	}
+	if _, ok := byKey[mk]; !ok && mk != (store.Key{}) {
+		if _, err := os.Lstat(env.Paths.MirrorDef); !errors.Is(err, fs.ErrNotExist) {
+			byKey[mk] = store.State{Address: mk.Addr, Namespace: mk.Namespace}
+		}
+	}
+	var out []store.State
+	for k, st := range byKey {
+		if only == "" || k.Addr == only {
+			out = append(out, st)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key().String() < out[j].Key().String() })
+	return out
+}
+
+// keepAccessors are the accessors --scan must never revoke, whichever
+// address they belong to: current, pending and journaled tokens.
+func keepAccessors(states []store.State) map[string]bool {
 	keep := map[string]bool{}
 	for _, st := range states {
 		if st.Current != nil {
@@ -109,60 +160,40 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 			}
 		}
 	}
-	if mk != (store.Key{}) {
-		if _, ok := keys[mk]; !ok {
-			if _, err := os.Lstat(env.Paths.MirrorDef); !errors.Is(err, fs.ErrNotExist) {
-				keys[mk] = store.State{Address: mk.Addr, Namespace: mk.Namespace}
-			}
-		}
-	}
-	ordered := make([]store.Key, 0, len(keys))
-	for k := range keys {
-		if only == "" || k.Addr == only {
-			ordered = append(ordered, k)
-		}
-	}
-	sort.Slice(ordered, func(i, j int) bool { return ordered[i].String() < ordered[j].String() })
+	return keep
+}
 
-	if len(ordered) == 0 {
-		if only != "" {
-			fmt.Fprintf(stdout, "ERROR %s: no token is stored for this address; run `vault login` with VAULT_ADDR=%s first\n", only, only)
-			return ExitFail
-		}
-		fmt.Fprintln(stdout, "SKIP no Vault address has a stored token yet; run `vault login` (for example -method=oidc) first")
-		return exitCode(healthy)
+// renewAddress runs renew for one address and prints its lines. It
+// reports whether the address is healthy.
+func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, st store.State, mirrored bool, keep map[string]bool, opt heal.RenewOptions, stdout io.Writer) bool {
+	k := st.Key()
+	if st.Current == nil && !mirrored {
+		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
+		return true
 	}
+	h, err := newHealer(env, cfg, k, log)
+	if err != nil {
+		renewLine(stdout, heal.EventError, "%s: %s", k, err)
+		return false
+	}
+	if mirrored {
+		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
+	}
+	h.Keep = keep
+	h.RecoveryBudget = RenewRecoveryBudget
+	opCtx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
+	// An error is also in the report, as an ERROR line, with Healthy false.
+	rep, err := h.Renew(opCtx, opt)
+	for _, l := range rep.Lines {
+		fmt.Fprintln(stdout, oneLine(l.String()))
+	}
+	return err == nil && rep.Healthy
+}
 
-	for _, k := range ordered {
-		st := keys[k]
-		if st.Current == nil && k != mk {
-			fmt.Fprintf(stdout, "SKIP %s: no token stored (erased)\n", k)
-			continue
-		}
-		h, err := newHealer(env, cfg, k, log)
-		if err != nil {
-			healthy = false
-			fmt.Fprintf(stdout, "ERROR %s: %s\n", k, oneLine(err.Error()))
-			continue
-		}
-		if k == mk {
-			h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
-		} else {
-			h.Mirror = nil
-		}
-		h.Keep = keep
-		h.RecoveryBudget = RenewRecoveryBudget
-		opCtx, cancel := context.WithTimeout(ctx, OperationTimeout)
-		rep, _ := h.Renew(opCtx, heal.RenewOptions{Scan: *scan, DryRun: *dryRun})
-		cancel()
-		for _, l := range rep.Lines {
-			fmt.Fprintln(stdout, oneLine(l.String()))
-		}
-		if !rep.Healthy {
-			healthy = false
-		}
-	}
-	return exitCode(healthy)
+// renewLine prints one line of renew's output: an event and its text.
+func renewLine(w io.Writer, event, format string, args ...any) {
+	fmt.Fprintln(w, oneLine(heal.Line{Event: event, Text: fmt.Sprintf(format, args...)}.String()))
 }
 
 func exitCode(healthy bool) int {

@@ -190,15 +190,25 @@ func (f *Files) read(k Key) (State, error) {
 		}
 		return empty, err
 	}
-	var st State
-	if err := json.Unmarshal(data, &st); err != nil {
-		return empty, fmt.Errorf("%w %q: %v; move it away and log in again", ErrCorrupt, p, err)
-	}
-	if st.Version > stateVersion {
-		return empty, fmt.Errorf("%w %q: version %d is newer than this tool (%d); upgrade vault-token-helper", ErrCorrupt, p, st.Version, stateVersion)
+	st, err := decodeState(p, data)
+	if err != nil {
+		return empty, err
 	}
 	if st.Address != k.Addr || st.Namespace != k.Namespace {
 		return empty, fmt.Errorf("%w %q: it belongs to %s, not %s", ErrCorrupt, p, st.Key(), k)
+	}
+	return st, nil
+}
+
+// decodeState is the one decoder of a state file read from p: JSON of a
+// version this tool knows.
+func decodeState(p string, data []byte) (State, error) {
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return State{}, fmt.Errorf("%w %q: %v; move it away and log in again", ErrCorrupt, p, err)
+	}
+	if st.Version > stateVersion {
+		return State{}, fmt.Errorf("%w %q: version %d is newer than this tool (%d); upgrade vault-token-helper", ErrCorrupt, p, st.Version, stateVersion)
 	}
 	return st, nil
 }
@@ -229,9 +239,9 @@ func (f *Files) List() (states []State, errs []error) {
 			errs = append(errs, err)
 			continue
 		}
-		var st State
-		if err := json.Unmarshal(data, &st); err != nil {
-			errs = append(errs, fmt.Errorf("%w %q: %v", ErrCorrupt, p, err))
+		st, err := decodeState(p, data)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		if st.Key().dirName() != e.Name() {

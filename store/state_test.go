@@ -316,3 +316,32 @@ func TestListSkipsBrokenEntries(t *testing.T) {
 		t.Errorf("List = %v, want a and b with their tokens", got)
 	}
 }
+
+// TestReadAndListShareTheDecoder: Token (read) and List refuse the same
+// files for the same reasons, the version check included.
+func TestReadAndListShareTheDecoder(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data string
+	}{
+		{"not JSON", "{"},
+		{"newer version", `{"version": 2, "address": "http://127.0.0.1:8200"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+			k := testKey(t)
+			save(t, f, k, "hvs.a")
+			must(t, os.WriteFile(f.statePath(k), []byte(tt.data), 0o600))
+			if _, err := f.Token(k); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("Token: got %v, want ErrCorrupt", err)
+			}
+			states, errs := f.List()
+			if len(states) != 0 || len(errs) != 1 || !errors.Is(errs[0], ErrCorrupt) {
+				t.Errorf("List: got %d states and errors %v, want none and one ErrCorrupt", len(states), errs)
+			}
+		})
+	}
+}

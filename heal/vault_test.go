@@ -1,0 +1,86 @@
+package heal_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"syscall"
+	"testing"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+)
+
+// TestAnswerError holds the one classification of Vault's answers.
+func TestAnswerError(t *testing.T) {
+	t.Parallel()
+	post := http.MethodPost
+	tests := []struct {
+		name        string
+		op, method  string
+		answer      heal.Answer
+		wantKind    error
+		wantUnknown bool
+		wantDetail  string
+	}{
+		{"403 on lookup-self: the token is gone", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 403, Errors: []string{"permission denied"}}, heal.ErrInvalidToken, false, "token is not valid (revoked, expired or unknown)"},
+		{"403 on renew-self", heal.OpRenewSelf, post, heal.Answer{Status: 403}, heal.ErrInvalidToken, false, "permission denied"},
+		{"403 on revoke-self", heal.OpRevokeSelf, post, heal.Answer{Status: 403}, heal.ErrInvalidToken, false, "permission denied"},
+		{"403 on create-orphan: denied", heal.OpCreateOrphan, post, heal.Answer{Status: 403, Errors: []string{"1 error occurred:\n\t* permission denied\n\n"}}, heal.ErrDenied, false, "permission denied"},
+		{"400 subset on create-orphan: denied", heal.OpCreateOrphan, post, heal.Answer{Status: 400, Errors: []string{"child policies must be subset of parent"}}, heal.ErrDenied, false, "child policies must be subset of parent"},
+		{"400 invalid accessor on revoke-accessor", heal.OpRevokeAccessor, post, heal.Answer{Status: 400, Errors: []string{"invalid accessor"}}, heal.ErrUnknownAccessor, false, "invalid accessor"},
+		{"400 invalid token on lookup-accessor", heal.OpLookupAccessor, post, heal.Answer{Status: 400, Errors: []string{"invalid token"}}, heal.ErrUnknownAccessor, false, "invalid token"},
+		{"400 other on lookup-accessor", heal.OpLookupAccessor, post, heal.Answer{Status: 400, Errors: []string{"missing accessor"}}, heal.ErrDenied, false, "missing accessor"},
+		{"sealed: nothing done", heal.OpCreateOrphan, post, heal.Answer{Status: 503, Errors: []string{"Vault is sealed"}}, heal.ErrUnavailable, false, "Vault is sealed"},
+		{"503 of a proxy: maybe done", heal.OpCreateOrphan, post, heal.Answer{Status: 503, Errors: []string{"<html>Service Unavailable</html>"}, Raw: true}, heal.ErrUnavailable, true, "<html>Service Unavailable</html>"},
+		{"500 on a read", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 500}, heal.ErrUnavailable, false, "Internal Server Error"},
+		{"429: nothing done", heal.OpRevokeAccessor, post, heal.Answer{Status: 429}, heal.ErrUnavailable, false, "Too Many Requests"},
+		{"404 of a misrouted address", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 404}, heal.ErrUnavailable, false, "Not Found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := heal.AnswerError("http://v", tt.op, tt.method, tt.answer)
+			if !errors.Is(e, tt.wantKind) {
+				t.Errorf("kind: got %v, want %v", e.Kind, tt.wantKind)
+			}
+			if got := errors.Is(e, heal.ErrOutcomeUnknown); got != tt.wantUnknown {
+				t.Errorf("outcome unknown: got %v, want %v", got, tt.wantUnknown)
+			}
+			if e.Detail != tt.wantDetail {
+				t.Errorf("detail: got %q, want %q", e.Detail, tt.wantDetail)
+			}
+		})
+	}
+}
+
+func TestTransportError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		method      string
+		err         error
+		wantUnknown bool
+		wantDetail  string
+	}{
+		{"refused write: nothing sent", http.MethodPost, fmt.Errorf("dial: %w", syscall.ECONNREFUSED), false, "connection refused"},
+		{"timed out write: maybe done", http.MethodPost, context.DeadlineExceeded, true, "no answer in time (timed out)"},
+		{"reset write", http.MethodPost, syscall.ECONNRESET, true, "connection reset"},
+		{"timed out read", http.MethodGet, context.DeadlineExceeded, false, "no answer in time (timed out)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := heal.TransportError("http://v", heal.OpCreateOrphan, tt.method, 0, tt.err)
+			if !errors.Is(e, heal.ErrUnavailable) {
+				t.Errorf("kind: got %v, want ErrUnavailable", e.Kind)
+			}
+			if got := errors.Is(e, heal.ErrOutcomeUnknown); got != tt.wantUnknown {
+				t.Errorf("outcome unknown: got %v, want %v", got, tt.wantUnknown)
+			}
+			if e.Detail != tt.wantDetail {
+				t.Errorf("detail: got %q, want %q", e.Detail, tt.wantDetail)
+			}
+		})
+	}
+}
