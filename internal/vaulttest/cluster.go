@@ -278,7 +278,7 @@ func rawClient(addr, token string) *api.Client {
 	if err != nil {
 		panic(err) // only a malformed address fails, and ours are not
 	}
-	c.SetClientTimeout(5 * time.Second)
+	c.SetClientTimeout(60 * time.Second) // init and the first unseal take long on a busy machine
 	return c
 }
 
