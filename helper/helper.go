@@ -50,6 +50,7 @@ const helperUsage = `usage: vault-token-helper get|store|erase
        vault-token-helper status [--json]
        vault-token-helper adopt < token
        vault-token-helper check-config [FILE]
+       vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--no-timer] [--uninstall]
 
 A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PATH):
   token_helper = "/absolute/path/to/vault-token-helper"
@@ -62,6 +63,7 @@ A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PAT
            is invalid or not ours
   adopt    store the periodic token on stdin if it is ours; never mints
   check-config  parse the configuration (or FILE) and report the first error
+  setup    install for this user (binaries, ~/.vault or ~/.bao, timer); setup --help
 
 Configuration: $XDG_CONFIG_HOME/vault-token-helper/config.hcl or $VAULT_TOKEN_HELPER_CONFIG
 Log: $XDG_STATE_HOME/vault-token-helper/vault-token-helper.log
@@ -105,6 +107,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if len(rest) <= 1 {
 			return checkConfig(rest, stdout, stderr, env)
 		}
+	case "setup":
+		return setupVerb(ctx, rest, stdout, stderr, env)
 	}
 	fmt.Fprintf(stderr, "vault-token-helper: unknown or extra arguments %q\n%s", strings.Join(args, " "), helperUsage)
 	return ExitUsage
@@ -284,7 +288,7 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 	defer cancel()
 	var res heal.Result
 	if verb == "adopt" {
-		res, err = s.healer.Adopt(ctx, tok)
+		res, err = s.healer.AdoptKept(ctx, tok)
 	} else {
 		res, err = s.healer.Store(ctx, tok)
 	}

@@ -12,21 +12,25 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
 	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
 )
 
-// Tests of install.sh: it is run as a user would run it, from another
-// directory, in a fresh HOME, building with the machine's Go.
+// Tests of `vault-token-helper setup` and of install.sh, the bootstrap
+// that builds the binaries and runs it. Each runs in a fresh HOME, from
+// HOME (not the source tree), as a user would. Most run setup from the
+// binaries of this test run (bins); TestInstallFresh and one bad-argument
+// case go through install.sh and the machine's Go.
 
 // defaultDisplayName is the display name Vault gives the periodic token
-// under the default configuration install.sh writes.
+// under the default configuration setup writes.
 const defaultDisplayName = "token-vault-token-helper"
 
 // Unit file names and the placeholder of the templates in contrib/systemd.
 const (
-	serviceUnit = "vault-token-renew.service"
-	timerUnit   = "vault-token-renew.timer"
-	bindirToken = "@BINDIR@"
+	serviceUnit = systemd.Service
+	timerUnit   = systemd.Timer
+	bindirToken = systemd.Bindir
 )
 
 // goEnv is the Go environment of the test process. install.sh runs in a
@@ -52,8 +56,8 @@ var goEnv = sync.OnceValues(func() (map[string]string, error) {
 })
 
 // installHome is a fresh home (with VAULT_ADDR when s is not nil) whose
-// CLI has no token helper yet, ready to run install.sh, and the prefix
-// to install into (outside HOME).
+// CLI has no token helper yet, ready to run install.sh or setup, and the
+// prefix to install into (outside HOME).
 func installHome(t *testing.T, s *vaulttest.Server) (*vaulttest.Home, string) {
 	t.Helper()
 	h := vaulttest.NewHome(t, s, "")
@@ -84,14 +88,21 @@ func runInstall(t *testing.T, h *vaulttest.Home, args ...string) vaulttest.Resul
 	return h.Run(t, "", installScript(t), args...)
 }
 
-// mustInstall runs install.sh and fails the test unless it exits 0 with
-// nothing on stderr.
-func mustInstall(t *testing.T, h *vaulttest.Home, args ...string) vaulttest.Result {
+// runSetup runs `vault-token-helper setup` from this run's binaries, as
+// install.sh runs the ones it built.
+func runSetup(t *testing.T, h *vaulttest.Home, args ...string) vaulttest.Result {
 	t.Helper()
-	res := runInstall(t, h, args...)
-	mustExit(t, "install.sh "+strings.Join(args, " "), res, 0)
+	return h.Run(t, "", bins.Helper, append([]string{"setup"}, args...)...)
+}
+
+// mustSetup runs setup and fails the test unless it exits 0 with nothing
+// on stderr.
+func mustSetup(t *testing.T, h *vaulttest.Home, args ...string) vaulttest.Result {
+	t.Helper()
+	res := runSetup(t, h, args...)
+	mustExit(t, "setup "+strings.Join(args, " "), res, 0)
 	if res.Stderr != "" {
-		t.Errorf("install.sh %s: got stderr %q, want none", strings.Join(args, " "), res.Stderr)
+		t.Errorf("setup %s: got stderr %q, want none", strings.Join(args, " "), res.Stderr)
 	}
 	return res
 }
@@ -130,24 +141,26 @@ func exists(t *testing.T, path string) bool {
 	return err == nil
 }
 
-// backups lists the backups install.sh made of the Vault CLI config.
-func backups(t *testing.T, h *vaulttest.Home) []string {
+// backups lists the backups setup made of the file.
+func backups(t *testing.T, file string) []string {
 	t.Helper()
-	m, err := filepath.Glob(h.VaultCfg + ".bak-*")
+	m, err := filepath.Glob(file + ".bak-*")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
+func helperPath(bindir string) string { return filepath.Join(bindir, "vault-token-helper") }
+
 func tokenHelperLine(bindir string) string {
-	return `token_helper = "` + filepath.Join(bindir, "vault-token-helper") + `"`
+	return `token_helper = "` + helperPath(bindir) + `"`
 }
 
 func unitDir(h *vaulttest.Home) string { return filepath.Join(h.ConfigHome, "systemd", "user") }
 
 // unitTemplate is a shipped unit file with the bin dir substituted, as
-// install.sh writes it.
+// setup writes it.
 func unitTemplate(t *testing.T, name, bindir string) string {
 	t.Helper()
 	tmpl := readFile(t, filepath.Join(filepath.Dir(installScript(t)), "contrib", "systemd", name))
@@ -164,15 +177,30 @@ func noToken(t *testing.T, what, out string, tokens ...string) {
 	}
 }
 
-// A fresh install: binaries that run, token_helper set, a valid default
-// config, the units; then a real `vault login` mints through the
-// installed helper.
+// standInHelper writes a token helper script that exists and answers
+// nothing, for a ~/.vault that names another helper.
+func standInHelper(t *testing.T, h *vaulttest.Home) string {
+	t.Helper()
+	p := filepath.Join(filepath.Dir(h.Dir), "other-helper")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A fresh install through install.sh: binaries that run, token_helper
+// set, a valid default config, the units; then a real `vault login` mints
+// through the installed helper.
 func TestInstallFresh(t *testing.T) {
 	t.Parallel()
 	s := vaulttest.Start(t)
 	h, prefix := installHome(t, s)
 	bindir := filepath.Join(prefix, "bin")
-	res := mustInstall(t, h, "--prefix", prefix)
+	res := runInstall(t, h, "--prefix", prefix)
+	mustExit(t, "install.sh --prefix", res, 0)
+	if res.Stderr != "" {
+		t.Errorf("install.sh: got stderr %q, want none", res.Stderr)
+	}
 	for _, line := range strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n") {
 		if strings.TrimSpace(line) == "" {
 			t.Errorf("install.sh printed an empty line:\n%s", res.Stdout)
@@ -207,7 +235,7 @@ func TestInstallFresh(t *testing.T) {
 	if got := fileMode(t, h.VaultCfg).Perm(); got != 0o600 {
 		t.Errorf("mode of ~/.vault = %04o, want 0600", got)
 	}
-	if n := len(backups(t, h)); n != 0 {
+	if n := len(backups(t, h.VaultCfg)); n != 0 {
 		t.Errorf("backups of a ~/.vault that did not exist = %d, want 0", n)
 	}
 
@@ -256,70 +284,62 @@ func TestInstallFresh(t *testing.T) {
 	}
 }
 
-// Lines of ~/.vault are kept, an old token_helper is replaced, a changed
-// file is backed up once, and a second run changes nothing.
+// Lines of ~/.vault are kept, an old token_helper is replaced, JSON stays
+// JSON, a changed file is backed up once, and a second run changes
+// nothing.
 func TestInstallVaultConfigAndSecondRun(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
 		initial *string // nil: no file
 		mode    os.FileMode
-		symlink bool // ~/.vault is a symlink to the file, as dotfiles managers make it
-		want    func(line string) string
+		want    func(line, bin string) string
 		backups int
 	}{
-		{"no file", nil, 0o600, false, func(l string) string { return l + "\n" }, 0},
-		{"comment and other lines, mode kept",
-			ptr("# my Vault CLI settings\n\nfoo = \"bar\"\n"), 0o644, false,
-			func(l string) string { return "# my Vault CLI settings\n\nfoo = \"bar\"\n" + l + "\n" }, 1},
+		{"no file", nil, 0o600, func(l, _ string) string { return l + "\n" }, 0},
+		{"comments and blank lines, mode kept",
+			ptr("# my Vault CLI settings\n\n# more\n"), 0o644,
+			func(l, _ string) string { return "# my Vault CLI settings\n\n# more\n" + l + "\n" }, 1},
 		{"old token_helper replaced in place",
-			ptr("# comment\n  token_helper=\"/opt/old/vault-token-helper\"\nfoo = \"bar\"\n"), 0o600, false,
-			func(l string) string { return "# comment\n" + l + "\nfoo = \"bar\"\n" }, 1},
+			ptr("# comment\n  token_helper=\"/opt/old/vault-token-helper\" # old one\n# after\n"), 0o600,
+			func(_, b string) string { return "# comment\n  token_helper=\"" + b + "\" # old one\n# after\n" }, 1},
 		{"duplicate token_helper lines",
-			ptr("token_helper = \"/a\"\n# between\ntoken_helper = \"/b\"\n"), 0o600, false,
-			func(l string) string { return l + "\n# between\n" }, 1},
+			ptr("token_helper = \"/a\"\n# between\ntoken_helper = \"/b\"\n"), 0o600,
+			func(l, _ string) string { return l + "\n# between\n" }, 1},
 		{"no final newline",
-			ptr("# comment"), 0o600, false,
-			func(l string) string { return "# comment\n" + l + "\n" }, 1},
-		{"symlink edited where it points",
-			ptr("# dotfiles\n"), 0o600, true,
-			func(l string) string { return "# dotfiles\n" + l + "\n" }, 1},
+			ptr("# comment"), 0o600,
+			func(l, _ string) string { return "# comment\n" + l + "\n" }, 1},
+		{"CRLF line endings",
+			ptr("# comment\r\ntoken_helper = \"/old\"\r\n"), 0o600,
+			func(l, _ string) string { return "# comment\r\n" + l + "\r\n" }, 1},
+		{"empty file", ptr(""), 0o600, func(l, _ string) string { return l + "\n" }, 1},
+		{"JSON stays JSON", ptr("{\n  \"token_helper\": \"/x/y\"\n}\n"), 0o600,
+			func(_, b string) string { return "{\n  \"token_helper\": \"" + b + "\"\n}\n" }, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, prefix := installHome(t, nil)
-			file := h.VaultCfg // the file itself, where a symlink points
-			if tt.symlink {
-				file = filepath.Join(filepath.Dir(h.Dir), "dotfiles-vault")
-				if err := os.Symlink(file, h.VaultCfg); err != nil {
-					t.Fatal(err)
-				}
-			}
+			file := h.VaultCfg
 			if tt.initial != nil {
 				writeFile(t, file, *tt.initial)
 				if err := os.Chmod(file, tt.mode); err != nil {
 					t.Fatal(err)
 				}
 			}
-			mustInstall(t, h, "--prefix", prefix)
-			want := tt.want(tokenHelperLine(filepath.Join(prefix, "bin")))
+			mustSetup(t, h, "--prefix", prefix)
+			bindir := filepath.Join(prefix, "bin")
+			want := tt.want(tokenHelperLine(bindir), helperPath(bindir))
 			first := readFile(t, file)
 			if first != want {
-				t.Errorf("~/.vault after install = %q, want %q", first, want)
+				t.Errorf("~/.vault after setup = %q, want %q", first, want)
 			}
 			if got := fileMode(t, file); got != tt.mode {
-				t.Errorf("mode of ~/.vault after install = %v, want %v", got, tt.mode)
+				t.Errorf("mode of ~/.vault after setup = %v, want %v", got, tt.mode)
 			}
-			if tt.symlink && fileMode(t, h.VaultCfg)&fs.ModeSymlink == 0 {
-				t.Errorf("~/.vault is no longer a symlink")
-			}
-			bk, err := filepath.Glob(file + ".bak-*")
-			if err != nil {
-				t.Fatal(err)
-			}
+			bk := backups(t, file)
 			if len(bk) != tt.backups {
-				t.Fatalf("backups after install = %v, want %d", bk, tt.backups)
+				t.Fatalf("backups after setup = %v, want %d", bk, tt.backups)
 			}
 			if len(bk) == 1 {
 				if got := readFile(t, bk[0]); got != *tt.initial {
@@ -329,11 +349,11 @@ func TestInstallVaultConfigAndSecondRun(t *testing.T) {
 			cfg := readFile(t, configPath(h))
 			units := readFile(t, filepath.Join(unitDir(h), serviceUnit)) + readFile(t, filepath.Join(unitDir(h), timerUnit))
 
-			res := mustInstall(t, h, "--prefix", prefix)
+			res := mustSetup(t, h, "--prefix", prefix)
 			if got := readFile(t, file); got != first {
 				t.Errorf("~/.vault after a second run = %q, want it unchanged %q", got, first)
 			}
-			if got, _ := filepath.Glob(file + ".bak-*"); !slices.Equal(got, bk) {
+			if got := backups(t, file); !slices.Equal(got, bk) {
 				t.Errorf("backups after a second run = %v, want %v", got, bk)
 			}
 			if got := readFile(t, configPath(h)); got != cfg {
@@ -348,6 +368,98 @@ func TestInstallVaultConfigAndSecondRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A CLI config file setup must not edit: it says why in one line, exits
+// 1, and leaves the file (and where a symlink points) as it was.
+func TestInstallRefusesVaultConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		content string
+		symlink bool
+		say     string
+	}{
+		{"the CLI already rejects it", "# mine\nfoo = \"bar\"\n", false, `invalid key "foo" on line 2`},
+		{"does not parse", "token_helper = \"unterminated\n", false, "does not parse"},
+		{"symlink (a dotfiles manager's)", "# dotfiles\n", true, "symlink"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, prefix := installHome(t, nil)
+			file := h.VaultCfg
+			if tt.symlink {
+				file = filepath.Join(filepath.Dir(h.Dir), "dotfiles-vault")
+				if err := os.Symlink(file, h.VaultCfg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeFile(t, file, tt.content)
+			res := runSetup(t, h, "--prefix", prefix, "--no-timer")
+			mustExit(t, "setup with a ~/.vault it must not edit", res, 1)
+			if n := strings.Count(res.Stderr, "\n"); n != 1 || !strings.Contains(res.Stderr, tt.say) {
+				t.Errorf("stderr = %q, want one line saying %q", res.Stderr, tt.say)
+			}
+			if got := readFile(t, file); got != tt.content {
+				t.Errorf("~/.vault = %q, want it untouched %q", got, tt.content)
+			}
+			if bk := backups(t, file); len(bk) != 0 {
+				t.Errorf("backups = %v, want none", bk)
+			}
+			if tt.symlink && fileMode(t, h.VaultCfg)&fs.ModeSymlink == 0 {
+				t.Errorf("~/.vault is no longer a symlink")
+			}
+		})
+	}
+}
+
+// Issue 16, first breakage: a JSON ~/.vault (which the CLI accepts) must
+// stay a file the CLI loads, through install and uninstall.
+func TestInstallJSONVaultConfigWorksWithRealCLI(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	h, prefix := installHome(t, s)
+	other := standInHelper(t, h)
+	writeFile(t, h.VaultCfg, `{"token_helper": "`+other+`"}`)
+	mustExit(t, "vault token lookup before setup (the stand-in helper has no token)", h.Vault(t, "token", "lookup"), 2)
+
+	mustSetup(t, h, "--prefix", prefix, "--no-timer")
+	if got, want := readFile(t, h.VaultCfg), `{"token_helper": "`+helperPath(filepath.Join(prefix, "bin"))+`"}`; got != want {
+		t.Errorf("~/.vault = %q, want %q", got, want)
+	}
+	mustExit(t, "vault login through the JSON ~/.vault", h.LoginUserpass(t, "admin"), 0)
+	if got := lookupJSON(t, h)["display_name"]; got != defaultDisplayName {
+		t.Errorf("display_name after login = %v, want %q", got, defaultDisplayName)
+	}
+
+	mustSetup(t, h, "--prefix", prefix, "--no-timer", "--uninstall")
+	if got := readFile(t, h.VaultCfg); got != `{}` {
+		t.Errorf("~/.vault after uninstall = %q, want {}", got)
+	}
+	if got := lookupJSON(t, h)["display_name"]; got != defaultDisplayName {
+		t.Errorf("vault token lookup after uninstall: display_name = %v, want %q", got, defaultDisplayName)
+	}
+}
+
+// Issue 16, second breakage: a token_helper line with a trailing comment
+// is removed by uninstall, so the CLI does not point at a deleted binary.
+func TestInstallUninstallTrailingComment(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	h, prefix := installHome(t, s)
+	mustSetup(t, h, "--prefix", prefix, "--no-timer")
+	mustExit(t, "vault login as admin", h.LoginUserpass(t, "admin"), 0)
+	line := tokenHelperLine(filepath.Join(prefix, "bin"))
+	writeFile(t, h.VaultCfg, "# mine\n"+line+" # the periodic token keeper\n")
+
+	mustSetup(t, h, "--prefix", prefix, "--no-timer", "--uninstall")
+	if got := readFile(t, h.VaultCfg); got != "# mine\n" {
+		t.Errorf("~/.vault after uninstall = %q, want %q", got, "# mine\n")
+	}
+	if got := lookupJSON(t, h)["display_name"]; got != defaultDisplayName {
+		t.Errorf("vault token lookup after uninstall: display_name = %v, want %q", got, defaultDisplayName)
 	}
 }
 
@@ -372,49 +484,135 @@ func checkVersion(t *testing.T, version string) {
 	}
 }
 
-// An existing ~/.vault-token is adopted when it holds a periodic token
-// of ours and left alone otherwise, and no token is ever printed.
-func TestInstallAdoptsExistingToken(t *testing.T) {
+// Issue 13: setup never logs anyone out. An existing ~/.vault-token is
+// adopted when it holds a periodic token of ours and otherwise kept as a
+// passed-through token, so the CLI, which asks the helper from now on,
+// goes on with it; no token is ever printed.
+func TestInstallKeepsExistingToken(t *testing.T) {
 	t.Parallel()
 	s := vaulttest.Start(t)
 	ours, _ := s.MintPeriodic(t, "vault-token-helper", vaulttest.AdminPolicy, vaulttest.SopsPolicy)
-	otherName, _ := s.MintPeriodic(t, "someone-else", vaulttest.AdminPolicy)
+	otherName, _ := s.MintPeriodic(t, "devvm-wizard", vaulttest.AdminPolicy)
+	revoked, revokedAcc := s.MintPeriodic(t, "gone", vaulttest.AdminPolicy)
+	s.Revoke(t, revokedAcc)
 	tests := []struct {
-		name    string
-		token   string
-		adopted bool
-		say     string
+		name   string
+		token  string
+		stored bool
+		say    string
+		last   string // the last line of the output says this
 	}{
-		{"periodic token of ours", ours, true, "adopted"},
-		{"userpass login token", s.Login(t, "admin"), false, "left"},
-		{"periodic token with another name", otherName, false, "left"},
+		{"periodic token of ours", ours, true, "adopted", ""},
+		{"userpass login token", s.Login(t, "admin"), true, "as passed through", ""},
+		{"periodic token with another name", otherName, true, "as passed through", "adopt < "},
+		{"revoked token", revoked, false, "does not accept", ""},
+		{"root token", s.RootToken, true, "as passed through", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, prefix := installHome(t, s)
 			writeFile(t, h.TokenFile(), tt.token)
-			res := mustInstall(t, h, "--prefix", prefix, "--no-timer")
+			res := mustSetup(t, h, "--prefix", prefix, "--no-timer")
 			if !strings.Contains(res.Stdout, tt.say) {
-				t.Errorf("install.sh does not say %q:\n%s", tt.say, res.Stdout)
+				t.Errorf("setup does not say %q:\n%s", tt.say, res.Stdout)
 			}
-			noToken(t, "install.sh output", res.Stdout+res.Stderr, tt.token)
+			lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
+			if tt.last != "" && !strings.Contains(lines[len(lines)-1], tt.last) {
+				t.Errorf("the last line of setup's output does not say %q:\n%s", tt.last, res.Stdout)
+			}
+			noToken(t, "setup output", res.Stdout+res.Stderr, tt.token)
 			got := helperGet(t, h)
 			switch {
-			case tt.adopted && got != tt.token:
-				t.Errorf("vault-token-helper get after install does not print the adopted token")
-			case !tt.adopted && got != "":
-				t.Errorf("vault-token-helper get after install prints a token, want none stored")
+			case tt.stored && got != tt.token:
+				t.Errorf("vault-token-helper get after setup does not print the token of ~/.vault-token")
+			case !tt.stored && got != "":
+				t.Errorf("vault-token-helper get after setup prints a token, want none stored")
 			}
 			if got := readFile(t, h.TokenFile()); got != tt.token {
 				t.Errorf("~/.vault-token changed")
 			}
+			if tt.stored {
+				// The CLI, which now asks the helper, still has the token.
+				if got := lookupJSON(t, h)["id"]; got != tt.token {
+					t.Errorf("vault token lookup after setup does not use the token of ~/.vault-token")
+				}
+			}
 		})
 	}
+
+	t.Run("adopt after a config edit", func(t *testing.T) {
+		t.Parallel()
+		h, prefix := installHome(t, s)
+		writeFile(t, h.TokenFile(), otherName)
+		mustSetup(t, h, "--prefix", prefix, "--no-timer")
+		writeConfig(t, h, wizardConfig)
+		r := h.Run(t, otherName, helperPath(filepath.Join(prefix, "bin")), "adopt")
+		mustExit(t, "vault-token-helper adopt < ~/.vault-token", r, 0)
+		st := h.Run(t, "", helperPath(filepath.Join(prefix, "bin")), "status", "--json")
+		if !strings.Contains(st.Stdout, `"source": "adopted"`) || !strings.Contains(st.Stdout, `"display_name": "token-devvm-wizard"`) {
+			t.Errorf("status after adopt does not show an adopted token:\n%s", st.Stdout)
+		}
+	})
+}
+
+// Issue 13: with Vault down during setup the token in ~/.vault-token is
+// kept without Vault's check, and the CLI works with it once Vault is
+// back; with no VAULT_ADDR it is kept for the CLI's default address.
+func TestInstallKeepsTokenWithoutVault(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	login := s.Login(t, "admin")
+
+	t.Run("Vault down", func(t *testing.T) {
+		t.Parallel()
+		p := vaulttest.StartProxy(t, s)
+		h, prefix := installHome(t, s)
+		h.Setenv("VAULT_ADDR", p.Addr)
+		writeFile(t, h.TokenFile(), login)
+		p.Refuse()
+		res := mustSetup(t, h, "--prefix", prefix, "--no-timer")
+		if !strings.Contains(res.Stdout, "cannot be reached") || !strings.Contains(res.Stdout, "without checking it") {
+			t.Errorf("setup does not say it kept the token unchecked:\n%s", res.Stdout)
+		}
+		noToken(t, "setup output", res.Stdout+res.Stderr, login)
+		p.Resume(t)
+		if got := lookupJSON(t, h)["id"]; got != login {
+			t.Errorf("vault token lookup once Vault is back does not use the token of ~/.vault-token")
+		}
+		// A second run with Vault up changes nothing.
+		res = mustSetup(t, h, "--prefix", prefix, "--no-timer")
+		if !strings.Contains(res.Stdout, "already; left "+h.TokenFile()+" to the helper") {
+			t.Errorf("the second run does not say the CLI asks the helper already:\n%s", res.Stdout)
+		}
+		// The next admin login mints; the kept token is not revoked.
+		mustExit(t, "vault login as admin", h.LoginUserpass(t, "admin"), 0)
+		if got := lookupJSON(t, h)["display_name"]; got != defaultDisplayName {
+			t.Errorf("display_name after the admin login = %v, want %q", got, defaultDisplayName)
+		}
+		if _, err := s.LookupToken(t, login); err != nil {
+			t.Errorf("the kept login token was revoked: %v", err)
+		}
+	})
+
+	t.Run("VAULT_ADDR unset", func(t *testing.T) {
+		t.Parallel()
+		h, prefix := installHome(t, s)
+		h.Unsetenv("VAULT_ADDR")
+		writeFile(t, h.TokenFile(), login)
+		res := mustSetup(t, h, "--prefix", prefix, "--no-timer")
+		if !strings.Contains(res.Stdout, "no address is set") || !strings.Contains(res.Stdout, "https://127.0.0.1:8200") {
+			t.Errorf("setup does not say it kept the token for the default address:\n%s", res.Stdout)
+		}
+		noToken(t, "setup output", res.Stdout+res.Stderr, login)
+		if got := helperGet(t, h); got != login {
+			t.Errorf("vault-token-helper get with VAULT_ADDR unset does not print the kept token")
+		}
+	})
 }
 
 // --uninstall leaves the CLI working with its built-in helper and the
-// periodic token, and removes everything else install.sh added.
+// periodic token, and removes everything else setup added.
 func TestInstallUninstall(t *testing.T) {
 	t.Parallel()
 	s := vaulttest.Start(t)
@@ -422,7 +620,7 @@ func TestInstallUninstall(t *testing.T) {
 	bindir := filepath.Join(prefix, "bin")
 	const kept = "# my Vault CLI settings\n\n"
 	writeFile(t, h.VaultCfg, kept)
-	mustInstall(t, h, "--prefix", prefix)
+	mustSetup(t, h, "--prefix", prefix)
 	mustExit(t, "vault login as admin", h.LoginUserpass(t, "admin"), 0)
 	periodic := helperGet(t, h)
 	if periodic == "" {
@@ -442,8 +640,8 @@ func TestInstallUninstall(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := readFile(t, h.VaultCfg)
-		res := runInstall(t, h, "--prefix", prefix, "--uninstall")
-		mustExit(t, "install.sh --uninstall with a symlinked ~/.vault-token", res, 1)
+		res := runSetup(t, h, "--prefix", prefix, "--uninstall")
+		mustExit(t, "setup --uninstall with a symlinked ~/.vault-token", res, 1)
 		if !strings.Contains(res.Stderr, "symlink") {
 			t.Errorf("stderr = %q, want it to say symlink", res.Stderr)
 		}
@@ -462,13 +660,13 @@ func TestInstallUninstall(t *testing.T) {
 	})
 
 	writeFile(t, h.TokenFile(), login)
-	res := mustInstall(t, h, "--prefix", prefix, "--uninstall")
-	noToken(t, "install.sh --uninstall output", res.Stdout+res.Stderr, periodic, login)
+	res := mustSetup(t, h, "--prefix", prefix, "--uninstall")
+	noToken(t, "setup --uninstall output", res.Stdout+res.Stderr, periodic, login)
 
 	if got := readFile(t, h.VaultCfg); got != kept {
 		t.Errorf("~/.vault after uninstall = %q, want %q", got, kept)
 	}
-	if bk := backups(t, h); len(bk) != 2 {
+	if bk := backups(t, h.VaultCfg); len(bk) != 2 {
 		t.Errorf("backups of ~/.vault = %v, want 2 (install and uninstall)", bk)
 	}
 	for _, p := range []string{
@@ -500,9 +698,78 @@ func TestInstallUninstall(t *testing.T) {
 	if got := lookupJSON(t, h)["display_name"]; got != defaultDisplayName {
 		t.Errorf("vault token lookup after uninstall: display_name = %v, want %q", got, defaultDisplayName)
 	}
+	// A second uninstall changes nothing and says so.
+	res = mustSetup(t, h, "--prefix", prefix, "--uninstall")
+	if bk := backups(t, h.VaultCfg); len(bk) != 2 {
+		t.Errorf("backups of ~/.vault after a second uninstall = %v, want 2", bk)
+	}
+	if !strings.Contains(res.Stdout, "no "+filepath.Join(bindir, "vault-token-helper")) {
+		t.Errorf("a second uninstall does not say the helper is gone:\n%s", res.Stdout)
+	}
 }
 
-// With a systemd user manager, install enables the timer and uninstall
+// OpenBao: setup configures ~/.bao ($BAO_CONFIG_PATH) when bao is on PATH
+// or --cli asks for it, and never when --cli vault; uninstall removes it.
+func TestInstallOpenBaoConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		args      []string
+		baoOnPath bool
+		vault     bool
+		bao       bool
+	}{
+		{"bao on PATH", nil, true, true, true},
+		{"no bao on PATH", nil, false, true, false},
+		{"--cli bao", []string{"--cli", "bao"}, false, false, true},
+		{"--cli both", []string{"--cli=both"}, false, true, true},
+		{"--cli vault with bao on PATH", []string{"--cli", "vault"}, true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, prefix := installHome(t, nil)
+			baoCfg := filepath.Join(h.Dir, ".bao")
+			h.Setenv("BAO_CONFIG_PATH", baoCfg)
+			if tt.baoOnPath {
+				fake := filepath.Join(filepath.Dir(h.Dir), "fakebin")
+				if err := os.MkdirAll(fake, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(fake, "bao"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				env, _ := goEnv()
+				h.Setenv("PATH", fake+":"+env["PATH"])
+			}
+			args := append([]string{"--prefix", prefix, "--no-timer"}, tt.args...)
+			mustSetup(t, h, args...)
+			line := tokenHelperLine(filepath.Join(prefix, "bin")) + "\n"
+			for _, c := range []struct {
+				path string
+				want bool
+			}{{h.VaultCfg, tt.vault}, {baoCfg, tt.bao}} {
+				if !c.want {
+					if exists(t, c.path) {
+						t.Errorf("%s was written: %q", c.path, readFile(t, c.path))
+					}
+					continue
+				}
+				if got := readFile(t, c.path); got != line {
+					t.Errorf("%s = %q, want %q", c.path, got, line)
+				}
+			}
+			mustSetup(t, h, append(args, "--uninstall")...)
+			for _, p := range []string{h.VaultCfg, baoCfg} {
+				if exists(t, p) && readFile(t, p) != "" {
+					t.Errorf("%s after uninstall = %q, want it empty", p, readFile(t, p))
+				}
+			}
+		})
+	}
+}
+
+// With a systemd user manager, setup enables the timer and uninstall
 // disables it (a stand-in systemctl records the calls); a failing
 // systemctl fails the install and says what to run.
 func TestInstallSystemctl(t *testing.T) {
@@ -538,8 +805,8 @@ func TestInstallSystemctl(t *testing.T) {
 			env, _ := goEnv()
 			h.Setenv("PATH", fake+":"+env["PATH"])
 
-			res := runInstall(t, h, "--prefix", prefix)
-			mustExit(t, "install.sh with a systemd user manager", res, tt.wantCode)
+			res := runSetup(t, h, "--prefix", prefix)
+			mustExit(t, "setup with a systemd user manager", res, tt.wantCode)
 			if got := strings.Split(strings.TrimSpace(readFile(t, calls)), "\n"); !slices.Equal(got, tt.wantCalls) {
 				t.Errorf("systemctl calls = %q, want %q", got, tt.wantCalls)
 			}
@@ -547,15 +814,18 @@ func TestInstallSystemctl(t *testing.T) {
 				t.Errorf("stderr = %q, want it to say %q", res.Stderr, tt.wantStderr)
 			}
 			if tt.wantCode != 0 {
+				if !strings.Contains(res.Stderr, "boom") {
+					t.Errorf("stderr = %q, want systemctl's own message", res.Stderr)
+				}
 				return
 			}
 			if !strings.Contains(res.Stdout, "enabled and started vault-token-renew.timer") {
-				t.Errorf("install.sh does not say it enabled the timer:\n%s", res.Stdout)
+				t.Errorf("setup does not say it enabled the timer:\n%s", res.Stdout)
 			}
 			if err := os.Remove(calls); err != nil {
 				t.Fatal(err)
 			}
-			mustInstall(t, h, "--prefix", prefix, "--uninstall")
+			mustSetup(t, h, "--prefix", prefix, "--uninstall")
 			want := []string{"--user show-environment", "--user disable --now vault-token-renew.timer", "--user daemon-reload"}
 			if got := strings.Split(strings.TrimSpace(readFile(t, calls)), "\n"); !slices.Equal(got, want) {
 				t.Errorf("systemctl calls of uninstall = %q, want %q", got, want)
@@ -570,7 +840,7 @@ func TestInstallSystemctl(t *testing.T) {
 }
 
 // Bad arguments: one line saying what is wrong, the usage, exit 2, and
-// nothing built or written.
+// nothing written. install.sh passes its arguments through.
 func TestInstallBadArguments(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -583,39 +853,51 @@ func TestInstallBadArguments(t *testing.T) {
 		{"empty prefix", []string{"--prefix="}, "--prefix needs a directory"},
 		{"extra argument", []string{"--no-timer", "now"}, `unknown argument "now"`},
 		{"unknown flag with uninstall", []string{"--uninstall", "-x"}, `unknown argument "-x"`},
+		{"unknown CLI", []string{"--cli", "consul"}, `--cli "consul": want vault, bao or both`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, prefix := installHome(t, nil)
-			res := runInstall(t, h, tt.args...)
-			mustExit(t, "install.sh "+strings.Join(tt.args, " "), res, 2)
-			first, rest, _ := strings.Cut(res.Stderr, "\n")
-			if want := "install.sh: " + tt.want; first != want {
-				t.Errorf("first line of stderr = %q, want %q", first, want)
-			}
-			if !strings.HasPrefix(rest, "usage: ") {
-				t.Errorf("stderr does not go on with the usage:\n%s", res.Stderr)
-			}
-			if res.Stdout != "" {
-				t.Errorf("stdout = %q, want nothing", res.Stdout)
-			}
-			for _, p := range []string{h.VaultCfg, configPath(h), prefix} {
-				if exists(t, p) {
-					t.Errorf("%s was written on bad arguments", p)
-				}
-			}
+			res := runSetup(t, h, tt.args...)
+			checkBadArguments(t, h, prefix, "setup "+strings.Join(tt.args, " "), res, tt.want)
 		})
 	}
+	t.Run("install.sh", func(t *testing.T) {
+		t.Parallel()
+		h, prefix := installHome(t, nil)
+		res := runInstall(t, h, "--bogus")
+		checkBadArguments(t, h, prefix, "install.sh --bogus", res, `unknown argument "--bogus"`)
+	})
 	t.Run("help", func(t *testing.T) {
 		t.Parallel()
 		h, _ := installHome(t, nil)
-		res := runInstall(t, h, "--help")
-		mustExit(t, "install.sh --help", res, 0)
+		res := runSetup(t, h, "--help")
+		mustExit(t, "setup --help", res, 0)
 		if !strings.HasPrefix(res.Stdout, "usage: ") || res.Stderr != "" {
-			t.Errorf("install.sh --help: got %s, want the usage on stdout only", res)
+			t.Errorf("setup --help: got %s, want the usage on stdout only", res)
 		}
 	})
+}
+
+func checkBadArguments(t *testing.T, h *vaulttest.Home, prefix, what string, res vaulttest.Result, want string) {
+	t.Helper()
+	mustExit(t, what, res, 2)
+	first, rest, _ := strings.Cut(res.Stderr, "\n")
+	if want := "vault-token-helper setup: " + want; first != want {
+		t.Errorf("first line of stderr = %q, want %q", first, want)
+	}
+	if !strings.HasPrefix(rest, "usage: ") {
+		t.Errorf("stderr does not go on with the usage:\n%s", res.Stderr)
+	}
+	if res.Stdout != "" {
+		t.Errorf("stdout = %q, want nothing", res.Stdout)
+	}
+	for _, p := range []string{h.VaultCfg, configPath(h), prefix} {
+		if exists(t, p) {
+			t.Errorf("%s was written on bad arguments", p)
+		}
+	}
 }
 
 // The shipped units, with the bin dir substituted, pass
@@ -630,6 +912,12 @@ func TestInstallUnitsVerify(t *testing.T) {
 		t.Fatalf("systemd-analyze not found (install the systemd package): %v", err)
 	}
 	bindir := filepath.Dir(bins.Renew)
+	// What setup writes is what is in contrib/systemd (go:embed).
+	for name, got := range systemd.Units(bindir) {
+		if want := unitTemplate(t, name, bindir); got != want {
+			t.Errorf("embedded %s differs from contrib/systemd/%s", name, name)
+		}
+	}
 	for _, name := range []string{serviceUnit, timerUnit} {
 		tmpl := readFile(t, filepath.Join(filepath.Dir(installScript(t)), "contrib", "systemd", name))
 		if name != serviceUnit {

@@ -1,0 +1,296 @@
+package setup
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/vault/api/cliconfig"
+	"github.com/hashicorp/vault/api/tokenhelper"
+)
+
+// CLI is one command line client whose config file names the token
+// helper: the Vault CLI (~/.vault) or the OpenBao CLI (~/.bao).
+type CLI struct {
+	Name string // "vault" or "bao"
+	Path string // its config file, absolute
+}
+
+// maxCLIConfigSize bounds what is read of a CLI config file.
+const maxCLIConfigSize = 1 << 20
+
+// VaultConfigPath is the Vault CLI's config file: VAULT_CONFIG_PATH, else
+// ~/.vault (hashicorp/vault api/cliconfig).
+func VaultConfigPath(lookup func(string) (string, bool), home, cwd string) string {
+	p := "~/.vault"
+	if v, _ := lookup("VAULT_CONFIG_PATH"); v != "" {
+		p = v
+	}
+	return expand(p, home, cwd)
+}
+
+// BaoConfigPath is the OpenBao CLI's config file, as OpenBao 2.x's
+// internal/command/config.LoadConfig finds it: BAO_CONFIG_PATH when it is
+// set, else VAULT_CONFIG_PATH (api.ReadBaoVariable: a BAO_ variable that
+// is set but empty wins, and an empty value means the default), else
+// ~/.bao.
+func BaoConfigPath(lookup func(string) (string, bool), home, cwd string) string {
+	p := "~/.bao"
+	v, ok := lookup("BAO_CONFIG_PATH")
+	if !ok {
+		v, _ = lookup("VAULT_CONFIG_PATH")
+	}
+	if v != "" {
+		p = v
+	}
+	return expand(p, home, cwd)
+}
+
+// expand resolves ~/ (go-homedir, as both CLIs do) and makes the path
+// absolute against cwd, which is where the CLI would open it.
+func expand(p, home, cwd string) string {
+	if p == "~" {
+		p = home
+	} else if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		p = filepath.Join(home, rest)
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(cwd, p)
+	}
+	return filepath.Clean(p)
+}
+
+// ErrUnsafeFile is returned for a CLI config file setup will not edit.
+var ErrUnsafeFile = errors.New("unsafe file")
+
+// ErrWouldNotLoad is returned when the edited file would not load in the
+// CLI; the file is left as it was.
+var ErrWouldNotLoad = errors.New("the CLI would not load the result")
+
+// loaderError is the cause in a cliconfig error, without the file name
+// (that of the temporary file), multierror's frame and the advice about
+// Ansible Vault: `error parsing config file at "X": 1 error occurred:
+// * invalid key "foo" on line 2; ensure that ...` → `invalid key "foo"
+// on line 2`.
+func loaderError(err error) string {
+	s := err.Error()
+	if _, rest, ok := strings.Cut(s, "error parsing config file at "); ok {
+		if q, err := strconv.QuotedPrefix(rest); err == nil {
+			s = strings.TrimPrefix(rest[len(q):], ": ")
+		}
+	}
+	s, _, _ = strings.Cut(s, "; ensure that the file is valid")
+	s = strings.TrimSpace(s)
+	if _, rest, ok := strings.Cut(s, "error occurred:"); ok {
+		s = rest
+	} else if _, rest, ok := strings.Cut(s, "errors occurred:"); ok {
+		s = rest
+	}
+	var parts []string
+	for _, p := range strings.Split(s, "\n") {
+		if p = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p), "* ")); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// readCLIConfig reads a CLI config file that setup may edit: a regular
+// file owned by this user, not a symlink. It returns nil content and its
+// mode 0600 for a missing file.
+func readCLIConfig(path string) ([]byte, fs.FileMode, bool, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0o600, false, nil
+	}
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return nil, 0, true, fmt.Errorf("%w: %q is a symlink (to %q); setup does not edit through a symlink: set token_helper in the file it points to, or replace the link with a copy, and run setup again", ErrUnsafeFile, path, target)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, 0, true, fmt.Errorf("%w: %q is not a regular file; move it away and run setup again", ErrUnsafeFile, path)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return nil, 0, true, fmt.Errorf("%w: %q belongs to uid %d, not to you (uid %d); fix its owner and run setup again", ErrUnsafeFile, path, st.Uid, os.Geteuid())
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, 0, true, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCLIConfigSize+1))
+	if err != nil {
+		return nil, 0, true, fmt.Errorf("read %q: %w", path, err)
+	}
+	if len(b) > maxCLIConfigSize {
+		return nil, 0, true, fmt.Errorf("%q is larger than %d bytes; it is not a CLI config file", path, maxCLIConfigSize)
+	}
+	return b, fi.Mode().Perm(), true, nil
+}
+
+// loadMu serializes loadTokenHelper: the CLI's loader reads
+// VAULT_CONFIG_PATH from the process environment, and only from there.
+var loadMu sync.Mutex
+
+// loadTokenHelper loads path with the Vault CLI's own loader
+// (api/cliconfig, the code `vault` runs before every command) and returns
+// the external helper it names, "" for the built-in one. OpenBao's loader
+// is the same code (internal/command/config, a fork of it).
+func loadTokenHelper(path string) (string, error) {
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	old, had := os.LookupEnv("VAULT_CONFIG_PATH")
+	if err := os.Setenv("VAULT_CONFIG_PATH", path); err != nil {
+		return "", err
+	}
+	defer func() {
+		if had {
+			os.Setenv("VAULT_CONFIG_PATH", old)
+		} else {
+			os.Unsetenv("VAULT_CONFIG_PATH")
+		}
+	}()
+	h, err := cliconfig.DefaultTokenHelper()
+	if err != nil {
+		return "", err
+	}
+	if ext, ok := h.(*tokenhelper.ExternalTokenHelper); ok {
+		return ext.BinaryPath, nil
+	}
+	return "", nil
+}
+
+// EditResult says what an edit of a CLI config file did.
+type EditResult struct {
+	Changed bool
+	Created bool
+	Backup  string // the copy of the file before the change, "" when none
+	Other   string // on unset: the token_helper left in place (not ours)
+}
+
+// Apply sets (set = true) or removes token_helper = bin in the CLI config
+// at path: read and check the file, edit it, write the result next to it,
+// load that with the CLI's own loader, back the old file up, and rename.
+// On any error the file is as it was. names reports whether a
+// token_helper value names our binary (for removal).
+func Apply(path, bin string, set bool, names func(string) bool, now time.Time) (EditResult, error) {
+	var res EditResult
+	src, mode, exists, err := readCLIConfig(path)
+	if err != nil {
+		return res, err
+	}
+	var out []byte
+	var changed bool
+	if set {
+		out, changed, err = SetTokenHelper(src, bin)
+	} else {
+		if !exists {
+			return res, nil
+		}
+		out, changed, err = UnsetTokenHelper(src, names)
+		if err == nil && !changed {
+			res.Other = TokenHelperValue(src)
+		}
+	}
+	if err != nil {
+		return res, fmt.Errorf("%q not changed: it does not parse (%v); fix it and run setup again", path, oneLine(err.Error()))
+	}
+	if !changed {
+		return res, nil
+	}
+	dir := filepath.Dir(path)
+	if !exists {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return res, fmt.Errorf("create the directory of %q: %w", path, err)
+		}
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return res, fmt.Errorf("%q not changed: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName)
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return res, fmt.Errorf("%q not changed: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return res, fmt.Errorf("%q not changed: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return res, fmt.Errorf("%q not changed: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return res, fmt.Errorf("%q not changed: %w", path, err)
+	}
+	got, err := loadTokenHelper(tmpName)
+	switch {
+	case err != nil:
+		return res, fmt.Errorf("%q not changed: %s, so %w; fix the file and run setup again", path, loaderError(err), ErrWouldNotLoad)
+	case set && got != bin:
+		return res, fmt.Errorf("%q not changed: with the edit the CLI would run %q, not %q, so %w", path, got, bin, ErrWouldNotLoad)
+	case !set && got != "" && names(got):
+		return res, fmt.Errorf("%q not changed: the CLI would still run %q, so %w", path, got, ErrWouldNotLoad)
+	}
+	if exists {
+		if res.Backup, err = backup(path, src, mode, now); err != nil {
+			return res, fmt.Errorf("%q not changed: %w", path, err)
+		}
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		return res, fmt.Errorf("%q not changed: %w", path, err)
+	}
+	syncDir(dir)
+	res.Changed, res.Created = true, !exists
+	return res, nil
+}
+
+// backup writes src to path.bak-YYYYmmddHHMMSS (never over an existing
+// file) with the file's mode.
+func backup(path string, src []byte, mode fs.FileMode, now time.Time) (string, error) {
+	name := path + ".bak-" + now.Format("20060102150405")
+	for i := 0; ; i++ {
+		p := name
+		if i > 0 {
+			p = fmt.Sprintf("%s-%d", name, i)
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("back up to %q: %w", p, err)
+		}
+		_, werr := f.Write(src)
+		serr := f.Sync()
+		cerr := f.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			os.Remove(p)
+			return "", fmt.Errorf("back up to %q: %w", p, err)
+		}
+		return p, nil
+	}
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// oneLine folds white space runs into one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

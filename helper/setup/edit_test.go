@@ -1,0 +1,300 @@
+package setup
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeBin makes an executable file: the CLI's loader stats the helper.
+func fakeBin(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSetTokenHelper(t *testing.T) {
+	t.Parallel()
+	const bin = "/opt/vth/bin/vault-token-helper"
+	tests := []struct {
+		name    string
+		src     string
+		want    string
+		changed bool
+	}{
+		{"empty file", "", "token_helper = \"" + bin + "\"\n", true},
+		{"comment without final newline", "# comment", "# comment\ntoken_helper = \"" + bin + "\"\n", true},
+		{"comments and blank lines kept", "# a\n\n# b\n", "# a\n\n# b\ntoken_helper = \"" + bin + "\"\n", true},
+		{"old value replaced in place, comments kept",
+			"# c\n  token_helper=\"/old/helper\" # mine\n# d\n",
+			"# c\n  token_helper=\"" + bin + "\" # mine\n# d\n", true},
+		{"quoted key", `"token_helper" = "/old"` + "\n", `"token_helper" = "` + bin + `"` + "\n", true},
+		{"already set", "token_helper = \"" + bin + "\"\n", "token_helper = \"" + bin + "\"\n", false},
+		{"duplicates: first replaced, later removed",
+			"token_helper = \"/a\"\n# between\ntoken_helper = \"/b\" # old\n",
+			"token_helper = \"" + bin + "\"\n# between\n", true},
+		{"heredoc", "# h\ntoken_helper = <<EOF\n/old/helper\nEOF\n# after\n",
+			"# h\ntoken_helper = \"" + bin + "\"\n# after\n", true},
+		{"CRLF kept", "# c\r\ntoken_helper = \"/old\"\r\n# d\r\n",
+			"# c\r\ntoken_helper = \"" + bin + "\"\r\n# d\r\n", true},
+		{"CRLF append", "# c\r\n", "# c\r\ntoken_helper = \"" + bin + "\"\r\n", true},
+		{"CRLF without final newline", "# c", "# c\ntoken_helper = \"" + bin + "\"\n", true},
+		{"JSON value replaced", `{"token_helper": "/x/y"}`, `{"token_helper": "` + bin + `"}`, true},
+		{"JSON indented", "{\n  \"token_helper\": \"/x/y\"\n}\n", "{\n  \"token_helper\": \"" + bin + "\"\n}\n", true},
+		{"JSON empty object", "{}\n", `{"token_helper": "` + bin + `"}` + "\n", true},
+		{"JSON already set", `{"token_helper":"` + bin + `"}`, `{"token_helper":"` + bin + `"}`, false},
+		{"JSON duplicates", `{"token_helper": "/a", "token_helper": "/b"}`, `{"token_helper": "` + bin + `"}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, changed, err := SetTokenHelper([]byte(tt.src), bin)
+			if err != nil {
+				t.Fatalf("SetTokenHelper: %v", err)
+			}
+			if string(got) != tt.want || changed != tt.changed {
+				t.Errorf("SetTokenHelper(%q) = %q, %v; want %q, %v", tt.src, got, changed, tt.want, tt.changed)
+			}
+			if v := TokenHelperValue(got); v != bin {
+				t.Errorf("token_helper of the result = %q, want %q", v, bin)
+			}
+		})
+	}
+}
+
+func TestUnsetTokenHelper(t *testing.T) {
+	t.Parallel()
+	const bin = "/opt/vth/bin/vault-token-helper"
+	ours := func(v string) bool { return v == bin }
+	tests := []struct {
+		name    string
+		src     string
+		want    string
+		changed bool
+	}{
+		{"only ours", "token_helper = \"" + bin + "\"\n", "", true},
+		{"trailing comment removed with it (issue 16)", "# keep\ntoken_helper = \"" + bin + "\" # installed by vth\n# keep too\n",
+			"# keep\n# keep too\n", true},
+		{"trailing // comment", "token_helper = \"" + bin + "\" // x\n", "", true},
+		{"no final newline", "# keep\ntoken_helper = \"" + bin + "\"", "# keep\n", true},
+		{"indented", "  token_helper = \"" + bin + "\"\n# c\n", "# c\n", true},
+		{"another helper stays", "token_helper = \"/other/helper\"\n", "token_helper = \"/other/helper\"\n", false},
+		{"empty", "", "", false},
+		{"heredoc naming ours", "token_helper = <<EOF\n" + bin + "\nEOF\n# after\n", "# after\n", true},
+		{"CRLF", "# a\r\ntoken_helper = \"" + bin + "\" # c\r\n# b\r\n", "# a\r\n# b\r\n", true},
+		{"duplicates of ours", "token_helper = \"" + bin + "\"\ntoken_helper = \"" + bin + "\"\n", "", true},
+		{"JSON only member", `{"token_helper": "` + bin + `"}`, `{}`, true},
+		{"JSON indented", "{\n  \"token_helper\": \"" + bin + "\"\n}\n", "{}\n", true},
+		{"JSON with another member after", `{"token_helper": "` + bin + `", "x": 1}`, `{"x": 1}`, true},
+		{"JSON with another member before", `{"x": 1, "token_helper": "` + bin + `"}`, `{"x": 1}`, true},
+		{"JSON another helper", `{"token_helper": "/other"}`, `{"token_helper": "/other"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, changed, err := UnsetTokenHelper([]byte(tt.src), ours)
+			if err != nil {
+				t.Fatalf("UnsetTokenHelper: %v", err)
+			}
+			if string(got) != tt.want || changed != tt.changed {
+				t.Errorf("UnsetTokenHelper(%q) = %q, %v; want %q, %v", tt.src, got, changed, tt.want, tt.changed)
+			}
+		})
+	}
+}
+
+func TestEditErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		src  string
+		want error // nil: any error
+	}{
+		{"HCL syntax error", "token_helper = \"unterminated\n", nil},
+		{"list value", "token_helper = [\"/a\"]\n", ErrNotString},
+		{"broken JSON", `{"token_helper": "/a"`, nil},
+		{"JSON number", `{"token_helper": 1}`, ErrNotString},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := SetTokenHelper([]byte(tt.src), "/bin/x")
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("SetTokenHelper(%q): got error %v, want %v", tt.src, err, tt.want)
+			}
+		})
+	}
+}
+
+// Apply against the CLI's own loader: what it writes, the CLI loads; what
+// the CLI would not load is never written.
+func TestApply(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		initial  *string // nil: no file
+		mode     fs.FileMode
+		set      bool
+		want     string // the file afterwards
+		wantErr  error
+		changed  bool
+		backedUp bool
+	}{
+		{"create", nil, 0, true, "token_helper = \"BIN\"\n", nil, true, false},
+		{"JSON stays JSON (issue 16)", ptr(`{"token_helper": "OTHER"}`), 0o644, true, `{"token_helper": "BIN"}`, nil, true, true},
+		{"comment kept, mode kept", ptr("# mine\n"), 0o640, true, "# mine\ntoken_helper = \"BIN\"\n", nil, true, true},
+		{"second run", ptr("token_helper = \"BIN\"\n"), 0o600, true, "token_helper = \"BIN\"\n", nil, false, false},
+		{"the CLI already rejects it: untouched", ptr("# mine\nfoo = \"bar\"\n"), 0o600, true, "# mine\nfoo = \"bar\"\n", ErrWouldNotLoad, false, false},
+		{"helper that does not exist stays rejected on uninstall", ptr("token_helper = \"BIN\"\nfoo = 1\n"), 0o600, false, "token_helper = \"BIN\"\nfoo = 1\n", ErrWouldNotLoad, false, false},
+		{"uninstall with trailing comment", ptr("# a\ntoken_helper = \"BIN\" # c\n"), 0o600, false, "# a\n", nil, true, true},
+		{"uninstall leaves another helper", ptr("token_helper = \"OTHER\"\n"), 0o600, false, "token_helper = \"OTHER\"\n", nil, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			bin := fakeBin(t, dir, "vault-token-helper")
+			other := fakeBin(t, dir, "other-helper")
+			sub := func(s string) string { return strings.NewReplacer("BIN", bin, "OTHER", other).Replace(s) }
+			path := filepath.Join(dir, ".vault")
+			if tt.initial != nil {
+				if err := os.WriteFile(path, []byte(sub(*tt.initial)), tt.mode); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, tt.mode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := Apply(path, bin, tt.set, func(v string) bool { return v == bin }, now)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Apply: got error %v, want %v", err, tt.wantErr)
+				}
+				if strings.Count(err.Error(), "\n") > 0 || strings.Contains(err.Error(), ".tmp-") {
+					t.Errorf("error is not one line naming the file: %q", err)
+				}
+				if tt.name == "the CLI already rejects it: untouched" && !strings.Contains(err.Error(), `: invalid key "foo" on line 2, so the CLI would not load`) {
+					t.Errorf("error = %q, want the loader's cause", err)
+				}
+			} else if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != sub(tt.want) {
+				t.Errorf("file after Apply = %q, want %q", got, sub(tt.want))
+			}
+			if res.Changed != tt.changed {
+				t.Errorf("Changed = %v, want %v", res.Changed, tt.changed)
+			}
+			if tt.initial != nil {
+				if fi, _ := os.Stat(path); fi.Mode().Perm() != tt.mode {
+					t.Errorf("mode = %v, want %v", fi.Mode().Perm(), tt.mode)
+				}
+			}
+			bk, _ := filepath.Glob(path + ".bak-*")
+			if tt.backedUp {
+				if len(bk) != 1 || res.Backup != bk[0] {
+					t.Fatalf("backups = %v (reported %q), want one", bk, res.Backup)
+				}
+				if b, _ := os.ReadFile(bk[0]); string(b) != sub(*tt.initial) {
+					t.Errorf("backup = %q, want the original %q", b, sub(*tt.initial))
+				}
+			} else if len(bk) != 0 {
+				t.Errorf("backups = %v, want none", bk)
+			}
+			if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(leftovers) != 0 {
+				t.Errorf("temporary files left: %v", leftovers)
+			}
+			if err == nil && tt.wantErr == nil {
+				// The result loads in the CLI and names what it should.
+				h, err := loadTokenHelper(path)
+				if err != nil {
+					t.Fatalf("the CLI's loader rejects the result: %v", err)
+				}
+				if tt.set && h != bin {
+					t.Errorf("the CLI would run %q, want %q", h, bin)
+				}
+				if !tt.set && h == bin {
+					t.Errorf("the CLI would still run our helper")
+				}
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestApplyRefuses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bin := fakeBin(t, dir, "vault-token-helper")
+	target := filepath.Join(dir, "dotfiles-vault")
+	if err := os.WriteFile(target, []byte("# dotfiles\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, ".vault")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Apply(link, bin, true, nil, time.Now())
+	if !errors.Is(err, ErrUnsafeFile) || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("Apply on a symlink: got %v, want ErrUnsafeFile saying symlink", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "# dotfiles\n" {
+		t.Errorf("the symlink's target changed: %q", b)
+	}
+
+	if os.Geteuid() != 0 {
+		t.Log("not root: cannot make a foreign-owned file")
+		return
+	}
+	foreign := filepath.Join(dir, "foreign")
+	if err := os.WriteFile(foreign, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(foreign, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Apply(foreign, bin, true, nil, time.Now())
+	if !errors.Is(err, ErrUnsafeFile) || !strings.Contains(err.Error(), "uid 4242") {
+		t.Errorf("Apply on a foreign-owned file: got %v, want ErrUnsafeFile naming uid 4242", err)
+	}
+}
+
+func TestConfigPaths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		env        map[string]string
+		vault, bao string
+	}{
+		{"defaults", nil, "/home/u/.vault", "/home/u/.bao"},
+		{"VAULT_CONFIG_PATH for both", map[string]string{"VAULT_CONFIG_PATH": "/etc/v.hcl"}, "/etc/v.hcl", "/etc/v.hcl"},
+		{"BAO_CONFIG_PATH first", map[string]string{"VAULT_CONFIG_PATH": "/etc/v.hcl", "BAO_CONFIG_PATH": "~/b.hcl"}, "/etc/v.hcl", "/home/u/b.hcl"},
+		{"BAO_CONFIG_PATH set but empty wins", map[string]string{"VAULT_CONFIG_PATH": "/etc/v.hcl", "BAO_CONFIG_PATH": ""}, "/etc/v.hcl", "/home/u/.bao"},
+		{"relative to the working directory", map[string]string{"VAULT_CONFIG_PATH": "v.hcl"}, "/work/v.hcl", "/work/v.hcl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			look := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+			if got := VaultConfigPath(look, "/home/u", "/work"); got != tt.vault {
+				t.Errorf("VaultConfigPath = %q, want %q", got, tt.vault)
+			}
+			if got := BaoConfigPath(look, "/home/u", "/work"); got != tt.bao {
+				t.Errorf("BaoConfigPath = %q, want %q", got, tt.bao)
+			}
+		})
+	}
+}

@@ -1,0 +1,782 @@
+// Package setup is `vault-token-helper setup`: it installs the binaries
+// for the current user, configures the Vault and OpenBao CLIs to run the
+// helper, writes the default configuration, keeps the token the CLI was
+// using, and installs the systemd user timer; `--uninstall` undoes it.
+// install.sh only builds the binaries and runs this.
+//
+// Contract:
+//   - Running it twice changes nothing the second time.
+//   - A CLI config file (~/.vault, ~/.bao) is edited only in its
+//     token_helper item, atomically, with a backup, and only when the
+//     CLI's own loader accepts the result; a symlinked or foreign-owned
+//     file is refused. See Apply.
+//   - The CLI never loses its token: the token in ~/.vault-token is kept
+//     (heal.Healer.KeepToken) before the CLI is told to ask the helper, and
+//     uninstall writes the stored token back to ~/.vault-token before it
+//     removes anything.
+//   - It never prints a token. stdout: one line per step; stderr: one
+//     line when it fails. Exit codes: 0 done, 1 failed (one line says why
+//     and what to do), 2 bad arguments.
+//
+// Paths, the address and the configuration parser are the binaries' own:
+// package helper passes them in (Env, Tool).
+package setup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitFail  = 1
+	ExitUsage = 2
+)
+
+// Names of the installed binaries.
+const (
+	HelperName = "vault-token-helper"      // the front the CLI runs
+	FullName   = "vault-token-helper-full" // the front executes it for every verb but get
+	RenewName  = "vault-token-renew"
+)
+
+// Usage is the help of the setup verb.
+const Usage = `usage: vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--no-timer] [--uninstall]
+
+Installs vault-token-helper for the current user: the binaries next to
+this one go to ~/.local/bin (or DIR/bin), token_helper is set in ~/.vault
+($VAULT_CONFIG_PATH) and, for OpenBao, in ~/.bao ($BAO_CONFIG_PATH, else
+$VAULT_CONFIG_PATH), a commented config is written when there is none,
+the token in ~/.vault-token is kept, and the daily vault-token-renew.timer
+systemd user unit is enabled. Running it again changes nothing.
+
+  --cli vault|bao|both  which CLI to configure (default: vault, and bao
+                        too when the bao command is on PATH)
+  --prefix DIR          install the binaries into DIR/bin instead of ~/.local/bin
+  --no-timer            do not install (or, with --uninstall, remove) the systemd units
+  --uninstall           undo the install; keeps the config and the token store
+  -h, --help            show this help
+`
+
+// Tool is what setup needs of the rest of vault-token-helper. Package
+// helper implements it with the code the binaries run, so installer and
+// tool cannot disagree on paths, addresses or the configuration.
+type Tool interface {
+	// Addr is the address the CLI uses in this environment, raw as the
+	// user set it ("" when unset), and its store key.
+	Addr() (raw string, key store.Key, err error)
+	// CheckConfig parses a configuration file as every command does.
+	CheckConfig(path string) error
+	// Keep and KeepUnchecked keep a token for Addr (heal.Healer).
+	Keep(ctx context.Context, token string) (heal.KeepResult, error)
+	KeepUnchecked(ctx context.Context, token string) (heal.Result, error)
+	// UninstallToken is the token uninstall leaves in ~/.vault-token: the
+	// one stored for the mirrored address (mirror_address, else the only
+	// stored address, else Addr). "" when none is stored.
+	UninstallToken() (key store.Key, token string, err error)
+}
+
+// Paths are the files setup writes besides the binaries.
+type Paths struct {
+	Home      string // $HOME
+	Config    string // the configuration file
+	Data      string // the token store
+	UnitDir   string // $XDG_CONFIG_HOME/systemd/user
+	TokenFile string // ~/.vault-token
+}
+
+// Env is setup's outside world.
+type Env struct {
+	LookupEnv func(string) (string, bool)
+	Paths     Paths
+	Cwd       string
+	// BinSource is the directory holding the three binaries to install
+	// (the directory of the running executable).
+	BinSource string
+	// LookPath finds a command on PATH (bao, systemctl).
+	LookPath func(string) (string, error)
+	// Systemctl runs `systemctl --user ARGS` and returns its output.
+	Systemctl func(args ...string) (string, error)
+	Now       func() time.Time
+	Tool      Tool
+}
+
+func (e Env) getenv(k string) string { v, _ := e.LookupEnv(k); return v }
+
+// options are the parsed arguments.
+type options struct {
+	prefix    string
+	cli       string // "", vault, bao, both
+	noTimer   bool
+	uninstall bool
+}
+
+// usageError is a bad argument: exit 2 with the usage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func parseArgs(args []string) (options, bool, error) {
+	var o options
+	value := func(i *int, name string) (string, error) {
+		a := args[*i]
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			if v == "" {
+				return "", &usageError{name + " needs a value"}
+			}
+			return v, nil
+		}
+		if *i+1 >= len(args) || args[*i+1] == "" {
+			return "", &usageError{name + " needs a value"}
+		}
+		*i++
+		return args[*i], nil
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var err error
+		switch {
+		case a == "-h" || a == "--help" || a == "-help":
+			return o, true, nil
+		case a == "--prefix" || strings.HasPrefix(a, "--prefix="):
+			o.prefix, err = value(&i, "--prefix")
+			if err != nil {
+				err = &usageError{"--prefix needs a directory"}
+			}
+		case a == "--cli" || strings.HasPrefix(a, "--cli="):
+			o.cli, err = value(&i, "--cli")
+			if err == nil && !slices.Contains([]string{"vault", "bao", "both"}, o.cli) {
+				err = &usageError{fmt.Sprintf("--cli %q: want vault, bao or both", o.cli)}
+			}
+		case a == "--no-timer":
+			o.noTimer = true
+		case a == "--uninstall":
+			o.uninstall = true
+		default:
+			err = &usageError{fmt.Sprintf("unknown argument %q", a)}
+		}
+		if err != nil {
+			return o, false, err
+		}
+	}
+	return o, false, nil
+}
+
+// run is one setup run: its options, environment and output.
+type run struct {
+	opt    options
+	env    Env
+	out    io.Writer
+	errOut io.Writer
+	bindir string
+	bin    string // bindir/vault-token-helper
+	hints  []string
+}
+
+func (r *run) say(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
+
+// fail is a step that failed: its message becomes the one line on stderr.
+func (r *run) fail(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// Run is `vault-token-helper setup ARGS`.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
+	opt, help, err := parseArgs(args)
+	if help {
+		fmt.Fprint(stdout, Usage)
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vault-token-helper setup: %v\n%s", err, Usage)
+		return ExitUsage
+	}
+	r := &run{opt: opt, env: env, out: stdout, errOut: stderr}
+	err = r.paths()
+	switch {
+	case err != nil:
+	case opt.uninstall:
+		err = r.uninstall(ctx)
+	default:
+		err = r.install(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vault-token-helper setup: %s\n", oneLine(err.Error()))
+		return ExitFail
+	}
+	return ExitOK
+}
+
+// unitSafe is what a unit file can take unquoted in ExecStart=.
+var unitSafe = regexp.MustCompile(`^[A-Za-z0-9_./@+,:=-]+$`)
+
+func (r *run) paths() error {
+	if r.env.Paths.Home == "" {
+		return errors.New("no home directory: HOME is not set and the password database has none")
+	}
+	if r.opt.prefix != "" {
+		p := r.opt.prefix
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(r.env.Cwd, p)
+		}
+		r.bindir = filepath.Join(filepath.Clean(p), "bin")
+	} else {
+		r.bindir = filepath.Join(r.env.Paths.Home, ".local", "bin")
+	}
+	r.bin = filepath.Join(r.bindir, HelperName)
+	if !r.opt.uninstall && !r.opt.noTimer && !unitSafe.MatchString(r.bindir) {
+		return fmt.Errorf("the bin dir %q has characters a systemd unit cannot take as they are; choose another --prefix, or use --no-timer and write the units yourself", r.bindir)
+	}
+	return nil
+}
+
+// clis are the CLI config files to edit, one entry per file.
+func (r *run) clis() []CLI {
+	look := r.env.LookupEnv
+	home, cwd := r.env.Paths.Home, r.env.Cwd
+	vault := CLI{Name: "vault", Path: VaultConfigPath(look, home, cwd)}
+	bao := CLI{Name: "bao", Path: BaoConfigPath(look, home, cwd)}
+	var want []CLI
+	switch r.opt.cli {
+	case "vault":
+		want = []CLI{vault}
+	case "bao":
+		want = []CLI{bao}
+	case "both":
+		want = []CLI{vault, bao}
+	default:
+		want = []CLI{vault}
+		if _, err := r.env.LookPath("bao"); err == nil {
+			want = append(want, bao)
+		} else if r.opt.uninstall {
+			// Removing our item is always right: clean ~/.bao when it exists.
+			if _, err := os.Lstat(bao.Path); err == nil {
+				want = append(want, bao)
+			}
+		}
+	}
+	if len(want) == 2 && want[0].Path == want[1].Path {
+		want = []CLI{{Name: "vault and bao", Path: vault.Path}}
+	}
+	return want
+}
+
+// names reports whether a token_helper value names our binary.
+func (r *run) names(v string) bool {
+	if v == "" {
+		return false
+	}
+	if !filepath.IsAbs(v) {
+		v = filepath.Join(r.env.Cwd, v)
+	}
+	if filepath.Clean(v) == r.bin {
+		return true
+	}
+	a, errA := os.Stat(v)
+	b, errB := os.Stat(r.bin)
+	return errA == nil && errB == nil && os.SameFile(a, b)
+}
+
+func (r *run) install(ctx context.Context) error {
+	steps := []func(context.Context) error{
+		r.installBinaries,
+		r.writeConfig,
+		r.keepToken, // before the CLI asks the helper: nobody is logged out
+		r.setTokenHelper,
+		r.installUnits,
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	if !slices.Contains(filepath.SplitList(r.env.getenv("PATH")), r.bindir) {
+		r.say("note: %s is not in PATH; the CLI does not need it, but add it to run %s status", r.bindir, HelperName)
+	}
+	r.say("done: vault login now keeps a periodic token; check it with %s status", r.bin)
+	for _, h := range r.hints {
+		r.say("%s", h)
+	}
+	return nil
+}
+
+func (r *run) uninstall(ctx context.Context) error {
+	steps := []func(context.Context) error{
+		r.saveToken, // first: the CLI's built-in helper must find the token
+		r.removeUnits,
+		r.unsetTokenHelper,
+		r.removeBinaries,
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	r.say("kept the config %s and the token store %s; remove them by hand if you want them gone", r.env.Paths.Config, r.env.Paths.Data)
+	return nil
+}
+
+// ---- binaries ---------------------------------------------------------------
+
+func (r *run) installBinaries(context.Context) error {
+	if err := os.MkdirAll(r.bindir, 0o755); err != nil {
+		return r.fail("create %q: %w", r.bindir, err)
+	}
+	// The full binary first: the front must never run without it.
+	for _, name := range []string{FullName, HelperName, RenewName} {
+		src := filepath.Join(r.env.BinSource, name)
+		dst := filepath.Join(r.bindir, name)
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return r.fail("%q: %w; setup installs the binaries next to it: build them with `make build` or run ./install.sh", src, err)
+		}
+		if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() == 0o755 {
+			if cur, err := os.ReadFile(dst); err == nil && bytes.Equal(cur, data) {
+				r.say("%s is up to date", dst)
+				continue
+			}
+		}
+		if err := writeAtomic(dst, data, 0o755); err != nil {
+			return r.fail("cannot install %q: %w", dst, err)
+		}
+		r.say("installed %s", dst)
+	}
+	return nil
+}
+
+// writeAtomic writes data to a temporary file next to path and renames
+// it over path (replacing a symlink, never writing through one).
+func writeAtomic(path string, data []byte, mode fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	_, werr := tmp.Write(data)
+	merr := tmp.Chmod(mode)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, merr, serr, cerr); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+func (r *run) removeBinaries(context.Context) error {
+	for _, name := range []string{HelperName, FullName, RenewName} {
+		p := filepath.Join(r.bindir, name)
+		err := os.Remove(p)
+		switch {
+		case err == nil:
+			r.say("removed %s", p)
+		case errors.Is(err, fs.ErrNotExist):
+			r.say("no %s", p)
+		default:
+			return r.fail("cannot remove %q: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// ---- the configuration ------------------------------------------------------
+
+func (r *run) writeConfig(context.Context) error {
+	p := r.env.Paths.Config
+	if _, err := os.Lstat(p); err == nil {
+		r.say("kept the existing config %s", p)
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return r.fail("%q: %w", p, err)
+	}
+	raw, _, err := r.env.Tool.Addr()
+	if err != nil {
+		raw = ""
+	}
+	line := "mirror_address = " + hclQuote(raw)
+	text := DefaultConfigText(line)
+	note := "mirror_address " + raw
+	if raw == "" {
+		text = DefaultConfigText("# mirror_address = \"https://vault.example.com:8200\"")
+		note = "mirror_address unset: no address is set, so the only stored address is mirrored"
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return r.fail("create the directory of %q: %w", p, err)
+	}
+	tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".check")
+	check := func(text string) error {
+		if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+			return err
+		}
+		defer os.Remove(tmp)
+		return r.env.Tool.CheckConfig(tmp)
+	}
+	if err := check(text); err != nil {
+		if raw == "" {
+			return r.fail("the default config does not parse (%v); this is a bug in setup", err)
+		}
+		fmt.Fprintf(r.errOut, "vault-token-helper setup: warning: %q is not a Vault address like https://vault.example.com:8200; the config leaves mirror_address unset\n", raw)
+		text = DefaultConfigText("# " + line)
+		note = "mirror_address unset"
+		if err := check(text); err != nil {
+			return r.fail("the default config does not parse (%v); this is a bug in setup", err)
+		}
+	}
+	if err := writeNew(p, []byte(text)); err != nil {
+		return r.fail("cannot write %q: %w", p, err)
+	}
+	r.say("wrote the default config %s (%s)", p, note)
+	return nil
+}
+
+// writeNew writes a new private file atomically, never over one that
+// appeared meanwhile.
+func writeNew(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	_, werr := tmp.Write(data)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return err
+	}
+	err = os.Link(name, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// No hard links here (some network file systems): the caller
+		// checked that path did not exist a moment ago.
+		err = os.Rename(name, path)
+	}
+	return err
+}
+
+// DefaultConfigText is the commented configuration setup writes, with
+// the mirror_address line given.
+func DefaultConfigText(mirrorLine string) string {
+	return `# vault-token-helper configuration, written by vault-token-helper setup.
+# Edit freely: setup never overwrites this file. Unknown keys are errors.
+
+# ~/.vault-token mirrors the periodic token of this address, for tools that
+# read the file directly (sops, consul-template, envconsul...).
+mirror = true
+` + mirrorLine + `
+
+# The periodic token minted at a login strong enough to mint it. Every key
+# is optional; without the block:
+#   display_name     "vault-token-helper" (Vault shows token-vault-token-helper)
+#   policies         the login token's own, minus default and root
+#   period           "768h" (32 days; vault-token-renew renews it nightly)
+#   required_policy  the first policy: a token without it is not ours
+#
+# periodic_token {
+#   display_name    = "vault-token-helper"
+#   policies        = ["vault-admin"]
+#   period          = "768h"
+#   required_policy = "vault-admin"
+# }
+
+# Revoke the login token once the periodic token is minted (default false).
+# revoke_login_token = true
+
+# Settings for one Vault address override the ones above:
+# address "https://vault.example.com:8200" {
+#   periodic_token {
+#     policies = ["ops-admin"]
+#   }
+#   revoke_login_token = true
+# }
+`
+}
+
+// ---- the CLI config files ---------------------------------------------------
+
+func (r *run) setTokenHelper(context.Context) error {
+	for _, c := range r.clis() {
+		res, err := Apply(c.Path, r.bin, true, r.names, r.now())
+		if err != nil {
+			return r.fail("%s CLI config: %w", c.Name, err)
+		}
+		switch {
+		case res.Created:
+			r.say("created %s with token_helper = %q", c.Path, r.bin)
+		case res.Changed:
+			r.say("set token_helper = %q in %s (backup: %s)", r.bin, c.Path, res.Backup)
+		default:
+			r.say("%s has token_helper = %q already", c.Path, r.bin)
+		}
+	}
+	return nil
+}
+
+func (r *run) unsetTokenHelper(context.Context) error {
+	for _, c := range r.clis() {
+		res, err := Apply(c.Path, r.bin, false, r.names, r.now())
+		if err != nil {
+			return r.fail("%s CLI config: %w; nothing more was uninstalled", c.Name, err)
+		}
+		switch {
+		case res.Changed:
+			r.say("removed token_helper from %s (backup: %s)", c.Path, res.Backup)
+		case res.Other != "":
+			r.say("left %s alone: its token_helper is %q, not %q", c.Path, res.Other, r.bin)
+		default:
+			if _, err := os.Lstat(c.Path); errors.Is(err, fs.ErrNotExist) {
+				r.say("no %s; nothing to change", c.Path)
+			} else {
+				r.say("%s has no token_helper line", c.Path)
+			}
+		}
+	}
+	return nil
+}
+
+func (r *run) now() time.Time {
+	if r.env.Now != nil {
+		return r.env.Now()
+	}
+	return time.Now()
+}
+
+// ---- ~/.vault-token ---------------------------------------------------------
+
+// keepToken keeps the token in ~/.vault-token usable through the helper
+// (see heal.Healer.KeepToken). It fails, before any CLI config changes, only
+// when keeping it is impossible and configuring the CLI would lose it.
+func (r *run) keepToken(ctx context.Context) error {
+	p := r.env.Paths.TokenFile
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		r.say("no %s to keep; the next vault login mints the periodic token", p)
+		return nil
+	}
+	if r.cliUsesHelper() {
+		// The CLI asks the helper already: the file is not its token, and
+		// keeping it would replace what the helper holds.
+		r.say("the CLI runs %s already; left %s to the helper", r.bin, p)
+		return nil
+	}
+	tok, err := heal.NewMirror(p).Read()
+	if err != nil {
+		return r.fail("cannot keep the token in %q: %w; the CLI is left as it was", p, err)
+	}
+	if tok == "" {
+		r.say("%s holds no token; the next vault login mints the periodic token", p)
+		return nil
+	}
+	raw, key, err := r.env.Tool.Addr()
+	if err != nil {
+		return r.fail("cannot keep the token in %q: %w; the CLI is left as it was", p, err)
+	}
+	if raw == "" {
+		return r.keepUnchecked(ctx, p, key, tok, "no address is set (VAULT_ADDR)")
+	}
+	res, err := r.env.Tool.Keep(ctx, tok)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(r.errOut, "vault-token-helper setup: warning: %s\n", oneLine(w))
+	}
+	var refused *heal.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		r.say("%s holds %s (accessor %s), not the periodic token; the CLI now uses the periodic token stored for %s (accessor %s)",
+			p, refused.Login.DisplayName, refused.Login.Accessor, key, refused.Kept.Accessor)
+		return nil
+	case errors.Is(err, heal.ErrInvalidToken):
+		r.say("left %s alone: Vault at %s does not accept its token (revoked or expired); the next vault login mints the periodic token", p, key)
+		return nil
+	case errors.Is(err, heal.ErrUnavailable):
+		return r.keepUnchecked(ctx, p, key, tok, "Vault cannot be reached ("+oneLine(err.Error())+")")
+	case err != nil:
+		return r.fail("cannot keep the token in %q: %w; the CLI is left as it was", p, err)
+	}
+	switch res.Event {
+	case heal.EventUnchanged:
+		r.say("%s holds the token stored for %s already", p, key)
+	case heal.EventAdopted:
+		r.say("adopted the periodic token in %s for %s (%s, accessor %s)", p, key, res.Info.DisplayName, res.Accessor)
+	default:
+		r.say("kept the token in %s for %s (%s, accessor %s) as passed through; the next admin login (vault login -method=oidc) mints the periodic token",
+			p, key, res.Info.DisplayName, res.Accessor)
+		if res.WhyNotOurs != "" {
+			r.hints = append(r.hints, fmt.Sprintf("%s holds the periodic token %s (accessor %s), which is not ours (%s); to have it renewed instead, edit periodic_token in %s to match it and run: %s adopt < %s",
+				p, res.Info.DisplayName, res.Accessor, res.WhyNotOurs, r.env.Paths.Config, r.bin, p))
+		}
+	}
+	return nil
+}
+
+// cliUsesHelper reports whether every CLI config to configure names our
+// binary already (a second run).
+func (r *run) cliUsesHelper() bool {
+	for _, c := range r.clis() {
+		src, _, exists, err := readCLIConfig(c.Path)
+		if err != nil || !exists || !r.names(TokenHelperValue(src)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *run) keepUnchecked(ctx context.Context, p string, key store.Key, tok, why string) error {
+	res, err := r.env.Tool.KeepUnchecked(ctx, tok)
+	switch {
+	case errors.Is(err, heal.ErrStoredAlready):
+		r.say("left %s alone: %s and a token is stored for %s already, so the CLI goes on with that one", p, why, key)
+		return nil
+	case err != nil:
+		return r.fail("cannot keep the token in %q: %w; the CLI is left as it was", p, err)
+	case res.Event == heal.EventUnchanged:
+		r.say("%s holds the token stored for %s already", p, key)
+		return nil
+	}
+	r.say("%s: kept the token in %s for %s without checking it, as passed through; the CLI uses it as before, and the next admin login mints the periodic token", why, p, key)
+	if r.env.getenv("VAULT_ADDR") == "" {
+		r.hints = append(r.hints, fmt.Sprintf("if your Vault is not at %s, set VAULT_ADDR and run %s setup again to keep the token for it", key, r.bin))
+	}
+	return nil
+}
+
+// saveToken writes the stored token of the mirrored address to
+// ~/.vault-token, where the CLI's built-in helper reads it.
+func (r *run) saveToken(context.Context) error {
+	p := r.env.Paths.TokenFile
+	if fi, err := os.Lstat(p); err == nil {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return r.fail("%s is a symlink; refusing to write through it. Remove it and run setup --uninstall again", p)
+		}
+		if !fi.Mode().IsRegular() {
+			return r.fail("%s is not a regular file; remove it and run setup --uninstall again", p)
+		}
+	}
+	key, tok, err := r.env.Tool.UninstallToken()
+	if err != nil {
+		return r.fail("read the stored token: %w; nothing was uninstalled", err)
+	}
+	if tok == "" {
+		r.say("no token stored for %s; left %s as it is", key, p)
+		return nil
+	}
+	if cur, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(cur)) == tok {
+		r.say("%s holds the token stored for %s already", p, key)
+		return nil
+	}
+	if err := store.WriteFileAtomic(p, []byte(tok)); err != nil {
+		return r.fail("cannot write %q: %w; nothing was uninstalled", p, err)
+	}
+	r.say("wrote the token stored for %s to %s", key, p)
+	return nil
+}
+
+// ---- systemd ----------------------------------------------------------------
+
+const enableCmds = "systemctl --user daemon-reload && systemctl --user enable --now " + systemd.Timer
+
+func (r *run) systemdReachable() bool {
+	if _, err := r.env.LookPath("systemctl"); err != nil {
+		return false
+	}
+	_, err := r.env.Systemctl("show-environment")
+	return err == nil
+}
+
+func (r *run) systemctl(args ...string) error {
+	out, err := r.env.Systemctl(args...)
+	if err != nil {
+		if s := strings.TrimSpace(out); s != "" {
+			fmt.Fprintln(r.errOut, s)
+		}
+	}
+	return err
+}
+
+func (r *run) installUnits(context.Context) error {
+	if r.opt.noTimer {
+		r.say("skipped the systemd units (--no-timer)")
+		return nil
+	}
+	dir := r.env.Paths.UnitDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return r.fail("create %q: %w", dir, err)
+	}
+	units := systemd.Units(r.bindir)
+	for _, name := range []string{systemd.Service, systemd.Timer} {
+		p := filepath.Join(dir, name)
+		if cur, err := os.ReadFile(p); err == nil && string(cur) == units[name] {
+			if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+				r.say("%s is up to date", p)
+				continue
+			}
+		}
+		if err := writeAtomic(p, []byte(units[name]), 0o644); err != nil {
+			return r.fail("cannot write %q: %w", p, err)
+		}
+		r.say("wrote %s", p)
+	}
+	if !r.systemdReachable() {
+		r.say("no systemd user manager reachable; to enable the timer later run: %s", enableCmds)
+		return nil
+	}
+	if r.systemctl("daemon-reload") != nil || r.systemctl("enable", "--now", systemd.Timer) != nil {
+		return r.fail("could not enable %s (systemctl output above); run: %s", systemd.Timer, enableCmds)
+	}
+	r.say("enabled and started %s", systemd.Timer)
+	return nil
+}
+
+func (r *run) removeUnits(context.Context) error {
+	if r.opt.noTimer {
+		r.say("left the systemd units alone (--no-timer)")
+		return nil
+	}
+	dir := r.env.Paths.UnitDir
+	present := false
+	for _, name := range []string{systemd.Service, systemd.Timer} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			present = true
+		}
+	}
+	if !present {
+		r.say("no systemd units in %s", dir)
+		return nil
+	}
+	reachable := r.systemdReachable()
+	if reachable {
+		if r.systemctl("disable", "--now", systemd.Timer) != nil {
+			return r.fail("could not disable %s (systemctl output above); run: systemctl --user disable --now %s", systemd.Timer, systemd.Timer)
+		}
+		r.say("disabled and stopped %s", systemd.Timer)
+	}
+	for _, name := range []string{systemd.Service, systemd.Timer, filepath.Join("timers.target.wants", systemd.Timer)} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return r.fail("cannot remove %q: %w", filepath.Join(dir, name), err)
+		}
+	}
+	_ = os.Remove(filepath.Join(dir, "timers.target.wants")) // only when empty
+	r.say("removed %s and %s", filepath.Join(dir, systemd.Service), systemd.Timer)
+	if reachable {
+		if r.systemctl("daemon-reload") != nil {
+			return r.fail("systemctl --user daemon-reload failed (output above)")
+		}
+	} else {
+		r.say("no systemd user manager reachable; if it runs elsewhere, run: systemctl --user stop %s; systemctl --user daemon-reload", systemd.Timer)
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package setup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// fakeTool records what setup asks of the rest of the tool. The real one
+// (package helper) is tested end to end in internal/e2e.
+type fakeTool struct {
+	raw        string
+	keepErr    error
+	keepRes    heal.KeepResult
+	kept       []string // tokens passed to Keep
+	unchecked  []string // tokens passed to KeepUnchecked
+	uninstallT string
+}
+
+func (f *fakeTool) Addr() (string, store.Key, error) {
+	k, err := store.NewKey(f.raw, "")
+	return f.raw, k, err
+}
+
+func (f *fakeTool) CheckConfig(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(b), "mirror = true") {
+		return errors.New("not the default config")
+	}
+	return nil
+}
+
+func (f *fakeTool) Keep(_ context.Context, tok string) (heal.KeepResult, error) {
+	f.kept = append(f.kept, tok)
+	return f.keepRes, f.keepErr
+}
+
+func (f *fakeTool) KeepUnchecked(_ context.Context, tok string) (heal.Result, error) {
+	f.unchecked = append(f.unchecked, tok)
+	return heal.Result{Event: heal.EventPassthrough}, nil
+}
+
+func (f *fakeTool) UninstallToken() (store.Key, string, error) {
+	k, _ := store.NewKey(f.raw, "")
+	return k, f.uninstallT, nil
+}
+
+type world struct {
+	env    Env
+	tool   *fakeTool
+	home   string
+	prefix string
+}
+
+func newWorld(t *testing.T, raw string) *world {
+	t.Helper()
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	src := filepath.Join(dir, "build")
+	for _, d := range []string{home, src} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{HelperName, FullName, RenewName} {
+		if err := os.WriteFile(filepath.Join(src, n), []byte("#!/bin/sh\necho "+n+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tool := &fakeTool{raw: raw}
+	vars := map[string]string{"VAULT_CONFIG_PATH": filepath.Join(home, ".vault"), "PATH": "/usr/bin:/bin"}
+	return &world{
+		tool:   tool,
+		home:   home,
+		prefix: filepath.Join(dir, "opt"),
+		env: Env{
+			LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+			Paths: Paths{
+				Home:      home,
+				Config:    filepath.Join(home, ".config", "vault-token-helper", "config.hcl"),
+				Data:      filepath.Join(home, ".local", "share", "vault-token-helper"),
+				UnitDir:   filepath.Join(home, ".config", "systemd", "user"),
+				TokenFile: filepath.Join(home, ".vault-token"),
+			},
+			Cwd:       home,
+			BinSource: src,
+			LookPath:  func(string) (string, error) { return "", errors.New("not found") },
+			Systemctl: func(...string) (string, error) { return "", errors.New("no manager") },
+			Now:       func() time.Time { return time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC) },
+			Tool:      tool,
+		},
+	}
+}
+
+func (w *world) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, &out, &errOut, w.env)
+	return code, out.String(), errOut.String()
+}
+
+// snapshot is every file under dir with its content and mode.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			m[p] = fmt.Sprintf("%v %s", fi.Mode(), b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSetupIdempotentAndUninstall(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "https://vault.example.com:8200")
+	code, out, errOut := w.run(t, "--prefix", w.prefix)
+	if code != ExitOK || errOut != "" {
+		t.Fatalf("setup: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	bin := filepath.Join(w.prefix, "bin", HelperName)
+	if got, want := readOrEmpty(t, filepath.Join(w.home, ".vault")), "token_helper = \""+bin+"\"\n"; got != want {
+		t.Errorf("~/.vault = %q, want %q", got, want)
+	}
+	if !strings.Contains(readOrEmpty(t, w.env.Paths.Config), `mirror_address = "https://vault.example.com:8200"`) {
+		t.Errorf("the default config has no mirror_address")
+	}
+	for _, n := range []string{"vault-token-renew.service", "vault-token-renew.timer"} {
+		if s := readOrEmpty(t, filepath.Join(w.env.Paths.UnitDir, n)); s == "" || strings.Contains(s, "@BINDIR@") {
+			t.Errorf("unit %s = %q, want the template with the bin dir", n, s)
+		}
+	}
+	before := snapshot(t, filepath.Dir(w.home))
+	code, out, _ = w.run(t, "--prefix", w.prefix)
+	if code != ExitOK {
+		t.Fatalf("second setup: exit %d\n%s", code, out)
+	}
+	if after := snapshot(t, filepath.Dir(w.home)); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the second run changed files:\nbefore %v\nafter  %v", before, after)
+	}
+
+	code, out, errOut = w.run(t, "--prefix", w.prefix, "--uninstall")
+	if code != ExitOK || errOut != "" {
+		t.Fatalf("uninstall: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	if got := readOrEmpty(t, filepath.Join(w.home, ".vault")); got != "" {
+		t.Errorf("~/.vault after uninstall = %q, want empty", got)
+	}
+	for _, n := range []string{HelperName, FullName, RenewName} {
+		if _, err := os.Lstat(filepath.Join(w.prefix, "bin", n)); err == nil {
+			t.Errorf("%s still installed", n)
+		}
+	}
+}
+
+func readOrEmpty(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// What setup does with the token in ~/.vault-token for each answer of
+// the healer; in every case where the CLI would lose it, it stops before
+// ~/.vault names the helper.
+func TestSetupKeepToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		raw           string
+		keepErr       error
+		keepRes       heal.KeepResult
+		wantCode      int
+		wantKept      bool
+		wantUnchecked bool
+		say           string
+	}{
+		{"passthrough", "https://v:8200", nil, heal.KeepResult{Result: heal.Result{Event: heal.EventPassthrough, Accessor: "acc1"}, Info: heal.TokenInfo{DisplayName: "userpass-admin"}},
+			0, true, false, "as passed through"},
+		{"adopted", "https://v:8200", nil, heal.KeepResult{Result: heal.Result{Event: heal.EventAdopted, Accessor: "acc1"}}, 0, true, false, "adopted"},
+		{"Vault unreachable: kept unchecked", "https://v:8200", fmt.Errorf("check: %w", heal.ErrUnavailable), heal.KeepResult{}, 0, true, true, "without checking it"},
+		{"no address: kept unchecked without asking", "", nil, heal.KeepResult{}, 0, false, true, "no address is set"},
+		{"invalid token: left alone", "https://v:8200", heal.ErrInvalidToken, heal.KeepResult{}, 0, true, false, "does not accept"},
+		{"lock error: stop before ~/.vault", "https://v:8200", store.ErrLocked, heal.KeepResult{}, 1, true, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, tt.raw)
+			w.tool.keepErr, w.tool.keepRes = tt.keepErr, tt.keepRes
+			if err := os.WriteFile(w.env.Paths.TokenFile, []byte("s.secret-token\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer")
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			if strings.Contains(out+errOut, "s.secret-token") {
+				t.Errorf("setup printed the token")
+			}
+			if got := len(w.tool.kept) > 0; got != tt.wantKept {
+				t.Errorf("Keep called = %v, want %v", got, tt.wantKept)
+			}
+			if got := len(w.tool.unchecked) > 0; got != tt.wantUnchecked {
+				t.Errorf("KeepUnchecked called = %v, want %v", got, tt.wantUnchecked)
+			}
+			if tt.wantKept && w.tool.kept[0] != "s.secret-token" {
+				t.Errorf("Keep got %q, want the token without surrounding white space", w.tool.kept[0])
+			}
+			if !strings.Contains(out, tt.say) {
+				t.Errorf("stdout does not say %q:\n%s", tt.say, out)
+			}
+			_, err := os.Lstat(filepath.Join(w.home, ".vault"))
+			if configured := err == nil; configured != (tt.wantCode == 0) {
+				t.Errorf("~/.vault written = %v, want %v", configured, tt.wantCode == 0)
+			}
+		})
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want options
+		err  string
+	}{
+		{nil, options{}, ""},
+		{[]string{"--prefix", "/p", "--cli=bao", "--no-timer"}, options{prefix: "/p", cli: "bao", noTimer: true}, ""},
+		{[]string{"--prefix=/p", "--cli", "both", "--uninstall"}, options{prefix: "/p", cli: "both", uninstall: true}, ""},
+		{[]string{"--prefix"}, options{}, "--prefix needs a directory"},
+		{[]string{"--cli", "nomad"}, options{}, `--cli "nomad": want vault, bao or both`},
+		{[]string{"extra"}, options{}, `unknown argument "extra"`},
+	}
+	for _, tt := range tests {
+		got, _, err := parseArgs(tt.args)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("parseArgs(%q): got error %v, want %q", tt.args, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseArgs(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
+		}
+	}
+}
+
+// Which CLI config files setup edits: --cli, bao on PATH, and one file
+// named by both CLIs edited once.
+func TestSetupCLIs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		cli       string
+		baoOnPath bool
+		env       map[string]string
+		want      []string
+	}{
+		{"default without bao", "", false, nil, []string{"vault /h/.vault"}},
+		{"default with bao on PATH", "", true, nil, []string{"vault /h/.vault", "bao /h/.bao"}},
+		{"--cli bao", "bao", false, nil, []string{"bao /h/.bao"}},
+		{"--cli vault with bao on PATH", "vault", true, nil, []string{"vault /h/.vault"}},
+		{"--cli both, one file for both", "both", false, map[string]string{"VAULT_CONFIG_PATH": "/etc/cli.hcl"}, []string{"vault and bao /etc/cli.hcl"}},
+		{"--cli both, BAO_CONFIG_PATH", "both", false, map[string]string{"VAULT_CONFIG_PATH": "/etc/cli.hcl", "BAO_CONFIG_PATH": "/etc/bao.hcl"}, []string{"vault /etc/cli.hcl", "bao /etc/bao.hcl"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := &run{opt: options{cli: tt.cli}, env: Env{
+				LookupEnv: func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok },
+				Paths:     Paths{Home: "/h"},
+				Cwd:       "/h",
+				LookPath: func(string) (string, error) {
+					if tt.baoOnPath {
+						return "/usr/bin/bao", nil
+					}
+					return "", errors.New("not found")
+				},
+			}}
+			var got []string
+			for _, c := range r.clis() {
+				got = append(got, c.Name+" "+c.Path)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("clis() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

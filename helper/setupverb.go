@@ -1,0 +1,115 @@
+package helper
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// setupVerb is `vault-token-helper setup`: package setup with this
+// package's paths, address, configuration parser and healer.
+func setupVerb(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err != nil {
+		return fail(stderr, "setup: ", err)
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return fail(stderr, "setup: ", err)
+	}
+	senv := installer.Env{
+		// Set-but-empty matters for OpenBao's BAO_CONFIG_PATH: the process's own.
+		LookupEnv: os.LookupEnv,
+		Paths: installer.Paths{
+			Home:      env.Paths.Home,
+			Config:    env.Paths.Config,
+			Data:      env.Paths.Data,
+			UnitDir:   env.Paths.UnitDir,
+			TokenFile: env.Paths.MirrorDef,
+		},
+		Cwd:       cwd,
+		BinSource: filepath.Dir(exe),
+		LookPath:  exec.LookPath,
+		Systemctl: func(args ...string) (string, error) {
+			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, "systemctl", append([]string{"--user"}, args...)...).CombinedOutput()
+			return string(out), err
+		},
+		Now:  env.Now,
+		Tool: setupTool{env: env, stderr: stderr},
+	}
+	return installer.Run(ctx, args, stdout, stderr, senv)
+}
+
+// setupTool is installer.Tool with the code every command runs.
+type setupTool struct {
+	env    Env
+	stderr io.Writer
+}
+
+var _ installer.Tool = setupTool{}
+
+func (t setupTool) Addr() (string, store.Key, error) {
+	key, err := keyFromEnv(t.env)
+	return t.env.Getenv("VAULT_ADDR"), key, err
+}
+
+func (t setupTool) CheckConfig(path string) error {
+	_, err := LoadConfig(path)
+	return err
+}
+
+func (t setupTool) Keep(ctx context.Context, token string) (heal.KeepResult, error) {
+	s, err := newSetup(t.env, t.stderr)
+	if err != nil {
+		return heal.KeepResult{}, err
+	}
+	defer s.close()
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
+	return s.healer.KeepToken(ctx, token)
+}
+
+func (t setupTool) KeepUnchecked(ctx context.Context, token string) (heal.Result, error) {
+	s, err := newSetup(t.env, t.stderr)
+	if err != nil {
+		return heal.Result{}, err
+	}
+	defer s.close()
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
+	return s.healer.KeepTokenUnchecked(ctx, token)
+}
+
+func (t setupTool) UninstallToken() (store.Key, string, error) {
+	current, err := keyFromEnv(t.env)
+	if err != nil {
+		return store.Key{}, "", err
+	}
+	files := store.New(t.env.Paths.Data)
+	states, errs := files.List()
+	if len(errs) > 0 {
+		return current, "", errs[0]
+	}
+	key := current
+	if cfg, err := LoadConfig(t.env.Paths.Config); err == nil {
+		c := *cfg
+		c.Mirror = true // the address ~/.vault-token would mirror, even with mirror = false
+		if k := mirrorKey(&c, states, current); k != (store.Key{}) {
+			key = k
+		}
+	}
+	tok, err := files.Token(key)
+	return key, tok, err
+}
