@@ -139,7 +139,12 @@ func StartProxy(t testing.TB, target *Server) *Proxy {
 		target: target.Addr,
 		// No timeout of its own: Hang and Slow end when the client or the
 		// proxy goes away.
-		fwd:    &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8}},
+		// Redirects are passed to the client, as a reverse proxy does (a
+		// standby that cannot forward redirects to the active node).
+		fwd: &http.Client{
+			Transport:     &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		stop:   make(chan struct{}),
 		counts: map[string]int{},
 	}

@@ -121,7 +121,10 @@ func TestKillActiveDuringMint(t *testing.T) {
 		t.Errorf("after the failed store the journal = %+v, want the one intent", st.Journal)
 	}
 
+	// The next run, once a new leader is elected (the CLI's own login
+	// does not wait for one).
 	p.Set()
+	c.Active(t)
 	mustExit(t, "the next admin login", u.h.LoginUserpass(t, "admin"), 0)
 	u.settled(t)
 }
