@@ -2,7 +2,7 @@
 #
 #   make build       both binaries into ./bin
 #   make test        every test, end-to-end ones included (builds Vault first when missing)
-#   make test-short  unit tests only: no Vault, no network
+#   make test-short  unit tests only: no Vault, no network; heal coverage at least 85%
 #   make vault       build the Vault test binary once; prints its path as the last line
 #   make lint        gofmt check, go vet, staticcheck (pinned), also with each build tag
 #   make fuzz        long fuzz runs (FUZZTIME each); `make test` runs them briefly
@@ -60,8 +60,15 @@ test: vault
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory fuzz-short
 
+# heal's decisions are unit-tested on the fake Vault: its coverage may not
+# drop below this.
+HEAL_COVER_MIN := 85
+
 test-short:
-	$(GO) test -short -count=1 ./...
+	@$(GO) test -short -count=1 -cover ./... | tee /dev/stderr | awk -v min=$(HEAL_COVER_MIN) \
+		'$$2 ~ /\/heal$$/ { for (i = 1; i <= NF; i++) if ($$i ~ /%$$/) { c = $$i + 0; found = 1 } } \
+		END { if (!found) { print "no coverage for ./heal" > "/dev/stderr"; exit 1 } \
+		      if (c < min) { printf "heal coverage %.1f%% is below %d%%\n", c, min > "/dev/stderr"; exit 1 } }'
 
 # Build tags whose files only compile with the tag: linted as well.
 LINT_TAGS := crashpoints bench

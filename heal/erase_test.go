@@ -34,6 +34,11 @@ func TestErase(t *testing.T) {
 			w.v.Revoke(w.stored())
 			return acc
 		}, true, false, ""},
+		{"Vault says the minted token is gone: forgotten, nothing pending", func(w *world) string {
+			acc := w.mustStore(w.admin()).Accessor
+			w.v.Fail(fakevault.Fault{Op: heal.OpRevokeSelf, Kind: fakevault.InvalidToken})
+			return acc
+		}, false, false, ""},
 		{"Vault unavailable: forgotten, kept pending for the next admin login", func(w *world) string {
 			acc := w.mustStore(w.admin()).Accessor
 			w.v.Fail(fakevault.Fault{Op: heal.OpRevokeSelf, Kind: fakevault.Unavailable})

@@ -135,6 +135,19 @@ func TestStoreDecision(t *testing.T) {
 			},
 		},
 		{
+			name: "Vault denies the mint (403) of a login that looked able: passes through",
+			setup: func(w *world) string {
+				w.v.Fail(fakevault.Fault{Op: heal.OpCreateOrphan, Kind: fakevault.Denied})
+				return w.admin()
+			},
+			wantEvent: heal.EventPassthrough,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if st := w.state(); len(st.Journal) != 0 {
+					t.Errorf("journal %v, want the intent dropped", st.Journal)
+				}
+			},
+		},
+		{
 			name:      "a weak login with nothing stored passes through",
 			setup:     func(w *world) string { return w.weak() },
 			wantEvent: heal.EventPassthrough,

@@ -200,6 +200,17 @@ func (v *APIVault) do(ctx context.Context, op, method, path, token string, body 
 	return nil, nil, lastErr
 }
 
+// call is do, with the failure judged by what was asked once the
+// retries are over.
+func (v *APIVault) call(ctx context.Context, op, method, path, token string, body any, idempotent bool) (map[string]any, *api.Secret, error) {
+	data, sec, err := v.do(ctx, op, method, path, token, body, idempotent)
+	var ve *VaultError
+	if errors.As(err, &ve) {
+		judge(ve)
+	}
+	return data, sec, err
+}
+
 // sealedDetail is the cause of a VaultError for Vault's own sealed answer.
 const sealedDetail = "Vault is sealed"
 
@@ -304,10 +315,13 @@ func AnswerError(addr, op, method string, a Answer) *VaultError {
 // answer: err is the transport's error, status the HTTP status when one
 // arrived.
 func TransportError(addr, op, method string, status int, err error) *VaultError {
-	return &VaultError{Addr: addr, Op: op, Status: status, Kind: ErrUnavailable, Detail: transportCause(err),
+	// A status that arrived before the body broke is judged by call, once
+	// the retries are over (a 403 to revoke-self: the token is gone).
+	e := &VaultError{Addr: addr, Op: op, Status: status, Kind: ErrUnavailable, Detail: transportCause(err),
 		// Refused before anything was sent: nothing happened server-side.
 		// Anything else (timeout, reset, EOF) may have reached Vault.
 		Unknown: method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)}
+	return e
 }
 
 // Operations, as VaultError.Op names them.
@@ -322,7 +336,7 @@ const (
 	OpCapabilities   = "capabilities-self"
 )
 
-// judge refines the kind of Vault's refusal by what was asked: a 403 on
+// judge refines the kind of Vault's answer by what was asked: a 403 on
 // a call with the token's own authority (lookup-self, renew-self,
 // revoke-self) means Vault does not know the token; a 400 naming an
 // invalid accessor or token on an accessor call means no such token.
@@ -394,7 +408,7 @@ func firstLine(s string, max int) string {
 // LookupSelf asks Vault about token with its own authority. A 403 means
 // the token is not valid.
 func (v *APIVault) LookupSelf(ctx context.Context, token string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, OpLookupSelf, http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
+	data, _, err := v.call(ctx, OpLookupSelf, http.MethodGet, "/v1/auth/token/lookup-self", token, nil, true)
 	if err != nil {
 		return TokenInfo{}, err
 	}
@@ -404,7 +418,7 @@ func (v *APIVault) LookupSelf(ctx context.Context, token string) (TokenInfo, err
 // LookupAccessor asks about the token with accessor, with token's
 // authority.
 func (v *APIVault) LookupAccessor(ctx context.Context, token, accessor string) (TokenInfo, error) {
-	data, _, err := v.do(ctx, OpLookupAccessor, http.MethodPost, "/v1/auth/token/lookup-accessor", token,
+	data, _, err := v.call(ctx, OpLookupAccessor, http.MethodPost, "/v1/auth/token/lookup-accessor", token,
 		map[string]any{"accessor": accessor}, true)
 	if err != nil {
 		return TokenInfo{}, err
@@ -423,7 +437,7 @@ func (v *APIVault) CreateOrphan(ctx context.Context, token string, r MintRequest
 		"no_default_policy": false,
 		"meta":              r.Meta,
 	}
-	_, sec, err := v.do(ctx, OpCreateOrphan, http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
+	_, sec, err := v.call(ctx, OpCreateOrphan, http.MethodPost, "/v1/auth/token/create-orphan", token, body, false)
 	if err != nil {
 		return Minted{}, err
 	}
@@ -439,7 +453,7 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 	if increment > 0 {
 		body["increment"] = increment.String()
 	}
-	_, sec, err := v.do(ctx, OpRenewSelf, http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
+	_, sec, err := v.call(ctx, OpRenewSelf, http.MethodPost, "/v1/auth/token/renew-self", token, body, true)
 	if err != nil {
 		return 0, err
 	}
@@ -451,14 +465,14 @@ func (v *APIVault) RenewSelf(ctx context.Context, token string, increment time.D
 
 // RevokeSelf revokes token with its own authority.
 func (v *APIVault) RevokeSelf(ctx context.Context, token string) error {
-	_, _, err := v.do(ctx, OpRevokeSelf, http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
+	_, _, err := v.call(ctx, OpRevokeSelf, http.MethodPost, "/v1/auth/token/revoke-self", token, nil, true)
 	return err
 }
 
 // RevokeAccessor revokes the token with accessor, with token's authority.
 // An accessor that names no token is ErrUnknownAccessor.
 func (v *APIVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
-	_, _, err := v.do(ctx, OpRevokeAccessor, http.MethodPost, "/v1/auth/token/revoke-accessor", token,
+	_, _, err := v.call(ctx, OpRevokeAccessor, http.MethodPost, "/v1/auth/token/revoke-accessor", token,
 		map[string]any{"accessor": accessor}, true)
 	return err
 }
@@ -466,7 +480,7 @@ func (v *APIVault) RevokeAccessor(ctx context.Context, token, accessor string) e
 // ListAccessors lists every token accessor (needs sudo on
 // auth/token/accessors).
 func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
-	data, _, err := v.do(ctx, OpListAccessors, "LIST", "/v1/auth/token/accessors", token, nil, true)
+	data, _, err := v.call(ctx, OpListAccessors, "LIST", "/v1/auth/token/accessors", token, nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -476,7 +490,7 @@ func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, e
 // CanMint asks Vault (sys/capabilities-self) whether token may call
 // auth/token/create-orphan. It mints nothing.
 func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
-	data, _, err := v.do(ctx, OpCapabilities, http.MethodPost, "/v1/sys/capabilities-self", token,
+	data, _, err := v.call(ctx, OpCapabilities, http.MethodPost, "/v1/sys/capabilities-self", token,
 		map[string]any{"paths": []string{"auth/token/create-orphan"}}, true)
 	if err != nil {
 		return false, err

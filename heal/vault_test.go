@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 )
@@ -82,5 +85,36 @@ func TestTransportError(t *testing.T) {
 				t.Errorf("detail: got %q, want %q", e.Detail, tt.wantDetail)
 			}
 		})
+	}
+}
+
+// TestStatusBeforeAResetIsJudged: a 403 whose body never arrives (a reset
+// mid-response) is retried like any broken answer, then judged as
+// Vault's 403: revoke-self's token is gone.
+func TestStatusBeforeAResetIsJudged(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		buf.WriteString("HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"err")
+		buf.Flush()
+		conn.Close()
+	}))
+	defer srv.Close()
+	v, err := heal.NewAPIVault(srv.URL, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = v.RevokeSelf(context.Background(), "hvs.x")
+	if !errors.Is(err, heal.ErrInvalidToken) {
+		t.Errorf("RevokeSelf: got %v, want ErrInvalidToken", err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d requests, want 3 (retried as a broken answer)", n)
 	}
 }

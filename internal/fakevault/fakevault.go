@@ -236,18 +236,19 @@ func (v *Vault) Token(s TokenSpec) (token, accessor string) {
 	return e.id, e.accessor
 }
 
-// Root returns a new root token (as `vault server -dev` prints).
+// Root returns a new root token, as `vault server -dev` makes it (a
+// token-store token with the root policy).
 func (v *Vault) Root() string {
-	t, _ := v.Token(TokenSpec{DisplayName: "root", Path: "auth/token/root", Policies: []string{"root"}})
+	t, _ := v.Token(TokenSpec{DisplayName: "token", Path: "auth/token/create", Policies: []string{"root"}})
 	return t
 }
 
 // Login returns the token a userpass login of user would: display name
-// userpass-<user>, the given policies plus default, orphan, renewable up
-// to ttl.
+// userpass-<user>, the given policies plus default, metadata naming the
+// user, orphan, renewable up to ttl.
 func (v *Vault) Login(user string, policies, identityPolicies []string, ttl time.Duration) string {
 	t, _ := v.Token(TokenSpec{DisplayName: "userpass-" + user, Path: "auth/userpass/login/" + user,
-		Policies: policies, IdentityPolicies: identityPolicies, TTL: ttl})
+		Policies: policies, IdentityPolicies: identityPolicies, TTL: ttl, Meta: map[string]string{"username": user}})
 	return t
 }
 
@@ -411,8 +412,10 @@ func (v *Vault) call(ctx context.Context, op, method string, do func() (int, str
 	}
 	if f != nil {
 		switch f.Kind {
-		case Denied, InvalidToken:
-			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{"permission denied"}})
+		case Denied:
+			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{denied}})
+		case InvalidToken:
+			return heal.AnswerError(v.addr, op, method, heal.Answer{Status: http.StatusForbidden, Errors: []string{invalid}})
 		case Unavailable:
 			return heal.TransportError(v.addr, op, method, 0, fmt.Errorf("dial tcp: %w", syscall.ECONNREFUSED))
 		case Sealed:
@@ -467,7 +470,26 @@ func (v *Vault) fault(op string) *Fault {
 	return nil
 }
 
-const denied = "permission denied"
+// Vault's 403 messages: a known token without the capability, and a
+// token Vault does not know.
+const (
+	denied  = "permission denied"
+	invalid = "permission denied; invalid token"
+)
+
+// caller is the live entry of token when may allows it the call;
+// otherwise nil and Vault's 403: "invalid token" for a token it does not
+// know, "permission denied" for one without the capability.
+func (v *Vault) caller(token string, may func(*entry) bool) (*entry, int, string) {
+	e := v.live(token)
+	switch {
+	case e == nil:
+		return nil, http.StatusForbidden, invalid
+	case !may(e):
+		return nil, http.StatusForbidden, denied
+	}
+	return e, 0, ""
+}
 
 // Addr is the address the fake stands for.
 func (v *Vault) Addr() string { return v.addr }
@@ -476,9 +498,9 @@ func (v *Vault) Addr() string { return v.addr }
 func (v *Vault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, error) {
 	var info heal.TokenInfo
 	err := v.call(ctx, heal.OpLookupSelf, http.MethodGet, func() (int, string) {
-		e := v.live(token)
-		if e == nil || !v.may(e, "auth/token/lookup-self", "read") {
-			return http.StatusForbidden, denied
+		e, status, msg := v.caller(token, func(c *entry) bool { return v.may(c, "auth/token/lookup-self", "read") })
+		if e == nil {
+			return status, msg
 		}
 		info = v.info(e)
 		return 0, ""
@@ -490,9 +512,9 @@ func (v *Vault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, e
 func (v *Vault) LookupAccessor(ctx context.Context, token, accessor string) (heal.TokenInfo, error) {
 	var info heal.TokenInfo
 	err := v.call(ctx, heal.OpLookupAccessor, http.MethodPost, func() (int, string) {
-		e := v.live(token)
-		if e == nil || !v.mayWrite(e, pathLookupAccessor) {
-			return http.StatusForbidden, denied
+		e, status, msg := v.caller(token, func(c *entry) bool { return v.mayWrite(c, pathLookupAccessor) })
+		if e == nil {
+			return status, msg
 		}
 		t := v.byAcc[accessor]
 		if t == nil || v.live(t.id) == nil {
@@ -511,9 +533,9 @@ var displayNameSanitize = regexp.MustCompile("[^a-zA-Z0-9-]")
 func (v *Vault) CreateOrphan(ctx context.Context, token string, r heal.MintRequest) (heal.Minted, error) {
 	var m heal.Minted
 	err := v.call(ctx, heal.OpCreateOrphan, http.MethodPost, func() (int, string) {
-		parent := v.live(token)
-		if parent == nil || !v.mayWrite(parent, pathCreateOrphan) {
-			return http.StatusForbidden, denied
+		parent, status, msg := v.caller(token, func(c *entry) bool { return v.mayWrite(c, pathCreateOrphan) })
+		if parent == nil {
+			return status, msg
 		}
 		sudo := v.may(parent, pathCreateOrphan, "sudo")
 		policies := r.Policies
@@ -559,9 +581,9 @@ func (v *Vault) CreateOrphan(ctx context.Context, token string, r heal.MintReque
 func (v *Vault) RenewSelf(ctx context.Context, token string, increment time.Duration) (time.Duration, error) {
 	var ttl time.Duration
 	err := v.call(ctx, heal.OpRenewSelf, http.MethodPost, func() (int, string) {
-		e := v.live(token)
-		if e == nil || !v.mayWrite(e, "auth/token/renew-self") {
-			return http.StatusForbidden, denied
+		e, status, msg := v.caller(token, func(c *entry) bool { return v.mayWrite(c, "auth/token/renew-self") })
+		if e == nil {
+			return status, msg
 		}
 		if !e.renewable {
 			return http.StatusBadRequest, "lease is not renewable"
@@ -582,9 +604,9 @@ func (v *Vault) RenewSelf(ctx context.Context, token string, increment time.Dura
 // RevokeSelf: the default policy lets a token revoke itself.
 func (v *Vault) RevokeSelf(ctx context.Context, token string) error {
 	return v.call(ctx, heal.OpRevokeSelf, http.MethodPost, func() (int, string) {
-		e := v.live(token)
-		if e == nil || !v.mayWrite(e, "auth/token/revoke-self") {
-			return http.StatusForbidden, denied
+		e, status, msg := v.caller(token, func(c *entry) bool { return v.mayWrite(c, "auth/token/revoke-self") })
+		if e == nil {
+			return status, msg
 		}
 		v.revoke(e)
 		return 0, ""
@@ -595,9 +617,9 @@ func (v *Vault) RevokeSelf(ctx context.Context, token string) error {
 // accessor is not an error (Vault answers with a warning).
 func (v *Vault) RevokeAccessor(ctx context.Context, token, accessor string) error {
 	return v.call(ctx, heal.OpRevokeAccessor, http.MethodPost, func() (int, string) {
-		e := v.live(token)
-		if e == nil || !v.mayWrite(e, pathRevokeAccessor) {
-			return http.StatusForbidden, denied
+		e, status, msg := v.caller(token, func(c *entry) bool { return v.mayWrite(c, pathRevokeAccessor) })
+		if e == nil {
+			return status, msg
 		}
 		if t := v.byAcc[accessor]; t != nil {
 			v.revoke(t)
@@ -610,9 +632,9 @@ func (v *Vault) RevokeAccessor(ctx context.Context, token, accessor string) erro
 func (v *Vault) ListAccessors(ctx context.Context, token string) ([]string, error) {
 	var out []string
 	err := v.call(ctx, heal.OpListAccessors, "LIST", func() (int, string) {
-		e := v.live(token)
-		if e == nil || !v.may(e, pathAccessors, "list", "sudo") {
-			return http.StatusForbidden, denied
+		e, status, msg := v.caller(token, func(c *entry) bool { return v.may(c, pathAccessors, "list", "sudo") })
+		if e == nil {
+			return status, msg
 		}
 		out = v.accessors()
 		return 0, ""
@@ -624,9 +646,9 @@ func (v *Vault) ListAccessors(ctx context.Context, token string) ([]string, erro
 func (v *Vault) CanMint(ctx context.Context, token string) (bool, error) {
 	var can bool
 	err := v.call(ctx, heal.OpCapabilities, http.MethodPost, func() (int, string) {
-		e := v.live(token)
-		if e == nil || !v.mayWrite(e, "sys/capabilities-self") {
-			return http.StatusForbidden, denied
+		e, status, msg := v.caller(token, func(c *entry) bool { return v.mayWrite(c, "sys/capabilities-self") })
+		if e == nil {
+			return status, msg
 		}
 		can = v.mayWrite(e, pathCreateOrphan)
 		return 0, ""

@@ -122,7 +122,7 @@ func answer(w http.ResponseWriter, body any, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(body) // a client gone away is no concern of the fake
 	case errors.As(err, &ve) && ve.Status != 0:
-		vaultError(w, ve.Status, wireDetail(ve))
+		vaultError(w, ve.Status, ve.Detail)
 	default:
 		// No answer at all: drop the connection.
 		if hj, ok := w.(http.Hijacker); ok {
@@ -133,15 +133,6 @@ func answer(w http.ResponseWriter, body any, err error) {
 		}
 		panic(http.ErrAbortHandler)
 	}
-}
-
-// wireDetail is the message Vault sends; heal's judgement of a 403 on a
-// self call rewrites it, so the fake sends Vault's own.
-func wireDetail(ve *heal.VaultError) string {
-	if ve.Status == http.StatusForbidden {
-		return denied
-	}
-	return ve.Detail
 }
 
 func vaultError(w http.ResponseWriter, status int, msg string) {
