@@ -87,18 +87,16 @@ func retry[E error](ctx context.Context, p RetryPolicy, again func(E) bool, atte
 }
 
 // retryable reports whether a failed idempotent call is worth another
-// attempt: no usable answer (connection refused, reset, timeout), HTTP
+// attempt: no complete answer (connection refused, reset, timeout), HTTP
 // 429, a 5xx other than Vault's sealed answer and 501 (not initialised),
 // 412 (a standby that has not caught up yet), or a node that knows no
 // active node, whatever the status it says it with.
 func retryable(e *VaultError) bool {
 	switch {
-	case noActiveNode(e.Detail):
+	case e.Broken, noActiveNode(e.Detail):
 		return true
 	case sealed(e), e.Status == http.StatusNotImplemented:
 		return false
-	case e.Status == 0:
-		return errors.Is(e, ErrUnavailable)
 	case e.Status == http.StatusTooManyRequests, e.Status == http.StatusPreconditionFailed, e.Status >= 500:
 		return true
 	}

@@ -57,8 +57,10 @@ func TestRetryable(t *testing.T) {
 		err  *VaultError
 		want bool
 	}{
-		{"connection refused", &VaultError{Detail: "connection refused", Kind: ErrUnavailable}, true},
-		{"timeout", &VaultError{Detail: "no answer in time (timed out)", Kind: ErrUnavailable}, true},
+		{"connection refused", &VaultError{Detail: "connection refused", Kind: ErrUnavailable, Broken: true}, true},
+		{"timeout", &VaultError{Detail: "no answer in time (timed out)", Kind: ErrUnavailable, Broken: true}, true},
+		{"a 403 whose body was cut short", &VaultError{Status: 403, Detail: "connection reset", Kind: ErrUnavailable, Broken: true}, true},
+		{"a request that could not be built", &VaultError{Detail: "json: unsupported type", Kind: ErrUnavailable}, false},
 		{"429", &VaultError{Status: 429, Kind: ErrUnavailable}, true},
 		{"500", &VaultError{Status: 500, Detail: "internal error", Kind: ErrUnavailable}, true},
 		{"502 from a load balancer", &VaultError{Status: 502, Kind: ErrUnavailable}, true},

@@ -27,9 +27,12 @@ type Env struct {
 	Hostname string
 	User     string
 	Version  string
+	// Dir is the working directory, against which relative paths in the
+	// VAULT_* TLS variables are recorded.
+	Dir string
 	// NewVault returns the Vault client for an address (as in VAULT_ADDR)
-	// and a namespace.
-	NewVault func(addr, namespace string) (heal.Vault, error)
+	// and a namespace, with what the command decided about it.
+	NewVault func(addr, namespace string, o heal.ClientOptions) (heal.Vault, error)
 	// Crash is nil unless the binary was built with the crashpoints tag.
 	Crash func(step string)
 	// Systemctl runs `systemctl --user` for status; nil means unavailable.
@@ -122,8 +125,12 @@ func OSEnv(version string) Env {
 	env.User = currentUser(env.Getenv)
 	// vault/api reads the other VAULT_* variables (TLS, proxy...) of the
 	// process itself, as the Vault CLI does.
-	env.NewVault = func(addr, ns string) (heal.Vault, error) {
-		return heal.NewAPIVault(addr, ns, env.vaultTimeout())
+	env.NewVault = func(addr, ns string, o heal.ClientOptions) (heal.Vault, error) {
+		o.Timeout = env.vaultTimeout()
+		return heal.NewAPIVault(addr, ns, o)
+	}
+	if dir, err := os.Getwd(); err == nil {
+		env.Dir = dir
 	}
 	return env
 }

@@ -152,7 +152,15 @@ type setup struct {
 	healer *heal.Healer
 }
 
+// newSetup is the setup of a verb that stores a token (store, adopt,
+// setup's keep): it reaches Vault as its own environment says.
 func newSetup(env Env, stderr io.Writer) (*setup, error) {
+	return newSetupReach(env, stderr, false)
+}
+
+// newSetupReach is newSetup; with useRecorded (erase), the TLS settings
+// recorded with the stored token apply when the environment has none.
+func newSetupReach(env Env, stderr io.Writer, useRecorded bool) (*setup, error) {
 	key, err := keyFromEnv(env)
 	if err != nil {
 		return nil, err
@@ -165,16 +173,22 @@ func newSetup(env Env, stderr io.Writer) (*setup, error) {
 	if warn != "" {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
 	}
-	h, err := newHealer(env, cfg, key, log)
+	// An unreadable entry of another address only blurs which address
+	// the mirror follows; its own command reports it.
+	states, errs := store.New(env.Paths.Data).List()
+	for _, err := range errs {
+		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
+	}
+	var cur *store.Token
+	for _, st := range states {
+		if st.Key() == key {
+			cur = st.Current
+		}
+	}
+	h, err := newHealer(env, cfg, key, log, reachFor(env, cur, useRecorded, heal.InteractiveRetry))
 	if err != nil {
 		closeLog()
 		return nil, err
-	}
-	// An unreadable entry of another address only blurs which address
-	// the mirror follows; its own command reports it.
-	states, errs := h.Files.List()
-	for _, err := range errs {
-		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
 	}
 	if mirrorKey(cfg, states, key) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
@@ -182,10 +196,10 @@ func newSetup(env Env, stderr io.Writer) (*setup, error) {
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
 }
 
-func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Healer, error) {
+func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (*heal.Healer, error) {
 	files := store.New(env.Paths.Data)
 	// The normalized address is an equivalent URL for the client.
-	v, err := env.NewVault(key.Addr, key.Namespace)
+	v, err := env.NewVault(key.Addr, key.Namespace, r.options())
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +221,7 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		Host:        env.Hostname,
 		User:        env.User,
 		Crash:       env.Crash,
+		TLS:         r.TLS,
 	}
 	return h, nil
 }
@@ -325,7 +340,7 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 }
 
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
-	s, err := newSetup(env, stderr)
+	s, err := newSetupReach(env, stderr, true)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}

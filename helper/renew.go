@@ -34,6 +34,11 @@ bad arguments.
 // which, unlike a store, has no user waiting.
 const RenewRecoveryBudget = 30 * time.Second
 
+// RenewOperationTimeout bounds the renew of one address: room for one
+// call to spend its whole retry budget (heal.UnattendedRetry: a leader
+// election, a load balancer's failover) and for the rest of the run.
+const RenewOperationTimeout = 2 * time.Minute
+
 // renewOptions are vault-token-renew's flags.
 type renewOptions struct {
 	only string // a normalized address; "" for every stored one
@@ -171,7 +176,10 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, s
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
 		return true
 	}
-	h, err := newHealer(env, cfg, k, log)
+	// Nobody waits for renew: it retries long enough to outlast an
+	// election, with the TLS settings recorded with the token unless its
+	// own environment has some.
+	h, err := newHealer(env, cfg, k, log, reachFor(env, st.Current, true, heal.UnattendedRetry))
 	if err != nil {
 		renewLine(stdout, heal.EventError, "%s: %s", k, err)
 		return false
@@ -181,7 +189,7 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, s
 	}
 	h.Keep = keep
 	h.RecoveryBudget = RenewRecoveryBudget
-	opCtx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	opCtx, cancel := context.WithTimeout(ctx, RenewOperationTimeout)
 	defer cancel()
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)

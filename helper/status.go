@@ -22,12 +22,19 @@ const StatusTimeout = 10 * time.Second
 // AddressStatus is what status reports for one stored address. It never
 // holds a token.
 type AddressStatus struct {
-	Address        string         `json:"address"`
-	Namespace      string         `json:"namespace,omitempty"`
-	Stored         bool           `json:"stored"`
-	Accessor       string         `json:"accessor,omitempty"`
-	DisplayName    string         `json:"display_name,omitempty"`
-	Policies       []string       `json:"policies,omitempty"`
+	Address     string   `json:"address"`
+	Namespace   string   `json:"namespace,omitempty"`
+	Stored      bool     `json:"stored"`
+	Accessor    string   `json:"accessor,omitempty"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Policies    []string `json:"policies,omitempty"`
+	// IdentityPolicies are those the token's entity and groups grant.
+	IdentityPolicies []string `json:"identity_policies,omitempty"`
+	// TLS are the client TLS settings status used for the address (as
+	// VAULT_* assignments; paths and flags only), and TLSSource where they
+	// came from: TLSFromEnvironment or TLSRecorded ("": none set).
+	TLS            []string       `json:"tls,omitempty"`
+	TLSSource      string         `json:"tls_source,omitempty"`
 	Source         string         `json:"source,omitempty"`
 	Checked        bool           `json:"checked"` // Vault answered; valid and ours mean something
 	Valid          bool           `json:"valid"`
@@ -125,7 +132,13 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 	}
 	as.Stored = true
 	as.Accessor, as.DisplayName, as.Policies, as.Source = cur.Accessor, cur.DisplayName, cur.Policies, string(cur.Source)
-	v, err := env.NewVault(st.Address, st.Namespace)
+	as.IdentityPolicies = cur.IdentityPolicies
+	r := reachFor(env, cur, true, heal.InteractiveRetry)
+	as.TLSSource = r.Source
+	if r.TLS != nil {
+		as.TLS = r.TLS.Vars()
+	}
+	v, err := env.NewVault(st.Address, st.Namespace, r.options())
 	if err != nil {
 		as.Problem = err.Error()
 		return as
@@ -139,7 +152,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 		return as
 	}
 	as.Checked, as.Valid = true, true
-	as.DisplayName, as.Policies = info.DisplayName, info.Policies
+	as.DisplayName, as.Policies, as.IdentityPolicies = info.DisplayName, info.Policies, info.IdentityPolicies
 	as.TTLSeconds = int64(info.TTL / time.Second)
 	if !info.ExpireTime.IsZero() {
 		t := info.ExpireTime.UTC()
@@ -212,6 +225,16 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		if a.Stored {
 			fmt.Fprintf(w, "  token:       %s (accessor %s, %s)\n", a.DisplayName, a.Accessor, a.Source)
 			fmt.Fprintf(w, "  policies:    %s\n", strings.Join(a.Policies, ", "))
+			if len(a.IdentityPolicies) > 0 {
+				fmt.Fprintf(w, "  identity policies: %s\n", strings.Join(a.IdentityPolicies, ", "))
+			}
+			if a.TLSSource != "" {
+				tls := strings.Join(a.TLS, " ")
+				if tls == "" {
+					tls = "vault/api's defaults"
+				}
+				fmt.Fprintf(w, "  tls:         %s (%s)\n", tls, a.TLSSource)
+			}
 			ours := yesNo(a.Ours)
 			if !a.Checked || !a.Valid {
 				ours = "unknown (not checked)"

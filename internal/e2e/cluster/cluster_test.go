@@ -162,7 +162,7 @@ func TestNoQuorum(t *testing.T) {
 		bound time.Duration
 	}{
 		{"store", bins.Helper, []string{"store"}, login, helper.OperationTimeout},
-		{"renew", bins.Renew, nil, "", 2 * helper.OperationTimeout}, // XXX RenewOperationTimeout,
+		{"renew", bins.Renew, nil, "", helper.RenewOperationTimeout},
 	} {
 		start := time.Now()
 		res := u.h.Run(t, cmd.stdin, cmd.bin, cmd.args...)
