@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -168,5 +170,26 @@ func TestLookupFresh(t *testing.T) {
 				t.Errorf("got %d lookups, not what the case wants", v.calls)
 			}
 		})
+	}
+}
+
+func TestTransportErrorNamesARedirect(t *testing.T) {
+	t.Parallel()
+	refused := &url.Error{Op: "Get", URL: "http://10.0.0.2:8200/v1/auth/token/lookup-self", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		addr string
+		err  error
+		want string
+	}{
+		{"the address itself", "http://10.0.0.2:8200", refused, "connection refused"},
+		{"redirected by a standby", "http://vault.example.com:8200", refused,
+			"connection refused (at http://10.0.0.2:8200, where http://vault.example.com:8200 redirected)"},
+		{"no URL", "http://vault.example.com:8200", syscall.ECONNREFUSED, "connection refused"},
+	}
+	for _, tt := range tests {
+		if got := TransportError(tt.addr, OpLookupSelf, http.MethodGet, 0, tt.err).Detail; got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

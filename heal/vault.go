@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -341,7 +342,27 @@ func TransportError(addr, op, method string, status int, err error) *VaultError 
 		// Refused before anything was sent: nothing happened server-side.
 		// Anything else (timeout, reset, EOF) may have reached Vault.
 		Unknown: method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)}
+	// A standby that cannot forward redirects to the active node, which
+	// may be the one that is down: say where the failure was.
+	if where := redirectedTo(addr, err); where != "" {
+		e.Detail += " (at " + where + ", where " + addr + " redirected)"
+	}
 	return e
+}
+
+// redirectedTo is the scheme and host a failed request went to when it
+// is not addr's (vault/api follows Vault's redirects), else "".
+func redirectedTo(addr string, err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	to, err1 := url.Parse(ue.URL)
+	from, err2 := url.Parse(addr)
+	if err1 != nil || err2 != nil || to.Host == "" || strings.EqualFold(to.Host, from.Host) {
+		return ""
+	}
+	return to.Scheme + "://" + to.Host
 }
 
 // Operations, as VaultError.Op names them.
