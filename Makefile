@@ -25,7 +25,7 @@ FUZZTIME_SHORT ?= 10s
 TEST_TIMEOUT ?= 45m
 
 # package:FuzzTarget pairs run by `make fuzz` and, briefly, by `make test`.
-FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./helper:FuzzParseToken ./helper:FuzzParseConfig
+FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./helper:FuzzParseToken ./helper:FuzzParseConfig ./helper/caller:FuzzParse
 
 .PHONY: all build test test-short vault lint fuzz fuzz-short bench demo clean
 

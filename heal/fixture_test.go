@@ -42,6 +42,7 @@ type world struct {
 	useMirror   bool
 	keep        map[string]bool
 	host, user  string
+	installID   string
 }
 
 type syncBuffer struct {
@@ -75,6 +76,8 @@ func newWorld(t *testing.T) *world {
 		now:    time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC),
 		host:   "devvm",
 		user:   "wizard",
+		// installID is empty: tokens are told apart by host and user, as
+		// before install ids, unless a test sets one.
 	}
 	w.v.SetClock(func() time.Time { return w.now })
 	w.v.SetPolicy("dev", fakevault.Policy{"secret/*": {"read"}})
@@ -98,8 +101,9 @@ func (w *world) healer() *heal.Healer {
 			w.ids++
 			return fmt.Sprintf("intent-%d", w.ids)
 		},
-		Host: w.host,
-		User: w.user,
+		Host:      w.host,
+		User:      w.user,
+		InstallID: w.installID,
 	}
 	if w.useMirror {
 		h.Mirror = heal.NewMirror(w.mirror)

@@ -74,6 +74,9 @@ type Healer struct {
 	NewID func() string
 	Host  string
 	User  string
+	// InstallID is this installation's id (store.Files.InstallID), sent
+	// in every mint's metadata; tokens carrying another id are not ours.
+	InstallID string
 	// Crash, when set, is called at each named step of a mint; test
 	// builds use it to kill the process there. Nil in normal builds.
 	Crash func(step string)
@@ -179,7 +182,7 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 // another user (two machines may share a display name; neither adopts,
 // and so later revokes, the other's token).
 func (h *Healer) adoptable(info TokenInfo) bool {
-	return h.Spec.Ours(info) && !foreignMeta(info.Meta, h.Host, h.User)
+	return h.Spec.Ours(info) && !h.foreignMeta(info.Meta)
 }
 
 // cannotMintError is Vault's refusal of a mint (403 or 400), which the
@@ -376,7 +379,7 @@ func (h *Healer) mintRequest(spec Spec, intentID string) MintRequest {
 		Period:      spec.Period,
 		DisplayName: spec.DisplayName,
 		Meta: map[string]string{"created_by": "vault-token-helper", "host": h.Host, "user": h.User,
-			"address": h.Key.Addr, "intent_id": intentID},
+			"address": h.Key.Addr, "intent_id": intentID, "install_id": h.InstallID},
 	}
 }
 

@@ -218,8 +218,8 @@ func containsAccessor(ps []store.Pending, acc string) bool {
 }
 
 // scanReport is --scan: every other token with our display name is
-// revoked, except those whose metadata says another host or user
-// minted them.
+// revoked, except those whose metadata says another installation (or,
+// before install ids, another host or user) minted them.
 func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOptions, rep *Report) {
 	want := h.Spec.VaultDisplayName()
 	var stale []TokenInfo
@@ -227,7 +227,7 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 		if info.DisplayName != want || acc == st.Current.Accessor || h.Keep[acc] {
 			return
 		}
-		if foreignMeta(info.Meta, h.Host, h.User) || otherAddress(info.Meta, h.Key.Addr) {
+		if h.foreignMeta(info.Meta) || otherAddress(info.Meta, h.Key.Addr) {
 			return
 		}
 		info.Accessor = acc
@@ -261,14 +261,20 @@ func otherAddress(meta map[string]string, addr string) bool {
 	return meta["created_by"] == "vault-token-helper" && meta["address"] != "" && meta["address"] != addr
 }
 
-// foreignMeta reports whether a token's metadata says another host or
-// user minted it. Tokens without our metadata (minted by hand) are not
-// foreign.
-func foreignMeta(meta map[string]string, host, user string) bool {
+// foreignMeta reports whether a token's metadata says another
+// installation minted it: another install id when the token carries one
+// (two data directories, two WSL distributions sharing a hostname, two
+// containers with a default hostname), otherwise, for tokens minted
+// before install ids existed, another host or user. Tokens without our
+// metadata (minted by hand) are not foreign.
+func (h *Healer) foreignMeta(meta map[string]string) bool {
 	if meta["created_by"] != "vault-token-helper" {
 		return false
 	}
-	return (meta["host"] != "" && meta["host"] != host) || (meta["user"] != "" && meta["user"] != user)
+	if id := meta["install_id"]; id != "" {
+		return id != h.InstallID
+	}
+	return (meta["host"] != "" && meta["host"] != h.Host) || (meta["user"] != "" && meta["user"] != h.User)
 }
 
 // checkMirror compares ~/.vault-token with the stored token and heals it:

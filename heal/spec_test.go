@@ -128,19 +128,34 @@ func TestRevocableLogin(t *testing.T) {
 }
 
 func TestForeignMeta(t *testing.T) {
+	const ours, theirs = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+	ourMeta := func(kv ...string) map[string]string {
+		m := map[string]string{"created_by": "vault-token-helper", "host": "h", "user": "u"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
 	tests := []struct {
-		name string
-		meta map[string]string
-		want bool
+		name      string
+		meta      map[string]string
+		installID string // this installation's; "" when it has none
+		want      bool
 	}{
-		{"hand-made token, no meta", nil, false},
-		{"ours, same host and user", map[string]string{"created_by": "vault-token-helper", "host": "h", "user": "u"}, false},
-		{"another host", map[string]string{"created_by": "vault-token-helper", "host": "other", "user": "u"}, true},
-		{"another user", map[string]string{"created_by": "vault-token-helper", "host": "h", "user": "bob"}, true},
-		{"meta from another tool", map[string]string{"host": "other"}, false},
+		{"hand-made token, no meta", nil, ours, false},
+		{"ours, same host and user, minted before install ids", ourMeta(), ours, false},
+		{"another host, before install ids", ourMeta("host", "other"), ours, true},
+		{"another user, before install ids", ourMeta("user", "bob"), ours, true},
+		{"meta from another tool", map[string]string{"host": "other"}, ours, false},
+		{"this installation's id", ourMeta("install_id", ours), ours, false},
+		{"another installation, same host and user", ourMeta("install_id", theirs), ours, true},
+		{"this installation's id, host renamed since", ourMeta("install_id", ours, "host", "renamed"), ours, false},
+		{"an id, and this installation has none", ourMeta("install_id", theirs), "", true},
+		{"an empty id is no id", ourMeta("install_id", ""), ours, false},
 	}
 	for _, tt := range tests {
-		if got := foreignMeta(tt.meta, "h", "u"); got != tt.want {
+		h := &Healer{Host: "h", User: "u", InstallID: tt.installID}
+		if got := h.foreignMeta(tt.meta); got != tt.want {
 			t.Errorf("%s: foreignMeta = %v, want %v", tt.name, got, tt.want)
 		}
 	}

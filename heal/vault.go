@@ -441,9 +441,20 @@ func firstLine(s string, max int) string {
 		s = s[:i]
 	}
 	if len(s) > max {
-		s = s[:max] + "..."
+		// Never keep part of a word: it may be the start of a token (a
+		// server echoing the request), which redaction only knows whole.
+		cut := max
+		for cut > 0 && wordByte(s[cut-1]) && wordByte(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return s
+}
+
+// wordByte: the characters a token is made of.
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
 // LookupSelf asks Vault about token with its own authority. A 403 means

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -39,6 +40,12 @@ func TestAnswerError(t *testing.T) {
 		{"500 on a read", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 500}, heal.ErrUnavailable, false, "Internal Server Error"},
 		{"429: nothing done", heal.OpRevokeAccessor, post, heal.Answer{Status: 429}, heal.ErrUnavailable, false, "Too Many Requests"},
 		{"404 of a misrouted address", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 404}, heal.ErrUnavailable, false, "Not Found"},
+		{"a long raw body is cut before a word, never inside one (a token it echoes)", heal.OpLookupSelf, http.MethodGet,
+			heal.Answer{Status: 502, Errors: []string{strings.Repeat("x ", 90) + "token hvs.0123456789abcdefghijklmnopqrstuvwxyz"}, Raw: true},
+			heal.ErrUnavailable, false, strings.Repeat("x ", 90) + "token ..."},
+		{"only the first line of a raw body", heal.OpLookupSelf, http.MethodGet,
+			heal.Answer{Status: 502, Errors: []string{"bad gateway\nX-Vault-Token: hvs.0123456789abcdefghijklmnop"}, Raw: true},
+			heal.ErrUnavailable, false, "bad gateway"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -84,7 +83,7 @@ func contains(list []string, s string) bool {
 // LoadConfig reads the configuration at path. A missing file is the
 // default configuration; a file that exists must be readable and valid.
 func LoadConfig(path string) (*Config, error) {
-	f, err := os.Open(path)
+	f, err := store.OpenRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return DefaultConfig(), nil
 	}

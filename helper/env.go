@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -37,6 +38,39 @@ type Env struct {
 	Crash func(step string)
 	// Systemctl runs `systemctl --user` for status; nil means unavailable.
 	Systemctl func(args ...string) (string, error)
+	// LookupEnv tells a set-but-empty variable from an unset one (OpenBao
+	// does); nil means a variable is set when Getenv returns non-empty.
+	LookupEnv func(string) (string, bool)
+	// Caller finds the program that ran the helper with a verb; nil means
+	// caller.Identify.
+	Caller func(verb string) caller.Caller
+
+	// red is the command's redaction of tokens, set by Run and RunRenew.
+	red *store.Redactor
+}
+
+// withRedactor gives env a fresh store.Redactor: one per command.
+func (env Env) withRedactor() Env {
+	env.red = store.NewRedactor()
+	return env
+}
+
+// files is the token store, registering every token it reads with the
+// command's Redactor.
+func (env Env) files() *store.Files {
+	f := store.New(env.Paths.Data)
+	f.Redact = env.red
+	return f
+}
+
+// vault is env.NewVault with every token it carries registered with the
+// command's Redactor and every error redacted.
+func (env Env) vault(addr, namespace string, o heal.ClientOptions) (heal.Vault, error) {
+	v, err := env.NewVault(addr, namespace, o)
+	if err != nil {
+		return nil, env.red.Error(err)
+	}
+	return redactVault{v: v, red: env.red}, nil
 }
 
 // Paths are the files and directories the tool uses.
@@ -107,6 +141,10 @@ func PathsFromEnv(getenv func(string) string) Paths {
 // OSEnv is the real environment of the process. It is the only place
 // that reads the process's environment; everything below reads Env.
 func OSEnv(version string) Env {
+	// Run with a bare environment (OpenBao 2.0.1 to 2.5.1), HOME comes from
+	// the password database and the paths below follow it. When even that
+	// fails, the fallback home, /, is used, as before.
+	_ = front.EnsureHome(os.LookupEnv, os.Setenv)
 	host, err := os.Hostname()
 	if err != nil {
 		host = "" // the mint's metadata then names no host
@@ -132,6 +170,7 @@ func OSEnv(version string) Env {
 	if dir, err := os.Getwd(); err == nil {
 		env.Dir = dir
 	}
+	env.LookupEnv, env.Caller = os.LookupEnv, caller.Identify
 	return env
 }
 
@@ -166,8 +205,11 @@ func currentUser(getenv func(string) string) string {
 	return getenv("USER")
 }
 
-// openLog opens the log file (0600 in a 0700 directory) for appending.
-// When it cannot, logs go nowhere and the returned warning says why.
+// openLog opens the log file (0600 in a 0700 directory) for appending,
+// through store.OpenPrivate: it never blocks (a FIFO at the path is
+// refused at once) and it refuses anything but a private regular file of
+// ours. Every record passes through the command's Redactor. When it
+// cannot open the log, logs go nowhere and the returned warning says why.
 func openLog(env Env) (*slog.Logger, func(), string) {
 	level := slog.LevelInfo
 	switch strings.ToLower(env.Getenv(LogLevelEnv)) {
@@ -183,17 +225,17 @@ func openLog(env Env) (*slog.Logger, func(), string) {
 	warn := ""
 	if err := os.MkdirAll(env.Paths.State, 0o700); err != nil {
 		warn = "no log: " + err.Error()
-	} else if f, err := os.OpenFile(env.Paths.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscallNoFollow, 0o600); err != nil {
+	} else if f, err := store.OpenPrivate(env.Paths.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, os.Geteuid()); err != nil {
 		warn = "no log: " + err.Error()
 	} else {
-		// The log names accessors and policies: keep it private even if
-		// something loosened it (an existing file keeps its mode on open).
-		if err := errors.Join(f.Chmod(0o600), os.Chmod(env.Paths.State, 0o700)); err != nil {
+		// The log names accessors and policies: keep its directory private
+		// even if something loosened it.
+		if err := os.Chmod(env.Paths.State, 0o700); err != nil {
 			warn = "log may be readable by others: " + err.Error()
 		}
 		w = f
 		closeFn = func() { f.Close() }
 	}
-	l := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	return l.With("pid", os.Getpid()), closeFn, warn
+	h := redactHandler{h: slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), red: env.red}
+	return slog.New(h).With("pid", os.Getpid()), closeFn, env.red.String(warn)
 }

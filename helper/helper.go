@@ -3,10 +3,14 @@
 // run, status, and the configuration file.
 //
 // Protocol (the Vault CLI runs the helper with exactly one argument):
-//   - get: print the token stored for VAULT_ADDR (+ VAULT_NAMESPACE) on
-//     stdout with no newline; nothing stored prints nothing. No network,
-//     no lock, no configuration. Exit 0, or 1 with one line on stderr
-//     when the token file is unsafe (symlink, foreign owner, loose mode).
+//   - get: print the token stored for the address and namespace the
+//     calling CLI talks to (its -address and -namespace flags, else
+//     VAULT_ADDR and VAULT_NAMESPACE, or their BAO_ twins under the bao
+//     CLI: front.KeyFor) on stdout with no newline; nothing stored prints
+//     nothing. No network, no lock, no configuration. Exit 0, or 1 with
+//     one line on stderr when the token file is unsafe (symlink, foreign
+//     owner, loose mode) or the server cannot be told for certain.
+//     store and erase pick the address the same way.
 //   - store: the new token on stdin; heal decides what to keep. Exit 0,
 //     or 1 with one line on stderr (refused, bad input, Vault
 //     unavailable); on failure nothing stored changes.
@@ -30,6 +34,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -55,7 +60,8 @@ const helperUsage = `usage: vault-token-helper get|store|erase
 A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PATH):
   token_helper = "/absolute/path/to/vault-token-helper"
 
-  get      print the token stored for $VAULT_ADDR (no newline)
+  get      print the token stored for the address the calling CLI uses
+           (its -address flag, else $VAULT_ADDR; no newline)
   store    read a login token on stdin: mint and keep the periodic token,
            or refuse a token that cannot mint while a valid one is kept
   erase    forget the stored token (revoke it if this tool minted it)
@@ -71,6 +77,13 @@ Log: $XDG_STATE_HOME/vault-token-helper/vault-token-helper.log
 
 // Run is vault-token-helper.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
+	// Every token the command learns is redacted from everything it
+	// writes but get's answer.
+	env = env.withRedactor()
+	stderr = env.red.Writer(stderr)
+	if len(args) != 1 || args[0] != "get" {
+		stdout = env.red.Writer(stdout)
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, helperUsage)
 		return ExitUsage
@@ -134,12 +147,27 @@ func withHint(err error) error {
 // oneLine folds white space runs (Vault's multi-line errors) into one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func keyFromEnv(env Env) (store.Key, error) {
-	return store.NewKey(env.Getenv("VAULT_ADDR"), env.Getenv("VAULT_NAMESPACE"))
+// keyFromEnv is the key of the server the program that ran the helper
+// with verb talks to: its -address and -namespace flags when it is the
+// vault or bao CLI, else the environment (front.KeyFor).
+func keyFromEnv(env Env, verb string) (store.Key, error) {
+	lookup := env.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) {
+			v := env.Getenv(k)
+			return v, v != ""
+		}
+	}
+	identify := env.Caller
+	if identify == nil {
+		identify = caller.Identify
+	}
+	return front.KeyFor(identify(verb), lookup)
 }
 
 func get(stdout, stderr io.Writer, env Env) int {
-	return front.Get(stdout, stderr, env.Getenv, env.Paths.Data)
+	key, err := keyFromEnv(env, "get")
+	return front.Get(stdout, stderr, key, err, env.Paths.Data)
 }
 
 // setup is what every verb but get needs: the key, the configuration,
@@ -152,16 +180,13 @@ type setup struct {
 	healer *heal.Healer
 }
 
-// newSetup is the setup of a verb that stores a token (store, adopt,
-// setup's keep): it reaches Vault as its own environment says.
-func newSetup(env Env, stderr io.Writer) (*setup, error) {
-	return newSetupReach(env, stderr, false)
-}
-
-// newSetupReach is newSetup; with useRecorded (erase), the TLS settings
-// recorded with the stored token apply when the environment has none.
-func newSetupReach(env Env, stderr io.Writer, useRecorded bool) (*setup, error) {
-	key, err := keyFromEnv(env)
+// newSetup is the setup of verb. A verb that stores a token (store,
+// adopt, setup) reaches Vault as its own environment says; erase uses
+// the TLS settings recorded with the stored token when the environment
+// has none.
+func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
+	useRecorded := verb == "erase"
+	key, err := keyFromEnv(env, verb)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +200,7 @@ func newSetupReach(env Env, stderr io.Writer, useRecorded bool) (*setup, error) 
 	}
 	// An unreadable entry of another address only blurs which address
 	// the mirror follows; its own command reports it.
-	states, errs := store.New(env.Paths.Data).List()
+	states, errs := env.files().List()
 	for _, err := range errs {
 		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
 	}
@@ -197,9 +222,13 @@ func newSetupReach(env Env, stderr io.Writer, useRecorded bool) (*setup, error) 
 }
 
 func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (*heal.Healer, error) {
-	files := store.New(env.Paths.Data)
+	files := env.files()
 	// The normalized address is an equivalent URL for the client.
-	v, err := env.NewVault(key.Addr, key.Namespace, r.options())
+	v, err := env.vault(key.Addr, key.Namespace, r.options())
+	if err != nil {
+		return nil, err
+	}
+	installID, err := files.InstallID()
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +249,7 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (
 		NewID:       newID,
 		Host:        env.Hostname,
 		User:        env.User,
+		InstallID:   installID,
 		Crash:       env.Crash,
 		TLS:         r.TLS,
 	}
@@ -290,17 +320,19 @@ func newID() string {
 }
 
 func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
 	tok, err := ReadToken(stdin)
 	if err != nil {
 		return fail(stderr, verb+": ", err)
 	}
-	s, err := newSetup(env, stderr)
+	env.red.Add(tok, "")
+	s, err := newSetup(env, verb, stderr)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	var res heal.Result
 	if verb == "adopt" {
 		res, err = s.healer.AdoptKept(ctx, tok)
@@ -340,13 +372,14 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 }
 
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
-	s, err := newSetupReach(env, stderr, true)
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	defer cancel()
+	s, err := newSetup(env, "erase", stderr)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	res, err := s.healer.Erase(ctx)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))

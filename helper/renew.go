@@ -47,6 +47,8 @@ type renewOptions struct {
 
 // RunRenew is vault-token-renew.
 func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
+	env = env.withRedactor()
+	stdout, stderr = env.red.Writer(stdout), env.red.Writer(stderr)
 	opt, code, done := parseRenewArgs(args, stdout, stderr, env)
 	if done {
 		return code
@@ -62,7 +64,7 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		renewLine(stdout, heal.EventWarn, "%s", warn)
 	}
 
-	states, errs := store.New(env.Paths.Data).List()
+	states, errs := env.files().List()
 	healthy := len(errs) == 0
 	for _, err := range errs {
 		renewLine(stdout, heal.EventError, "%s", err)
@@ -79,6 +81,12 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	}
 	keep := keepAccessors(states)
 	for _, st := range targets {
+		if ctx.Err() != nil {
+			// SIGTERM or SIGINT: the remaining addresses are left alone.
+			renewLine(stdout, heal.EventError, "%s: not renewed: interrupted", st.Key())
+			healthy = false
+			continue
+		}
 		if !renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout) {
 			healthy = false
 		}

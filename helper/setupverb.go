@@ -61,7 +61,7 @@ type setupTool struct {
 var _ installer.Tool = setupTool{}
 
 func (t setupTool) Addr() (string, store.Key, error) {
-	key, err := keyFromEnv(t.env)
+	key, err := keyFromEnv(t.env, "setup")
 	return t.env.Getenv("VAULT_ADDR"), key, err
 }
 
@@ -71,7 +71,7 @@ func (t setupTool) CheckConfig(path string) error {
 }
 
 func (t setupTool) Keep(ctx context.Context, token string) (heal.KeepResult, error) {
-	s, err := newSetup(t.env, t.stderr)
+	s, err := newSetup(t.env, "setup", t.stderr)
 	if err != nil {
 		return heal.KeepResult{}, err
 	}
@@ -82,7 +82,7 @@ func (t setupTool) Keep(ctx context.Context, token string) (heal.KeepResult, err
 }
 
 func (t setupTool) KeepUnchecked(ctx context.Context, token string) (heal.Result, error) {
-	s, err := newSetup(t.env, t.stderr)
+	s, err := newSetup(t.env, "setup", t.stderr)
 	if err != nil {
 		return heal.Result{}, err
 	}
@@ -93,11 +93,11 @@ func (t setupTool) KeepUnchecked(ctx context.Context, token string) (heal.Result
 }
 
 func (t setupTool) UninstallToken() (store.Key, string, error) {
-	current, err := keyFromEnv(t.env)
+	current, err := keyFromEnv(t.env, "setup")
 	if err != nil {
 		return store.Key{}, "", err
 	}
-	files := store.New(t.env.Paths.Data)
+	files := t.env.files()
 	states, errs := files.List()
 	if len(errs) > 0 {
 		return current, "", errs[0]

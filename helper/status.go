@@ -82,7 +82,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	if err != nil {
 		return fail(stderr, "status: ", err)
 	}
-	files := store.New(env.Paths.Data)
+	files := env.files()
 	states, errs := files.List()
 	rep := Status{Healthy: len(errs) == 0, Addresses: []AddressStatus{}}
 	for _, err := range errs {
@@ -138,7 +138,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 	if r.TLS != nil {
 		as.TLS = r.TLS.Vars()
 	}
-	v, err := env.NewVault(st.Address, st.Namespace, r.options())
+	v, err := env.vault(st.Address, st.Namespace, r.options())
 	if err != nil {
 		as.Problem = err.Error()
 		return as

@@ -3,14 +3,10 @@ package helper
 import (
 	"context"
 	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 )
-
-// syscallNoFollow refuses to open the log through a symlink.
-const syscallNoFollow = syscall.O_NOFOLLOW
 
 // runSystemctl runs `systemctl --user ARGS` with a short timeout.
 func runSystemctl(args ...string) (string, error) {

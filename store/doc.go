@@ -4,6 +4,7 @@
 // Layout, under the data directory (normally
 // $XDG_DATA_HOME/vault-token-helper):
 //
+//	install-id              0600, this installation's random id, created once
 //	tokens/                 0700
 //	tokens/<key>/           0700, one directory per Key (address + namespace)
 //	tokens/<key>/state.json 0600, the State: current token, pending revocations, journal
@@ -13,7 +14,9 @@
 //   - A missing directory or state file means no token is stored: Token
 //     returns "" and a nil error.
 //   - Every file is 0600 and every directory 0700, owned by the current
-//     user. A symlink, a file or directory owned by someone else, or one
+//     user. Every file is opened with OpenPrivate: never blocking, never
+//     through a symlink, and refused unless fstat shows a private regular
+//     file of ours. A symlink, a file or directory owned by someone else, or one
 //     that group or others can use is refused with ErrUnsafe, whose
 //     message names the path and the command that fixes it.
 //   - Writes are atomic: a temporary file in the same directory, fsync,

@@ -1,12 +1,15 @@
 package store
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -59,24 +62,100 @@ func checkOwnedPrivate(p string, fi fs.FileInfo, uid int, dir bool) error {
 	return nil
 }
 
-// ReadPrivateFile reads a file that must be a regular file owned by uid
-// with mode 0600 or stricter, without following a symlink, and no larger
-// than max bytes. A missing file is reported with an error for which
-// errors.Is(err, fs.ErrNotExist) holds.
-func ReadPrivateFile(p string, uid int, max int64) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+// openFlags are part of every open of a file the tool writes or that
+// holds a secret: never block (a FIFO or a device planted at the path
+// answers at once instead of waiting for a peer, so no open can outlast
+// the operation's deadline), never follow a symlink at the last
+// component, never leak the descriptor into a child process.
+const openFlags = syscall.O_NONBLOCK | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+
+// OpenPrivate is the one way the tool opens a file it writes (state, lock,
+// temporary files, ~/.vault-token, the log, the install id) or a file that
+// holds a secret: flag (os.O_RDONLY, os.O_WRONLY|os.O_APPEND|os.O_CREATE...)
+// plus openFlags, mode 0600 when it creates the file. The open file must
+// be a regular file owned by uid with no permission bits for group or
+// others (checked with fstat on the descriptor, so a file swapped in after
+// a check is still caught); anything else is closed again and refused with
+// an UnsafeError that names the path and the fix. A missing file is
+// reported with an error for which errors.Is(err, fs.ErrNotExist) holds.
+func OpenPrivate(p string, flag int, uid int) (*os.File, error) {
+	f, err := os.OpenFile(p, flag|openFlags, 0o600)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, &UnsafeError{Path: p, Problem: "it is a symlink", Fix: fmt.Sprintf("rm %q", p)}
+		return nil, openError(p, err)
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = checkOwnedPrivate(p, fi, uid, false)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// OpenRegular opens a file the tool only reads and that holds no secret
+// (the configuration, which may well be a symlink into a dotfiles
+// repository; a unit file, a binary setup installs): it follows symlinks,
+// but like OpenPrivate it never blocks and the file must be a regular
+// file.
+func OpenRegular(p string) (*os.File, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, openError(p, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, err
 		}
+		return nil, &UnsafeError{Path: p, Problem: "it is not a regular file", Fix: fmt.Sprintf("move it away: mv %q %q", p, p+".bak")}
+	}
+	return f, nil
+}
+
+// ReadRegularFile reads, through OpenRegular, a file of at most max bytes.
+func ReadRegularFile(p string, max int64) ([]byte, error) {
+	f, err := OpenRegular(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("read %q: more than %d bytes: %w", p, max, ErrTooLarge)
+	}
+	return data, nil
+}
+
+// openError explains why an open with openFlags failed: a symlink
+// (ELOOP; EMLINK on the BSDs), or a FIFO or socket with no peer (ENXIO).
+func openError(p string, err error) error {
+	switch {
+	case errors.Is(err, syscall.ELOOP), errors.Is(err, syscall.EMLINK):
+		return &UnsafeError{Path: p, Problem: "it is a symlink", Fix: fmt.Sprintf("rm %q", p)}
+	case errors.Is(err, syscall.ENXIO):
+		return &UnsafeError{Path: p, Problem: "it is not a regular file", Fix: fmt.Sprintf("move it away: mv %q %q", p, p+".bak")}
+	}
+	return err
+}
+
+// ReadPrivateFile reads a file that must be a regular file owned by uid
+// with mode 0600 or stricter, opened with OpenPrivate (never through a
+// symlink, never blocking), and no larger than max bytes. A missing file
+// is reported with an error for which errors.Is(err, fs.ErrNotExist)
+// holds.
+func ReadPrivateFile(p string, uid int, max int64) ([]byte, error) {
+	f, err := OpenPrivate(p, os.O_RDONLY, uid)
+	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
-	}
-	if err := checkOwnedPrivate(p, fi, uid, false); err != nil {
 		return nil, err
 	}
 	if fi.Size() > max {
@@ -122,7 +201,7 @@ type fileSystem interface {
 
 type osFS struct{}
 
-func (osFS) CreateTemp(dir, pattern string) (*os.File, error) { return os.CreateTemp(dir, pattern) }
+func (osFS) CreateTemp(dir, pattern string) (*os.File, error) { return createTemp(dir, pattern) }
 func (osFS) Write(f *os.File, data []byte) (int, error)       { return f.Write(data) }
 func (osFS) Sync(f *os.File) error                            { return f.Sync() }
 func (osFS) Rename(oldpath, newpath string) error             { return os.Rename(oldpath, newpath) }
@@ -181,8 +260,26 @@ func writeFileAtomic(fsys fileSystem, p string, data []byte) (err error) {
 	return nil
 }
 
+// createTemp is os.CreateTemp through OpenPrivate: a new file under a
+// random name (the * of pattern), created with O_EXCL, so nothing planted
+// at that name is ever opened.
+func createTemp(dir, pattern string) (*os.File, error) {
+	prefix, suffix, _ := strings.Cut(pattern, "*")
+	for range 100 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		p := filepath.Join(dir, prefix+hex.EncodeToString(b[:])+suffix)
+		f, err := OpenPrivate(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, os.Geteuid())
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create a temporary file in %q: too many name collisions", dir)
+}
+
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|openFlags, 0)
 	if err != nil {
 		return err
 	}

@@ -146,8 +146,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // Files is the on-disk store rooted at Root.
 type Files struct {
 	Root string
-	uid  int
-	fs   fileSystem
+	// Redact, when set, learns every token read from the store, and
+	// redacts the error texts (Pending.LastError) of every state saved.
+	Redact *Redactor
+	uid    int
+	fs     fileSystem
 }
 
 // New returns the store rooted at root (normally
@@ -199,7 +202,15 @@ func (f *Files) read(k Key) (State, error) {
 	if st.Address != k.Addr || st.Namespace != k.Namespace {
 		return empty, fmt.Errorf("%w %q: it belongs to %s, not %s", ErrCorrupt, p, st.Key(), k)
 	}
+	f.learn(st)
 	return st, nil
+}
+
+// learn registers the state's token with the Redactor.
+func (f *Files) learn(st State) {
+	if st.Current != nil {
+		f.Redact.Add(st.Current.Token, st.Current.Accessor)
+	}
 }
 
 // decodeState is the one decoder of a state file read from p: JSON of a
@@ -250,6 +261,7 @@ func (f *Files) List() (states []State, errs []error) {
 			errs = append(errs, fmt.Errorf("%w %q: it names %s, which does not belong in this directory", ErrCorrupt, p, st.Key()))
 			continue
 		}
+		f.learn(st)
 		states = append(states, st)
 	}
 	return states, errs
@@ -281,13 +293,15 @@ func (f *Files) Lock(ctx context.Context, k Key, wait time.Duration) (*Session, 
 			return nil, err
 		}
 	}
-	l := flock.New(lp, flock.SetPermissions(0o600))
+	// gofrs/flock opens the file itself: with openFlags, as OpenPrivate
+	// does, and the descriptor is checked as OpenPrivate checks it.
+	l := flock.New(lp, flock.SetFlag(os.O_CREATE|os.O_RDONLY|openFlags), flock.SetPermissions(0o600))
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	ok, err := l.TryLockContext(ctx, 25*time.Millisecond)
 	if !ok {
 		holder := "another process"
-		if b, rerr := os.ReadFile(lp); rerr == nil {
+		if b, rerr := ReadPrivateFile(lp, f.uid, 64); rerr == nil {
 			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil && pid > 0 {
 				holder = "process " + strconv.Itoa(pid)
 			}
@@ -295,12 +309,26 @@ func (f *Files) Lock(ctx context.Context, k Key, wait time.Duration) (*Session, 
 		if err == nil || errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("%w: %s is locked by %s (waited %s); if it hangs, stop it and try again", ErrLocked, k, holder, wait)
 		}
-		return nil, fmt.Errorf("lock %q: %w", lp, err)
+		if errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("lock %q: %w", lp, err)
+		}
+		return nil, fmt.Errorf("lock: %w", openError(lp, err))
+	}
+	fi, err := l.Stat()
+	if err == nil {
+		err = checkOwnedPrivate(lp, fi, f.uid, false)
+	}
+	if err != nil {
+		l.Unlock()
+		return nil, err
 	}
 	// Record the holder so that a waiter can name it. The lock is on the
 	// inode, so rewriting the file's content does not affect it.
 	// Best effort: a full disk must not turn into a failure to lock.
-	_ = os.WriteFile(lp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	if hf, err := OpenPrivate(lp, os.O_WRONLY|os.O_TRUNC, f.uid); err == nil {
+		_, _ = hf.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+		hf.Close()
+	}
 	return &Session{f: f, key: k, lock: l}, nil
 }
 
@@ -315,6 +343,16 @@ func (s *Session) Load() (State, error) { return s.f.read(s.key) }
 func (s *Session) Save(st State) error {
 	st.Version = stateVersion
 	st.Address, st.Namespace = s.key.Addr, s.key.Namespace
+	// An error text may quote a server's answer: never keep a token in it.
+	st.Pending = slices.Clone(st.Pending)
+	for i := range st.Pending {
+		st.Pending[i].LastError = s.f.Redact.String(st.Pending[i].LastError)
+	}
+	if st.LastRenew != nil {
+		lr := *st.LastRenew
+		lr.Result = s.f.Redact.String(lr.Result)
+		st.LastRenew = &lr
+	}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err

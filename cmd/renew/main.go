@@ -18,6 +18,9 @@ var version = "dev"
 func main() {
 	helper.Harden()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks the run to stop (each Vault call and lock wait
+	// ends at once); a second one ends the process.
+	context.AfterFunc(ctx, stop)
 	code := helper.RunRenew(ctx, os.Args[1:], os.Stdout, os.Stderr, helper.OSEnv(version))
 	stop()
 	os.Exit(code)

@@ -12,5 +12,5 @@ import (
 )
 
 func main() {
-	os.Exit(front.Main(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(front.Main(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
 }

@@ -1,26 +1,38 @@
 // Package front is the process the Vault CLI runs as its token helper.
 //
-// It answers `get` in-process: print the token stored for VAULT_ADDR and
-// VAULT_NAMESPACE, with no network, no lock and no configuration, and exit
-// 0 (nothing stored prints nothing) or 1 with one line on stderr (an unsafe
-// or corrupt token file). Every other invocation replaces the process
+// It answers `get` in-process: print the token stored for the address and
+// namespace the calling CLI talks to (KeyFor: its -address and -namespace
+// flags, else VAULT_ADDR and VAULT_NAMESPACE, or OpenBao's BAO_ twins under
+// the bao CLI), with no network, no lock and no configuration, and exit 0
+// (nothing stored prints nothing) or 1 with one line on stderr (an unsafe
+// or corrupt token file, or a server that cannot be told for certain: then
+// nothing is printed). Every other invocation replaces the process
 // (execve) with vault-token-helper-full from the same directory, with the
 // same arguments, environment and standard streams.
 //
-// It imports only package store and adrg/xdg: vault/api, net/http and
-// the rest of the tool cost milliseconds of start-up that `get`, run
-// before every vault command, must not pay.
+// Run without HOME (OpenBao 2.0.1 to 2.5.1 runs the helper with only
+// BAO_ADDR and VAULT_ADDR in its environment), it takes the home directory
+// from the password database and sets HOME before anything else.
+//
+// It imports only package store, helper/caller (the standard library and
+// x/sys/unix), adrg/xdg and, from the standard library, os/user: vault/api,
+// net/http and the rest of the tool cost milliseconds of start-up that
+// `get`, run before every vault command, must not pay.
 package front
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/adrg/xdg"
 
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -28,23 +40,31 @@ import (
 const FullName = "vault-token-helper-full"
 
 // Main runs the front with the process's arguments (without argv[0]).
-func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	// No core file or ptrace attach while a token is in memory.
 	_ = Harden()
+	if err := EnsureHome(lookupEnv, os.Setenv); err != nil {
+		fmt.Fprintf(stderr, "vault-token-helper: %v\n", err)
+		return 1
+	}
 	if len(args) == 1 && args[0] == "get" {
-		return Get(stdout, stderr, getenv, filepath.Join(xdg.DataHome, "vault-token-helper"))
+		key, err := KeyFor(caller.Identify("get"), lookupEnv)
+		return Get(stdout, stderr, key, err, filepath.Join(xdg.DataHome, "vault-token-helper"))
 	}
 	err := execFull(args)
 	fmt.Fprintf(stderr, "vault-token-helper: %v\n", err)
 	return 1
 }
 
-// Get prints the token stored for VAULT_ADDR + VAULT_NAMESPACE under the
-// data directory dataDir.
-func Get(stdout, stderr io.Writer, getenv func(string) string, dataDir string) int {
-	key, err := store.NewKey(getenv("VAULT_ADDR"), getenv("VAULT_NAMESPACE"))
-	if err != nil {
-		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", err)
+// Get prints the token stored for key under the data directory dataDir.
+// keyErr is why the key could not be found; then nothing is printed.
+func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string) int {
+	if errors.Is(keyErr, caller.ErrUncertain) || errors.Is(keyErr, caller.ErrConflict) {
+		fmt.Fprintf(stderr, "vault-token-helper: get: no token printed: %v\n", keyErr)
+		return 1
+	}
+	if keyErr != nil {
+		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", keyErr)
 		return 1
 	}
 	tok, err := store.New(dataDir).Token(key)
@@ -57,6 +77,54 @@ func Get(stdout, stderr io.Writer, getenv func(string) string, dataDir string) i
 		return 1
 	}
 	return 0
+}
+
+// KeyFor is the key of the server and namespace that the command of c
+// talks to (caller.Target), for get, store and erase alike.
+func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, error) {
+	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: sameAddr, SameNS: sameNS})
+	if errors.Is(err, caller.ErrUncertain) {
+		name := "VAULT"
+		if c.CLI == caller.Bao {
+			name = "BAO"
+		}
+		return store.Key{}, fmt.Errorf("the %s command line: %w; set %s_ADDR (and %s_NAMESPACE) for the command instead of its flags", c.CLI, err, name, name)
+	}
+	if err != nil {
+		return store.Key{}, err
+	}
+	return store.NewKey(addr, ns)
+}
+
+func sameAddr(a, b string) bool {
+	na, errA := store.NormalizeAddr(a)
+	nb, errB := store.NormalizeAddr(b)
+	if errA != nil || errB != nil {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
+	}
+	return na == nb
+}
+
+func sameNS(a, b string) bool { return store.NormalizeNamespace(a) == store.NormalizeNamespace(b) }
+
+// EnsureHome sets HOME from the password database when it is unset or
+// empty, and recomputes the XDG base directories from it, so that the
+// helper finds its files when it is run with a bare environment, and the
+// full binary it executes inherits HOME. With CGO_ENABLED=0, os/user
+// reads /etc/passwd: no NSS module, no network.
+func EnsureHome(lookupEnv func(string) (string, bool), setenv func(k, v string) error) error {
+	if h, _ := lookupEnv("HOME"); h != "" {
+		return nil
+	}
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" {
+		return fmt.Errorf("HOME is not set and the password database names no home directory for uid %d (%v); set HOME", os.Getuid(), err)
+	}
+	if err := setenv("HOME", u.HomeDir); err != nil {
+		return fmt.Errorf("set HOME: %w", err)
+	}
+	xdg.Reload()
+	return nil
 }
 
 // execFull replaces the process with the full binary; it returns only on

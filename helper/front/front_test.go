@@ -3,17 +3,23 @@ package front
 import (
 	"bytes"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 )
+
+// lookup is os.LookupEnv over a map.
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
 
 func TestGetEmptyStore(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	env := map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}
-	code := Get(&stdout, &stderr, func(k string) string { return env[k] }, filepath.Join(t.TempDir(), "vault-token-helper"))
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}))
+	code := Get(&stdout, &stderr, key, err, filepath.Join(t.TempDir(), "vault-token-helper"))
 	if code != 0 || stdout.Len() != 0 || stderr.Len() != 0 {
 		t.Fatalf("Get on an empty store: exit %d, stdout %q, stderr %q; want 0 and nothing", code, stdout.String(), stderr.String())
 	}
@@ -21,20 +27,10 @@ func TestGetEmptyStore(t *testing.T) {
 
 func TestGetBadAddress(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	env := map[string]string{"VAULT_ADDR": "vault.example.com:8200"}
-	code := Get(&stdout, &stderr, func(k string) string { return env[k] }, t.TempDir())
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "vault.example.com:8200"}))
+	code := Get(&stdout, &stderr, key, err, t.TempDir())
 	if code != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "no scheme") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("Get with a bad VAULT_ADDR: exit %d, stdout %q, stderr %q; want 1 and one line", code, stdout.String(), stderr.String())
-	}
-}
-
-func TestHarden(t *testing.T) {
-	if err := Harden(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
-	if err != nil || got != 0 {
-		t.Errorf("PR_GET_DUMPABLE = %d (%v) after Harden, want 0", got, err)
 	}
 }
 
@@ -45,8 +41,26 @@ func TestMainRunsFullForOtherVerbs(t *testing.T) {
 		t.Skip("a vault-token-helper-full sits next to the test binary")
 	}
 	var stdout, stderr bytes.Buffer
-	code := Main([]string{"status"}, &stdout, &stderr, func(string) string { return "" })
+	code := Main([]string{"status"}, &stdout, &stderr, lookup(map[string]string{"HOME": t.TempDir()}))
 	if code != 1 || !strings.Contains(stderr.String(), FullName) || !strings.Contains(stderr.String(), "install.sh") {
 		t.Fatalf("Main(status) without the full binary: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestEnsureHome(t *testing.T) {
+	var set []string
+	setenv := func(k, v string) error { set = append(set, k+"="+v); return nil }
+	if err := EnsureHome(lookup(map[string]string{"HOME": "/home/x"}), setenv); err != nil || len(set) != 0 {
+		t.Fatalf("with HOME set: got %v, set %q; want nothing done", err, set)
+	}
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" {
+		t.Skipf("no password database entry for this user (%v)", err)
+	}
+	for _, env := range []map[string]string{{}, {"HOME": ""}, {"BAO_ADDR": "x", "VAULT_ADDR": "x"}} {
+		set = nil
+		if err := EnsureHome(lookup(env), setenv); err != nil || len(set) != 1 || set[0] != "HOME="+u.HomeDir {
+			t.Errorf("env %q: got %v, set %q; want HOME=%s from the password database", env, err, set, u.HomeDir)
+		}
 	}
 }

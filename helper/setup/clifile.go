@@ -124,7 +124,7 @@ func readCLIConfig(path string) ([]byte, fs.FileMode, bool, error) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return nil, 0, true, fmt.Errorf("%w: %q belongs to uid %d, not to you (uid %d); fix its owner and run setup again", ErrUnsafeFile, path, st.Uid, os.Geteuid())
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, 0, true, err
 	}

@@ -55,6 +55,13 @@ const (
 	RenewName  = "vault-token-renew"
 )
 
+// Bounds of what setup reads of the files it installs (never blocking:
+// store.ReadRegularFile).
+const (
+	maxBinarySize = 1 << 30
+	maxUnitSize   = 1 << 20
+)
+
 // Usage is the help of the setup verb.
 const Usage = `usage: vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--no-timer] [--uninstall]
 
@@ -339,12 +346,12 @@ func (r *run) installBinaries(context.Context) error {
 	for _, name := range []string{FullName, HelperName, RenewName} {
 		src := filepath.Join(r.env.BinSource, name)
 		dst := filepath.Join(r.bindir, name)
-		data, err := os.ReadFile(src)
+		data, err := store.ReadRegularFile(src, maxBinarySize)
 		if err != nil {
 			return r.fail("%q: %w; setup installs the binaries next to it: build them with `make build` or run ./install.sh", src, err)
 		}
 		if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() == 0o755 {
-			if cur, err := os.ReadFile(dst); err == nil && bytes.Equal(cur, data) {
+			if cur, err := store.ReadRegularFile(dst, maxBinarySize); err == nil && bytes.Equal(cur, data) {
 				r.say("%s is up to date", dst)
 				continue
 			}
@@ -420,13 +427,19 @@ func (r *run) writeConfig(context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return r.fail("create the directory of %q: %w", p, err)
 	}
-	tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".check")
 	check := func(text string) error {
-		if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+		// A new file under a random name (O_EXCL): nothing planted at a
+		// known name is ever written through or blocks the write.
+		f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".check-*")
+		if err != nil {
 			return err
 		}
-		defer os.Remove(tmp)
-		return r.env.Tool.CheckConfig(tmp)
+		defer os.Remove(f.Name())
+		_, werr := f.WriteString(text)
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return err
+		}
+		return r.env.Tool.CheckConfig(f.Name())
 	}
 	if err := check(text); err != nil {
 		if raw == "" {
@@ -674,7 +687,7 @@ func (r *run) saveToken(context.Context) error {
 		r.say("no token stored for %s; left %s as it is", key, p)
 		return nil
 	}
-	if cur, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(cur)) == tok {
+	if cur, err := heal.NewMirror(p).Read(); err == nil && cur == tok {
 		r.say("%s holds the token stored for %s already", p, key)
 		return nil
 	}
@@ -719,7 +732,7 @@ func (r *run) installUnits(context.Context) error {
 	units := systemd.Units(r.bindir)
 	for _, name := range []string{systemd.Service, systemd.Timer} {
 		p := filepath.Join(dir, name)
-		if cur, err := os.ReadFile(p); err == nil && string(cur) == units[name] {
+		if cur, err := store.ReadRegularFile(p, maxUnitSize); err == nil && string(cur) == units[name] {
 			if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
 				r.say("%s is up to date", p)
 				continue

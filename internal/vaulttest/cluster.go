@@ -225,7 +225,7 @@ func (c *Cluster) spawn(ctx context.Context, nd *Node) error {
 	cmd := exec.Command(c.bin, "server", "-config="+nd.config)
 	cmd.Env = []string{"HOME=" + c.home, "PATH=/usr/bin:/bin", "VAULT_CONFIG_PATH=" + c.emptyCfg}
 	cmd.Stdout, cmd.Stderr = nd.log, nd.log
-	cmd.SysProcAttr = childProcAttr()
+	cmd.SysProcAttr = serverProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", nd.ID, err)
 	}

@@ -32,6 +32,11 @@ const (
 	Status
 	// Slow forwards the request and waits Rule.Delay before answering.
 	Slow
+	// Echo answers Rule.Status (0 means 502) with a text/plain body that
+	// quotes the request's X-Vault-Token header, as a misconfigured proxy
+	// or a mistyped address may. With Rule.Forward, Vault gets the request
+	// first.
+	Echo
 )
 
 func (f Fault) String() string {
@@ -46,6 +51,8 @@ func (f Fault) String() string {
 		return "status"
 	case Slow:
 		return "slow"
+	case Echo:
+		return "echo"
 	}
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -300,6 +307,14 @@ func (p *Proxy) handle(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rl.status())
 		_, _ = io.WriteString(w, rl.body())
+	case Echo:
+		status := rl.Status
+		if status == 0 {
+			status = http.StatusBadGateway
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = fmt.Fprintf(w, "bad gateway: upstream refused the request with X-Vault-Token: %s\n", r.Header.Get("X-Vault-Token"))
 	case Slow:
 		if !p.wait(r.Context(), rl.Delay) {
 			panic(http.ErrAbortHandler)

@@ -67,6 +67,8 @@ func TestProxy(t *testing.T) {
 		{"hang", []Rule{{Fault: Hang}}, mint, 0, "", context.DeadlineExceeded, 0, 0},
 		{"hang after forwarding", []Rule{{Fault: Hang, Forward: true}}, mint, 0, "", context.DeadlineExceeded, 1, 0},
 		{"slow", []Rule{{Fault: Slow, Delay: 300 * time.Millisecond}}, lookup, 200, `"id"`, nil, 0, 300 * time.Millisecond},
+		{"echo the token", []Rule{{Fault: Echo}}, lookup, 502, "X-Vault-Token: root-", nil, 0, 0},
+		{"echo after forwarding", []Rule{{Fault: Echo, Status: 500, Forward: true}}, mint, 500, "X-Vault-Token: root-", nil, 1, 0},
 		{"first rule wins", []Rule{{Fault: Status, Status: 503, Path: lookup}, {Fault: Status, Status: 500}}, lookup, 503, "sealed", nil, 0, 0},
 	}
 	for _, tt := range tests {

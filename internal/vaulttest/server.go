@@ -184,7 +184,7 @@ func start(t T, bin string, withTLS bool) (*Server, error) {
 	s.cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "VAULT_LOG_LEVEL=info", "VAULT_CONFIG_PATH=" + emptyCfg}
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	s.cmd.SysProcAttr = serverProcAttr()
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,92 @@
+package helper
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
+
+// get prints the token of the server the caller talks to, whatever the
+// environment says; when that cannot be told, nothing.
+func TestGetFollowsTheCaller(t *testing.T) {
+	t.Parallel()
+	const a, b = "http://a:8200", "http://b:8200"
+	data := filepath.Join(t.TempDir(), "vault-token-helper")
+	for addr, tok := range map[string]string{a: "token-of-a", b: "token-of-b"} {
+		key, err := store.NewKey(addr, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := store.New(data).Lock(context.Background(), key, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Save(store.State{Current: &store.Token{Token: tok, Accessor: "acc-" + tok}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	vault := func(args ...string) func(string) caller.Caller {
+		return func(string) caller.Caller { return caller.Caller{CLI: caller.Vault, PID: 2, Args: args} }
+	}
+	tests := []struct {
+		name   string
+		caller func(string) caller.Caller
+		env    map[string]string
+		want   string
+		code   int
+	}{
+		{"vault -address=b", vault("token", "lookup", "-address="+b), map[string]string{"VAULT_ADDR": a}, "token-of-b", ExitOK},
+		{"vault without a flag", vault("token", "lookup"), map[string]string{"VAULT_ADDR": a}, "token-of-a", ExitOK},
+		{"vault, stray BAO_ADDR", vault("token", "lookup"), map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, "token-of-a", ExitOK},
+		{"vault, uncertain", vault("token", "lookup", "-frob", "-address="+b), map[string]string{"VAULT_ADDR": a}, "", ExitFail},
+		{"unknown caller, BAO_ADDR alone", nil, map[string]string{"BAO_ADDR": b}, "token-of-b", ExitOK},
+		{"unknown caller, both differ", nil, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, "", ExitFail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			identify := tt.caller
+			if identify == nil {
+				identify = func(string) caller.Caller { return caller.Caller{} }
+			}
+			env := Env{
+				Getenv:    func(k string) string { return tt.env[k] },
+				LookupEnv: func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok },
+				Caller:    identify,
+				Paths:     Paths{Data: data},
+			}
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), []string{"get"}, nil, &stdout, &stderr, env)
+			if code != tt.code || stdout.String() != tt.want {
+				t.Fatalf("get: got exit %d, stdout %q; want %d, %q (stderr %q)", code, stdout.String(), tt.code, tt.want, stderr.String())
+			}
+			if code != ExitOK && (strings.Count(stderr.String(), "\n") != 1 || strings.Contains(stderr.String(), "token-of")) {
+				t.Errorf("stderr %q: want one line naming no token", stderr.String())
+			}
+		})
+	}
+}
+
+// store refuses, with nothing changed, when the server cannot be told.
+func TestStoreRefusesAnUncertainServer(t *testing.T) {
+	t.Parallel()
+	env := Env{
+		Getenv: func(k string) string { return map[string]string{"VAULT_ADDR": "http://a:8200"}[k] },
+		Caller: func(string) caller.Caller {
+			return caller.Caller{CLI: caller.Vault, PID: 2, Args: []string{"login", "-frob", "-address=http://b:8200"}}
+		},
+		Paths: Paths{Data: filepath.Join(t.TempDir(), "data"), Config: filepath.Join(t.TempDir(), "none.hcl")},
+	}
+	var stderr bytes.Buffer
+	code := Run(context.Background(), []string{"store"}, strings.NewReader("s.login-token"), nil, &stderr, env)
+	if code != ExitFail || !strings.Contains(stderr.String(), "nothing changed") || !strings.Contains(stderr.String(), "cannot tell which server") {
+		t.Fatalf("store: got exit %d, stderr %q; want 1, nothing changed, cannot tell which server", code, stderr.String())
+	}
+}

@@ -1,0 +1,93 @@
+package caller
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func testEnv(vars map[string]string) Env {
+	norm := func(s string) string { return strings.TrimRight(strings.ToLower(strings.TrimSpace(s)), "/") }
+	return Env{
+		Lookup:   func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		SameAddr: func(a, b string) bool { return norm(a) == norm(b) },
+		SameNS:   func(a, b string) bool { return strings.Trim(a, "/") == strings.Trim(b, "/") },
+	}
+}
+
+// The precedence table of docs/design.md, row by row.
+func TestTarget(t *testing.T) {
+	t.Parallel()
+	const a, b = "http://a:8200", "http://b:8200"
+	vault := Caller{CLI: Vault, Args: []string{"token", "lookup"}}
+	bao := Caller{CLI: Bao, Args: []string{"token", "lookup"}}
+	unknown := Caller{}
+	withArgs := func(c Caller, args ...string) Caller {
+		c.Args = append(append([]string{}, c.Args...), args...)
+		return c
+	}
+	tests := []struct {
+		name     string
+		caller   Caller
+		env      map[string]string
+		addr, ns string
+		err      error
+	}{
+		{"vault: VAULT_ADDR", vault, map[string]string{"VAULT_ADDR": a}, a, "", nil},
+		{"vault: a stray BAO_ADDR changes nothing", vault, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, a, "", nil},
+		{"vault: BAO_ADDR alone is not read", vault, map[string]string{"BAO_ADDR": b}, "", "", nil},
+		{"vault: BAO_NAMESPACE is not read", vault, map[string]string{"VAULT_ADDR": a, "BAO_NAMESPACE": "x"}, a, "", nil},
+		{"vault: -address wins over VAULT_ADDR", withArgs(vault, "-address="+b), map[string]string{"VAULT_ADDR": a}, b, "", nil},
+		{"vault: empty -address is VAULT_ADDR", withArgs(vault, "-address="), map[string]string{"VAULT_ADDR": a}, a, "", nil},
+		{"vault: -ns wins over VAULT_NAMESPACE", withArgs(vault, "-ns=team"), map[string]string{"VAULT_NAMESPACE": "other"}, "", "team", nil},
+		{"vault: empty -namespace is the root", withArgs(vault, "-namespace="), map[string]string{"VAULT_NAMESPACE": "other"}, "", "", nil},
+		{"vault: VAULT_NAMESPACE", vault, map[string]string{"VAULT_NAMESPACE": "team"}, "", "team", nil},
+		{"vault: uncertain flags", withArgs(vault, "-frob", "-address="+b), map[string]string{"VAULT_ADDR": a}, "", "", ErrUncertain},
+		{"vault: completing ignores the flags", withArgs(vault, "-address="+b), map[string]string{"VAULT_ADDR": a, "COMP_LINE": "vault token lookup -address=" + b}, a, "", nil},
+
+		{"bao: BAO_ADDR first", bao, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, b, "", nil},
+		{"bao: a set but empty BAO_ADDR still wins", bao, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": ""}, "", "", nil},
+		{"bao: VAULT_ADDR when BAO_ADDR is unset", bao, map[string]string{"VAULT_ADDR": a}, a, "", nil},
+		{"bao: BAO_NAMESPACE first", bao, map[string]string{"VAULT_NAMESPACE": "v", "BAO_NAMESPACE": "b"}, "", "b", nil},
+		{"bao: VAULT_NAMESPACE when BAO_NAMESPACE is unset", bao, map[string]string{"VAULT_NAMESPACE": "v"}, "", "v", nil},
+		{"bao: -address wins over BAO_ADDR", withArgs(bao, "--address", a), map[string]string{"BAO_ADDR": b}, a, "", nil},
+
+		{"unknown: VAULT_ADDR alone", unknown, map[string]string{"VAULT_ADDR": a}, a, "", nil},
+		{"unknown: BAO_ADDR alone selects the address", unknown, map[string]string{"BAO_ADDR": b}, b, "", nil},
+		{"unknown: BAO_ADDR counts where VAULT_ADDR is empty", unknown, map[string]string{"VAULT_ADDR": "", "BAO_ADDR": b}, b, "", nil},
+		{"unknown: both, the same server", unknown, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": strings.ToUpper(a) + "/"}, a, "", nil},
+		{"unknown: both, different servers", unknown, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, "", "", ErrConflict},
+		{"unknown: set but empty BAO_ADDR against VAULT_ADDR", unknown, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": ""}, "", "", ErrConflict},
+		{"unknown: both namespaces, different", unknown, map[string]string{"VAULT_NAMESPACE": "x", "BAO_NAMESPACE": "y"}, "", "", ErrConflict},
+		{"unknown: both namespaces, the same", unknown, map[string]string{"VAULT_NAMESPACE": "x/", "BAO_NAMESPACE": "x"}, "", "x/", nil},
+		{"unknown: BAO_NAMESPACE alone", unknown, map[string]string{"BAO_NAMESPACE": "y"}, "", "y", nil},
+		{"unknown: nothing set", unknown, map[string]string{}, "", "", nil},
+		{"unknown: arguments are not read", Caller{Args: []string{"-address=" + b}}, map[string]string{"VAULT_ADDR": a}, a, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr, ns, err := Target(tt.caller, testEnv(tt.env))
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("got %q, %q, %v; want %v", addr, ns, err, tt.err)
+				}
+				return
+			}
+			if err != nil || addr != tt.addr || ns != tt.ns {
+				t.Fatalf("got %q, %q, %v; want %q, %q", addr, ns, err, tt.addr, tt.ns)
+			}
+		})
+	}
+}
+
+// The conflict message names both variables and what to do.
+func TestTargetConflictMessage(t *testing.T) {
+	t.Parallel()
+	_, _, err := Target(Caller{}, testEnv(map[string]string{"VAULT_ADDR": "http://a:8200", "BAO_ADDR": "http://b:8200"}))
+	for _, want := range []string{`VAULT_ADDR="http://a:8200"`, `BAO_ADDR="http://b:8200"`, "unset one"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+}
