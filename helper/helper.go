@@ -210,7 +210,14 @@ func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
 			cur = st.Current
 		}
 	}
-	h, err := newHealer(env, cfg, key, log, reachFor(env, cur, useRecorded, heal.InteractiveRetry))
+	r := reachFor(env, cur, useRecorded, heal.InteractiveRetry)
+	h, err := newHealer(env, cfg, key, log, r)
+	if err != nil && r.Source == TLSRecorded {
+		// A recorded CA or client certificate that is gone must not keep
+		// erase from forgetting the token: go on as the environment says.
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s; going on without them\n", oneLine(err.Error()))
+		h, err = newHealer(env, cfg, key, log, reachFor(env, cur, false, heal.InteractiveRetry))
+	}
 	if err != nil {
 		closeLog()
 		return nil, err
