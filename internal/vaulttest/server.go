@@ -407,8 +407,11 @@ func (s *Server) AllTokens() ([]Token, error) {
 		info, err := root.Auth().Token().LookupAccessor(acc)
 		if err != nil {
 			var re *api.ResponseError
-			if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
-				continue // revoked between list and lookup
+			// Revoked between list and lookup: 400 invalid accessor, or
+			// 403 while its revocation is still pending (root is never
+			// denied otherwise; seen on a raft cluster).
+			if errors.As(err, &re) && (re.StatusCode == http.StatusBadRequest || re.StatusCode == http.StatusForbidden) {
+				continue
 			}
 			return nil, fmt.Errorf("lookup accessor %s: %w", acc, err)
 		}
