@@ -108,6 +108,18 @@ func TestAdoptVerb(t *testing.T) {
 		{"ours is adopted", func(w *world) string { tok, _ := w.handMade(); return tok }, heal.EventAdopted, nil},
 		{"the stored one is unchanged", func(w *world) string { w.mustStore(w.admin()); return w.stored() }, heal.EventUnchanged, nil},
 		{"a login is not ours and never mints", func(w *world) string { return w.admin() }, "", heal.ErrNotOurs},
+		// setup kept ~/.vault-token as passed through; once the config
+		// matches it, `adopt < ~/.vault-token` takes it over.
+		{"the stored passed-through token, ours, is adopted", func(w *world) string {
+			tok, _ := w.handMade()
+			w.keepUnchecked(tok)
+			return tok
+		}, heal.EventAdopted, nil},
+		{"the stored passed-through token, not ours", func(w *world) string {
+			tok := w.weak()
+			w.keepUnchecked(tok)
+			return tok
+		}, "", heal.ErrNotOurs},
 		{"an invalid token", func(w *world) string { return "hvs.nothing" }, "", heal.ErrInvalidToken},
 	}
 	for _, tt := range tests {
@@ -164,5 +176,13 @@ func TestMirrorFollowsStore(t *testing.T) {
 	res := w3.mustStore(w3.admin())
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "~/.vault-token not updated") {
 		t.Errorf("warnings %q, want one about the mirror", res.Warnings)
+	}
+}
+
+// keepUnchecked stores tok as passed through, as setup does without Vault.
+func (w *world) keepUnchecked(tok string) {
+	w.t.Helper()
+	if _, err := w.healer().KeepTokenUnchecked(context.Background(), tok); err != nil {
+		w.t.Fatalf("KeepTokenUnchecked: %v", err)
 	}
 }

@@ -5,7 +5,16 @@ package heal
 // docs/runbook.md says what each means and what to do.
 const (
 	// Store, adopt and erase.
-	EventMinted      = "MINTED"
+	EventMinted = "MINTED"
+	// EventKept: a login kept the valid periodic token that still matches
+	// the configuration (renewed it; nothing minted, nothing revoked).
+	EventKept = "KEPT"
+	// EventRotating: the stored token no longer matches the configuration;
+	// the login mints its successor (MINTED follows).
+	EventRotating = "ROTATING"
+	// EventSpared: the revocation guard kept a token another local address
+	// holds.
+	EventSpared      = "SPARED"
 	EventAdopted     = "ADOPTED"
 	EventUnchanged   = "UNCHANGED"
 	EventRefused     = "REFUSED"
@@ -32,4 +41,4 @@ const (
 
 // RenewEvents are the events a renew line can start with, in the order
 // its usage lists them.
-var RenewEvents = []string{EventRenewed, EventRevoked, EventHealed, EventDrift, EventError, EventWarn, EventScan, EventSkip, EventDryRun}
+var RenewEvents = []string{EventRenewed, EventRevoked, EventSpared, EventHealed, EventDrift, EventError, EventWarn, EventScan, EventSkip, EventDryRun}

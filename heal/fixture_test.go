@@ -38,11 +38,13 @@ type world struct {
 	ids    int
 
 	// Set before an operation to shape the next healers.
-	revokeLogin bool
-	useMirror   bool
-	keep        map[string]bool
-	host, user  string
-	installID   string
+	revokeLogin   bool
+	rotateOnLogin bool
+	grace         time.Duration
+	recorded      bool
+	useMirror     bool
+	host, user    string
+	installID     string
 }
 
 type syncBuffer struct {
@@ -83,20 +85,24 @@ func newWorld(t *testing.T) *world {
 	w.v.SetPolicy("dev", fakevault.Policy{"secret/*": {"read"}})
 	// May create orphans, but not periodic ones (no sudo): Vault's 400.
 	w.v.SetPolicy("minter", fakevault.Policy{"auth/token/create-orphan": {"update"}})
+	// May create periodic orphans with any policies (sudo): issue 15's minter.
+	w.v.SetPolicy("sudominter", fakevault.Policy{"auth/token/create-orphan": {"update", "sudo"}})
 	return w
 }
 
 func (w *world) healer() *heal.Healer {
 	h := &heal.Healer{
-		Files:       w.files,
-		Key:         w.key,
-		Vault:       w.v,
-		Spec:        w.spec,
-		Log:         slog.New(slog.NewTextHandler(w.log, nil)),
-		LockWait:    time.Second,
-		RevokeLogin: w.revokeLogin,
-		Keep:        w.keep,
-		Now:         func() time.Time { return w.now },
+		Files:         w.files,
+		Key:           w.key,
+		Vault:         w.v,
+		Spec:          w.spec,
+		Log:           slog.New(slog.NewTextHandler(w.log, nil)),
+		LockWait:      time.Second,
+		RevokeLogin:   w.revokeLogin,
+		RotateOnLogin: w.rotateOnLogin,
+		RotateGrace:   w.grace,
+		Recorded:      w.recorded,
+		Now:           func() time.Time { return w.now },
 		NewID: func() string {
 			w.ids++
 			return fmt.Sprintf("intent-%d", w.ids)
@@ -246,4 +252,36 @@ func reportText(rep heal.Report) string {
 		b.WriteString(l.String() + "\n")
 	}
 	return b.String()
+}
+
+// other is the same Vault under another spelling of its address, a
+// second key in the same local store.
+var other = store.Key{Addr: "http://localhost:8200"}
+
+// setOther changes the stored state of key k under its lock.
+func (w *world) setOther(k store.Key, f func(*store.State)) {
+	w.t.Helper()
+	sess, err := w.files.Lock(context.Background(), k, time.Second)
+	if err != nil {
+		w.t.Fatalf("lock %s: %v", k, err)
+	}
+	defer sess.Close()
+	st, err := sess.Load()
+	if err != nil {
+		w.t.Fatalf("load %s: %v", k, err)
+	}
+	f(&st)
+	if err := sess.Save(st); err != nil {
+		w.t.Fatalf("save %s: %v", k, err)
+	}
+}
+
+// holdElsewhere makes the other key hold token (with accessor) as its
+// current periodic token, as an adoption under that spelling would.
+func (w *world) holdElsewhere(token, accessor string) {
+	w.t.Helper()
+	w.setOther(other, func(st *store.State) {
+		st.Current = &store.Token{Token: token, Accessor: accessor, DisplayName: ourName, Source: store.SourceAdopted,
+			Policies: []string{"admin", "default"}, RequiredPolicy: "admin", Period: store.Duration(period)}
+	})
 }

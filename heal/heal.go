@@ -10,6 +10,12 @@
 //     required policy). Only ours are renewed, adopted, or revoked as
 //     stale; a foreign token is never revoked, a login token only when
 //     the configuration asks for it.
+//   - A login keeps a valid periodic token of ours that still matches the
+//     configuration (KEPT): a mint happens only when none is stored, when
+//     it no longer matches (a rotation), on Rotate, or with RotateOnLogin.
+//     A replaced token stays valid for RotateGrace before a sweep revokes it.
+//   - Every revocation passes one guard (mayRevoke): a token another
+//     local address holds as current is never revoked.
 //   - A mint is journaled: the intent is fsynced before the request, the
 //     accessor as soon as Vault answers, and the journal is cleared in the
 //     same atomic write that stores the token. Every operation first
@@ -59,10 +65,15 @@ type Healer struct {
 	// operation, so that a scan of a large Vault never eats the time of
 	// the operation itself. Zero means DefaultRecoveryBudget.
 	RecoveryBudget time.Duration
-	// Keep are accessors --scan must never revoke: the current, pending
-	// and journaled tokens of every address in the local store (two keys
-	// can name one Vault, e.g. 127.0.0.1 and localhost).
-	Keep map[string]bool
+	// RotateOnLogin mints a fresh periodic token on every admin login
+	// (rotate_on_login) instead of keeping a valid one that matches.
+	RotateOnLogin bool
+	// RotateGrace is how long a replaced periodic token stays valid
+	// before a sweep revokes it (rotate_grace); 0 revokes it at once.
+	RotateGrace time.Duration
+	// Recorded checks stored tokens against the guard recorded with each
+	// (RecordedSpec) instead of Spec: the configuration could not be read.
+	Recorded bool
 	// Mirror, when set, is kept equal to this address's periodic token.
 	Mirror *Mirror
 	// TLS are the client TLS settings Vault is reached with (nil: none
@@ -90,6 +101,15 @@ type Result struct {
 	Event    string
 	Accessor string   // the token now stored, when there is one
 	Warnings []string // things that went wrong but did not fail the operation
+	// Replaced is the periodic token a mint replaced, revoked by the
+	// first sweep after RevokeAfter (zero: at once).
+	Replaced    string
+	RevokeAfter time.Time
+	TTL         time.Duration // KEPT: the stored token's TTL after its renewal
+
+	// replacedDead: the token a mint replaces is known to be revoked or
+	// expired, so it gets no grace.
+	replacedDead bool
 }
 
 func (h *Healer) now() time.Time {
@@ -120,10 +140,12 @@ func (h *Healer) lock(ctx context.Context) (*store.Session, store.State, error) 
 	}
 	sess, err := h.Files.Lock(ctx, h.Key, wait)
 	if err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "lock", "error", err.Error())
 		return nil, store.State{}, err
 	}
 	st, err := sess.Load()
 	if err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "load", "error", err.Error())
 		sess.Close()
 		return nil, store.State{}, err
 	}
@@ -149,16 +171,32 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 	}
 
 	info, err := h.Vault.LookupSelf(ctx, incoming)
-	if err != nil {
+	blind := false // a valid login token that may not look itself up
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrDenied) && len(h.Spec.Policies) > 0:
+		// Vault's 403 without "invalid token": the token is valid but its
+		// policies deny lookup-self. With configured policies, the mint
+		// decides what it may do.
+		blind = true
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "lookup-self of the login token", "error", err.Error(),
+			"note", "trying the mint with the configured policies")
+	case errors.Is(err, ErrDenied):
+		h.log(ctx, slog.LevelError, EventError, "op", "lookup-self of the login token", "error", err.Error())
+		return res, fmt.Errorf("check the login token: %w; with no periodic_token.policies configured there is nothing to mint with it: configure them", err)
+	default:
 		h.log(ctx, slog.LevelError, EventError, "op", "lookup-self of the login token", "error", err.Error())
 		return res, fmt.Errorf("check the login token: %w", err)
 	}
 
-	if h.adoptable(info) {
+	if !blind && h.adoptable(info) {
 		return h.adopt(ctx, sess, st, incoming, info, res)
 	}
+	if info.Batch() {
+		return h.cannotMint(ctx, sess, st, incoming, info, errBatch, res)
+	}
 
-	spec, err := h.Spec.ForLogin(info)
+	spec, err := h.Spec.guarded(st.Current).ForLogin(info)
 	if err != nil {
 		if info.HasPolicy("root") {
 			h.log(ctx, slog.LevelError, EventError, "login_display_name", info.DisplayName, "error", err.Error())
@@ -166,9 +204,19 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 		}
 		return h.cannotMint(ctx, sess, st, incoming, info, err, res)
 	}
+	if !h.RotateOnLogin {
+		var done bool
+		if res, done, err = h.keepStored(ctx, sess, st, incoming, info, blind, res); done {
+			return res, err
+		}
+	}
 	res, err = h.mint(ctx, sess, st, incoming, info, spec, res)
 	var cm *cannotMintError
 	if errors.As(err, &cm) {
+		if blind {
+			h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "error", err.Error())
+			return res, fmt.Errorf("%w: the login token may not look itself up and Vault refused the mint (%w); nothing stored changed", ErrWeakToken, cm.err)
+		}
 		st, lerr := sess.Load()
 		if lerr != nil {
 			return res, lerr
@@ -176,6 +224,75 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 		return h.cannotMint(ctx, sess, st, incoming, info, cm.err, res)
 	}
 	return res, err
+}
+
+// errBatch is why a batch login token cannot mint.
+var errBatch = errors.New(`it is a batch token, and Vault lets no batch token create tokens (400 "batch tokens cannot create more tokens"); have the login role issue service tokens (token_type = "service")`)
+
+// errNoPeriodic is why a login token Vault says may not create periodic
+// tokens is not used to mint.
+var errNoPeriodic = errors.New("Vault says it may not create periodic tokens (that needs update and sudo on auth/token/create-orphan)")
+
+// keepStored is KEPT: a valid periodic token of ours that still matches
+// the configuration stays, renewed to a full TTL; nothing is minted and
+// nothing revoked (the login token only with revoke_login_token). done
+// is false when there is nothing to keep and the caller mints: nothing
+// valid is stored, or it no longer matches (a rotation).
+func (h *Healer) keepStored(ctx context.Context, sess *store.Session, st store.State, incoming string, login TokenInfo, blind bool, res Result) (Result, bool, error) {
+	cur := st.Current
+	if cur == nil || !cur.Source.Periodic() {
+		return res, false, nil
+	}
+	info, err := h.Vault.LookupSelf(ctx, cur.Token)
+	switch {
+	case errors.Is(err, ErrInvalidToken):
+		res.replacedDead = true // no grace for a token Vault no longer knows
+		return res, false, nil
+	case err != nil:
+		h.log(ctx, slog.LevelError, EventError, "op", "check the stored token", "accessor", cur.Accessor, "error", err.Error())
+		return res, true, fmt.Errorf("check the stored token %s (accessor %s): %w", cur.DisplayName, cur.Accessor, err)
+	}
+	if ok, why := h.guardSpec(st).Matches(info); !ok {
+		h.log(ctx, slog.LevelInfo, EventRotating, "accessor", cur.Accessor, "reason", why)
+		return res, false, nil
+	}
+	if !blind {
+		can, err := h.Vault.CanMint(ctx, incoming)
+		if errors.Is(err, ErrDenied) {
+			// Vault does not let it ask (no default policy): keeping the
+			// valid stored token is right whatever the login may do.
+			h.log(ctx, slog.LevelInfo, EventWarn, "op", "capabilities of the login token", "error", err.Error(), "note", "keeping the stored token")
+			can, err = true, nil
+		}
+		if err != nil {
+			h.log(ctx, slog.LevelError, EventError, "op", "capabilities of the login token", "error", err.Error())
+			return res, true, fmt.Errorf("ask Vault what the login token may do: %w", err)
+		}
+		if !can {
+			res, err := h.cannotMint(ctx, sess, st, incoming, login, errNoPeriodic, res)
+			return res, true, err
+		}
+	}
+	ttl, err := h.Vault.RenewSelf(ctx, cur.Token, time.Duration(cur.Period))
+	if err != nil {
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "renew the kept token", "accessor", cur.Accessor, "error", err.Error())
+		res.Warnings = append(res.Warnings, fmt.Sprintf("kept %s (accessor %s) but could not renew it: %v; vault-token-renew renews it tonight", cur.DisplayName, cur.Accessor, err))
+	} else {
+		cur.ExpireTime = h.now().Add(ttl).UTC()
+		res.TTL = ttl
+	}
+	st.LastLogin = h.lastLogin(EventKept, cur.Accessor)
+	if err := sess.Save(st); err != nil {
+		res.Warnings = append(res.Warnings, "could not record the renewal: "+err.Error())
+	}
+	h.log(ctx, slog.LevelInfo, EventKept, "accessor", cur.Accessor, "display_name", cur.DisplayName, "ttl", ttl.String(),
+		"login_accessor", login.Accessor, "login_display_name", login.DisplayName)
+	res.Event, res.Accessor = EventKept, cur.Accessor
+	res.Warnings = append(res.Warnings, h.syncMirror(ctx, st, "")...)
+	_, warn, _ := h.sweep(ctx, sess, st, authorities(st, incoming), false)
+	res.Warnings = append(res.Warnings, warn...)
+	res.Warnings = append(res.Warnings, h.revokeLogin(ctx, incoming, login)...)
+	return res, true, nil
 }
 
 // adoptable: ours, and not minted by this tool on another host or for
@@ -210,9 +327,11 @@ func authorities(st store.State, more ...string) []string {
 func (h *Healer) adopt(ctx context.Context, sess *store.Session, st store.State, incoming string, info TokenInfo, res Result) (Result, error) {
 	old := st.Current
 	st.Current = h.tokenRecord(incoming, info, store.SourceAdopted, h.Spec.WithDefaults().RequiredPolicy)
+	st.LastLogin = h.lastLogin(EventAdopted, info.Accessor)
 	if old != nil && old.Source.Periodic() && old.Accessor != info.Accessor {
 		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
-			Reason: "replaced by adopted " + info.Accessor, Since: h.now()})
+			Reason: "replaced by adopted " + info.Accessor, Since: h.now(), RevokeAfter: h.graceEnd()})
+		res.Replaced, res.RevokeAfter = old.Accessor, h.graceEnd()
 	}
 	if err := sess.Save(st); err != nil {
 		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
@@ -221,9 +340,23 @@ func (h *Healer) adopt(ctx context.Context, sess *store.Session, st store.State,
 	h.log(ctx, slog.LevelInfo, EventAdopted, "accessor", info.Accessor, "display_name", info.DisplayName, "policies", info.Policies)
 	res.Event, res.Accessor = EventAdopted, info.Accessor
 	res.Warnings = append(res.Warnings, h.syncMirror(ctx, st, "")...)
-	st, warn := h.sweep(ctx, sess, st, authorities(st))
+	_, warn, _ := h.sweep(ctx, sess, st, authorities(st), false)
 	res.Warnings = append(res.Warnings, warn...)
 	return res, nil
+}
+
+// lastLogin records what a login (or rotate, adopt) did, for status.
+func (h *Healer) lastLogin(event, accessor string) *store.Login {
+	return &store.Login{Time: h.now().UTC(), Event: event, Accessor: accessor}
+}
+
+// graceEnd is when a token replaced now may be revoked: RotateGrace from
+// now, or the zero time (at once).
+func (h *Healer) graceEnd() time.Time {
+	if h.RotateGrace <= 0 {
+		return time.Time{}
+	}
+	return h.now().Add(h.RotateGrace).UTC()
 }
 
 func (h *Healer) tokenRecord(token string, info TokenInfo, src store.Source, required string) *store.Token {
@@ -259,6 +392,9 @@ func (h *Healer) storedValid(ctx context.Context, st store.State) (TokenInfo, bo
 	if h.guardSpec(st).Ours(info) {
 		return info, true, nil
 	}
+	if h.Recorded {
+		return info, false, nil
+	}
 	// Still the token this tool stored, under the guard it was stored with:
 	// a config change must not let a weak login drop a live periodic token.
 	recorded := info.DisplayName == cur.DisplayName && info.Period > 0 &&
@@ -282,6 +418,7 @@ func (h *Healer) cannotMint(ctx context.Context, sess *store.Session, st store.S
 	}
 	old := st.Current
 	st.Current = h.tokenRecord(incoming, info, store.SourcePassthrough, "")
+	st.LastLogin = h.lastLogin(EventPassthrough, info.Accessor)
 	if err := sess.Save(st); err != nil {
 		h.log(ctx, slog.LevelError, EventError, "op", "save", "error", err.Error())
 		return res, err
@@ -347,14 +484,22 @@ func (h *Healer) mint(ctx context.Context, sess *store.Session, st store.State, 
 		return res, err
 	}
 	h.crash(StepChecked)
-	st, err = h.storeMinted(ctx, sess, st, minted, info, incoming, intent.ID, spec)
+	prev := st.Current
+	st, err = h.storeMinted(ctx, sess, st, minted, info, incoming, intent.ID, spec, res.replacedDead)
 	if err != nil {
 		return res, err
+	}
+	if prev != nil && prev.Source.Periodic() && prev.Accessor != "" && prev.Accessor != minted.Accessor {
+		res.Replaced = prev.Accessor
+		if !res.replacedDead {
+			res.RevokeAfter = h.graceEnd()
+		}
 	}
 	h.crash(StepStored)
 	h.log(ctx, slog.LevelInfo, EventMinted, "accessor", info.Accessor, "display_name", info.DisplayName,
 		"policies", info.Policies, "period", info.Period.String(),
-		"login_accessor", login.Accessor, "login_display_name", login.DisplayName)
+		"login_accessor", login.Accessor, "login_display_name", login.DisplayName,
+		"replaced_accessor", res.Replaced, "revoke_after", res.RevokeAfter)
 	res.Event, res.Accessor = EventMinted, info.Accessor
 	res.Warnings = append(res.Warnings, h.afterMint(ctx, sess, st, incoming, login)...)
 	return res, nil
@@ -424,14 +569,19 @@ func (h *Healer) checkMinted(ctx context.Context, sess *store.Session, st store.
 
 // storeMinted stores the checked token and clears its intent in one
 // atomic write; the replaced periodic token becomes pending.
-func (h *Healer) storeMinted(ctx context.Context, sess *store.Session, st store.State, minted Minted, info TokenInfo, incoming, intentID string, spec Spec) (store.State, error) {
+func (h *Healer) storeMinted(ctx context.Context, sess *store.Session, st store.State, minted Minted, info TokenInfo, incoming, intentID string, spec Spec, oldDead bool) (store.State, error) {
 	before := st // journal holds the minted accessor
 	old := st.Current
 	st.Current = h.tokenRecord(minted.Token, info, store.SourceMinted, spec.RequiredPolicy)
+	st.LastLogin = h.lastLogin(EventMinted, minted.Accessor)
 	st.Pending = slices.Clone(st.Pending)
 	if old != nil && old.Source.Periodic() && old.Accessor != "" && old.Accessor != minted.Accessor {
-		st.AddPending(store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
-			Reason: "replaced by " + minted.Accessor, Since: h.now().UTC()})
+		p := store.Pending{Accessor: old.Accessor, DisplayName: old.DisplayName,
+			Reason: "replaced by " + minted.Accessor, Since: h.now().UTC(), RevokeAfter: h.graceEnd()}
+		if oldDead {
+			p.RevokeAfter = time.Time{}
+		}
+		st.AddPending(p)
 	}
 	st.Journal = dropIntent(st.Journal, intentID)
 	if err := sess.Save(st); err != nil {
@@ -448,17 +598,28 @@ func (h *Healer) storeMinted(ctx context.Context, sess *store.Session, st store.
 // configured, the login token. It returns warnings.
 func (h *Healer) afterMint(ctx context.Context, sess *store.Session, st store.State, incoming string, login TokenInfo) []string {
 	warnings := h.syncMirror(ctx, st, "")
-	_, warn := h.sweep(ctx, sess, st, authorities(st, incoming))
+	_, warn, _ := h.sweep(ctx, sess, st, authorities(st, incoming), false)
 	warnings = append(warnings, warn...)
+	return append(warnings, h.revokeLogin(ctx, incoming, login)...)
+}
+
+// revokeLogin revokes the login token when revoke_login_token asks for
+// it and it is a token a login method issued. It returns warnings.
+func (h *Healer) revokeLogin(ctx context.Context, incoming string, login TokenInfo) []string {
 	if !h.RevokeLogin || !revocableLogin(login) {
-		return warnings
+		return nil
 	}
-	if err := h.Vault.RevokeSelf(ctx, incoming); err != nil && !errors.Is(err, ErrInvalidToken) {
+	err := h.revokeSelf(ctx, incoming, login.Accessor)
+	switch {
+	case errors.Is(err, ErrHeldElsewhere):
+		h.log(ctx, slog.LevelInfo, EventSpared, "accessor", login.Accessor, "reason", err.Error())
+		return nil
+	case err != nil && !errors.Is(err, ErrInvalidToken):
 		h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke login token", "login_accessor", login.Accessor, "error", err.Error())
-		return append(warnings, "could not revoke the login token: "+err.Error())
+		return []string{"could not revoke the login token: " + err.Error()}
 	}
 	h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", login.Accessor, "display_name", login.DisplayName, "reason", "revoke_login_token")
-	return warnings
+	return nil
 }
 
 // revocableLogin: revoke_login_token applies only to a token a login
@@ -471,11 +632,14 @@ func revocableLogin(login TokenInfo) bool {
 // undoMint revokes a minted token that will not be stored. When the
 // revocation fails, the journal keeps its accessor for the next run.
 func (h *Healer) undoMint(ctx context.Context, sess *store.Session, st store.State, m Minted, authority, intentID string) store.State {
-	err := h.Vault.RevokeSelf(ctx, m.Token)
-	if err != nil && !errors.Is(err, ErrInvalidToken) {
-		err = h.Vault.RevokeAccessor(ctx, authority, m.Accessor)
+	err := h.revokeSelf(ctx, m.Token, m.Accessor)
+	if err != nil && !errors.Is(err, ErrInvalidToken) && !errors.Is(err, ErrHeldElsewhere) {
+		err = h.revokeAccessor(ctx, []string{authority}, m.Accessor)
 	}
-	if err == nil || errors.Is(err, ErrUnknownAccessor) || errors.Is(err, ErrInvalidToken) {
+	if errors.Is(err, ErrHeldElsewhere) {
+		st.Journal = dropIntent(st.Journal, intentID)
+		h.log(ctx, slog.LevelInfo, EventSpared, "accessor", m.Accessor, "reason", err.Error())
+	} else if err == nil || errors.Is(err, ErrUnknownAccessor) || errors.Is(err, ErrInvalidToken) {
 		st.Journal = dropIntent(st.Journal, intentID)
 		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", m.Accessor, "reason", "minted but not stored")
 	} else {
@@ -519,8 +683,9 @@ func (h *Healer) Erase(ctx context.Context) (Result, error) {
 		h.log(ctx, slog.LevelInfo, EventErased, "accessor", "", "note", "nothing stored")
 		return res, nil
 	}
-	// Sweep with the erased token's authority while we still have it.
-	st, warn = h.sweep(ctx, sess, st, authorities(st))
+	// Sweep with the erased token's authority while we still have it;
+	// a logout ends every grace.
+	st, warn, _ = h.sweep(ctx, sess, st, authorities(st), true)
 	res.Warnings = append(res.Warnings, warn...)
 
 	// Forget first, keeping the accessor as pending: a failure after this
@@ -536,8 +701,15 @@ func (h *Healer) Erase(ctx context.Context) (Result, error) {
 	}
 	revoked := false
 	if cur.Source == store.SourceMinted {
-		err := h.Vault.RevokeSelf(ctx, cur.Token)
+		err := h.revokeSelf(ctx, cur.Token, cur.Accessor)
 		switch {
+		case errors.Is(err, ErrHeldElsewhere):
+			st.Pending = slices.DeleteFunc(slices.Clone(st.Pending), func(p store.Pending) bool { return p.Accessor == cur.Accessor })
+			if err := sess.Save(st); err != nil {
+				res.Warnings = append(res.Warnings, "could not save: "+err.Error())
+			}
+			h.log(ctx, slog.LevelInfo, EventSpared, "accessor", cur.Accessor, "reason", err.Error())
+			res.Warnings = append(res.Warnings, fmt.Sprintf("did not revoke the erased token (accessor %s): %v", cur.Accessor, err))
 		case err == nil, errors.Is(err, ErrInvalidToken):
 			revoked = true
 			st.Pending = slices.DeleteFunc(slices.Clone(st.Pending), func(p store.Pending) bool { return p.Accessor == cur.Accessor })
@@ -564,14 +736,15 @@ func (h *Healer) Erase(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// sweep revokes the pending tokens with the first authority that may.
-// It never revokes the current token. It saves the state when it
-// changed and returns it.
-func (h *Healer) sweep(ctx context.Context, sess *store.Session, st store.State, auth []string) (store.State, []string) {
+// sweep revokes the pending tokens whose grace is over (all of them when
+// force) with the first authority that may. It never revokes the current
+// token, nor one another local address holds as current (it drops those:
+// spared). It saves the state when it changed and returns it.
+func (h *Healer) sweep(ctx context.Context, sess *store.Session, st store.State, auth []string, force bool) (store.State, []string, []string) {
 	if len(st.Pending) == 0 {
-		return st, nil
+		return st, nil, nil
 	}
-	var warnings []string
+	var warnings, spared []string
 	var keep []store.Pending
 	changed := false
 	for _, p := range st.Pending {
@@ -579,7 +752,17 @@ func (h *Healer) sweep(ctx context.Context, sess *store.Session, st store.State,
 			changed = true // never revoke the current token
 			continue
 		}
+		if !force && !p.Due(h.now()) {
+			keep = append(keep, p) // still in its grace
+			continue
+		}
 		err := h.revokeAccessor(ctx, auth, p.Accessor)
+		if errors.Is(err, ErrHeldElsewhere) {
+			changed = true
+			spared = append(spared, p.Accessor)
+			h.log(ctx, slog.LevelInfo, EventSpared, "accessor", p.Accessor, "display_name", p.DisplayName, "reason", err.Error())
+			continue
+		}
 		if err == nil || errors.Is(err, ErrUnknownAccessor) {
 			changed = true
 			h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", p.Accessor, "display_name", p.DisplayName, "reason", p.Reason)
@@ -593,17 +776,69 @@ func (h *Healer) sweep(ctx context.Context, sess *store.Session, st store.State,
 		h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke stale token", "accessor", p.Accessor, "error", err.Error())
 	}
 	if !changed {
-		return st, nil
+		return st, nil, nil
 	}
 	st.Pending = keep
 	if err := sess.Save(st); err != nil {
 		warnings = append(warnings, "could not save after the sweep: "+err.Error())
 	}
-	return st, warnings
+	return st, warnings, spared
 }
 
-// revokeAccessor tries each authority in turn until one is allowed.
+// ErrHeldElsewhere: the revocation guard spared a token another local
+// address holds (two keys can name one Vault: 127.0.0.1 and localhost).
+var ErrHeldElsewhere = errors.New("held by another local address")
+
+// mayRevoke is the one revocation guard, passed by every revocation
+// (sweep, rotation, erase, recovery, undo, revoke_login_token, --scan):
+// nil when accessor may be revoked, an error wrapping ErrHeldElsewhere
+// when another local address holds it as its current token. strict
+// (--scan, which revokes what no address recorded) also spares what
+// another address has pending or journaled: that address settles those.
+func (h *Healer) mayRevoke(ctx context.Context, accessor string, strict bool) error {
+	if accessor == "" {
+		return nil
+	}
+	states, errs := h.Files.List()
+	for _, err := range errs {
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "list the store for the revocation guard", "error", err.Error())
+	}
+	for _, st := range states {
+		if st.Key() == h.Key {
+			continue
+		}
+		how := ""
+		switch {
+		case st.Current != nil && st.Current.Accessor == accessor:
+			how = "current"
+		case !strict:
+		case slices.ContainsFunc(st.Pending, func(p store.Pending) bool { return p.Accessor == accessor }):
+			how = "pending"
+		case slices.ContainsFunc(st.Journal, func(in store.Intent) bool { return in.Accessor == accessor }):
+			how = "journaled"
+		}
+		if how != "" {
+			return fmt.Errorf("%w: %s holds %s as its %s token", ErrHeldElsewhere, st.Key(), accessor, how)
+		}
+	}
+	return nil
+}
+
+// revokeSelf revokes token (with accessor) with its own authority, past
+// the revocation guard.
+func (h *Healer) revokeSelf(ctx context.Context, token, accessor string) error {
+	if err := h.mayRevoke(ctx, accessor, false); err != nil {
+		return err
+	}
+	return h.Vault.RevokeSelf(ctx, token)
+}
+
+// revokeAccessor tries each authority in turn until one is allowed, past
+// the revocation guard.
 func (h *Healer) revokeAccessor(ctx context.Context, auth []string, accessor string) error {
+	if err := h.mayRevoke(ctx, accessor, false); err != nil {
+		return err
+	}
 	if len(auth) == 0 {
 		return fmt.Errorf("no token with the authority to revoke accessor %s", accessor)
 	}
@@ -617,15 +852,20 @@ func (h *Healer) revokeAccessor(ctx context.Context, auth []string, accessor str
 	return err
 }
 
-// Adopt stores incoming only when it is a periodic token of ours; it
-// never mints. install.sh uses it to take over an existing ~/.vault-token.
+// Adopt is the `adopt` verb: it stores incoming only when it is a
+// periodic token of ours; it never mints. That includes the token stored
+// already as passed through (kept by setup from ~/.vault-token, or a
+// first login), which becomes the adopted periodic token once the
+// configuration matches it: `vault-token-helper adopt < ~/.vault-token`,
+// the command setup prints, takes it over. A replaced periodic token
+// stays valid for RotateGrace, as in a rotation.
 func (h *Healer) Adopt(ctx context.Context, incoming string) (Result, error) {
 	sess, st, err := h.lock(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.Close()
-	if st.Current != nil && st.Current.Token == incoming {
+	if st.Current != nil && st.Current.Token == incoming && st.Current.Source.Periodic() {
 		return Result{Event: EventUnchanged, Accessor: st.Current.Accessor}, nil
 	}
 	info, err := h.Vault.LookupSelf(ctx, incoming)
@@ -636,4 +876,44 @@ func (h *Healer) Adopt(ctx context.Context, incoming string) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %s (accessor %s): %s; nothing stored", ErrNotOurs, info.DisplayName, info.Accessor, h.Spec.WhyNotOurs(info))
 	}
 	return h.adopt(ctx, sess, st, incoming, info, Result{})
+}
+
+// ErrNothingToRotate: rotate needs a valid periodic token of ours.
+var ErrNothingToRotate = errors.New("no periodic token to rotate")
+
+// Rotate is `vault-token-helper rotate`: mint a successor of the stored
+// periodic token with its own authority. The old one stays valid for
+// RotateGrace; the first sweep after that revokes it.
+func (h *Healer) Rotate(ctx context.Context) (Result, error) {
+	sess, st, err := h.lock(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sess.Close()
+	var res Result
+	st, warn := h.recover(ctx, sess, st, authorities(st))
+	res.Warnings = append(res.Warnings, warn...)
+	cur := st.Current
+	if cur == nil || !cur.Source.Periodic() {
+		return res, fmt.Errorf("%w: none is stored for %s; log in with an admin method (vault login -method=oidc) first", ErrNothingToRotate, h.Key)
+	}
+	info, err := h.Vault.LookupSelf(ctx, cur.Token)
+	if err != nil {
+		h.log(ctx, slog.LevelError, EventError, "op", "rotate: check the stored token", "accessor", cur.Accessor, "error", err.Error())
+		return res, fmt.Errorf("check the stored token %s (accessor %s): %w", cur.DisplayName, cur.Accessor, err)
+	}
+	if !h.guardSpec(st).Ours(info) {
+		return res, fmt.Errorf("%w: the stored token %s (accessor %s) is not ours (%s); log in with an admin method", ErrNothingToRotate, info.DisplayName, info.Accessor, h.guardSpec(st).WhyNotOurs(info))
+	}
+	spec, err := h.Spec.guarded(cur).ForLogin(info)
+	if err != nil {
+		return res, err
+	}
+	res, err = h.mint(ctx, sess, st, cur.Token, info, spec, res)
+	var cm *cannotMintError
+	if errors.As(err, &cm) {
+		h.log(ctx, slog.LevelError, EventError, "op", "rotate", "accessor", cur.Accessor, "error", cm.err.Error())
+		return res, fmt.Errorf("the stored token %s (accessor %s) may not mint its successor (%w); set rotate_on_login = true and log in with an admin method instead", cur.DisplayName, cur.Accessor, cm.err)
+	}
+	return res, err
 }

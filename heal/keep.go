@@ -98,28 +98,3 @@ func (h *Healer) KeepTokenUnchecked(ctx context.Context, token string) (Result, 
 	h.log(ctx, slog.LevelWarn, EventPassthrough, "accessor", "", "cause", "kept from ~/.vault-token by setup without Vault's check")
 	return Result{Event: EventPassthrough}, nil
 }
-
-// AdoptKept is the `adopt` verb: Adopt, and also for the token stored
-// already as passed through (kept by setup from ~/.vault-token, or a
-// first login), which becomes the adopted periodic token once the
-// configuration matches it. Adopt answers UNCHANGED for that token, which
-// would leave `vault-token-helper adopt < ~/.vault-token`, the command
-// setup prints, without effect.
-func (h *Healer) AdoptKept(ctx context.Context, incoming string) (Result, error) {
-	sess, st, err := h.lock(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	defer sess.Close()
-	if st.Current != nil && st.Current.Token == incoming && st.Current.Source.Periodic() {
-		return Result{Event: EventUnchanged, Accessor: st.Current.Accessor}, nil
-	}
-	info, err := h.Vault.LookupSelf(ctx, incoming)
-	if err != nil {
-		return Result{}, fmt.Errorf("check the token: %w", err)
-	}
-	if !h.Spec.Ours(info) {
-		return Result{}, fmt.Errorf("%w: %s (accessor %s): %s; nothing stored", ErrNotOurs, info.DisplayName, info.Accessor, h.Spec.WhyNotOurs(info))
-	}
-	return h.adopt(ctx, sess, st, incoming, info, Result{})
-}

@@ -36,6 +36,10 @@ func (h *Healer) recover(ctx context.Context, sess *store.Session, st store.Stat
 			h.log(ctx, slog.LevelInfo, EventRecovered, "intent_id", in.ID, "accessor", in.Accessor, "outcome", "completed")
 		case in.Accessor != "":
 			err := h.revokeAccessor(ctx, auth, in.Accessor)
+			if errors.Is(err, ErrHeldElsewhere) {
+				h.log(ctx, slog.LevelInfo, EventSpared, "intent_id", in.ID, "accessor", in.Accessor, "reason", err.Error())
+				continue
+			}
 			if err != nil && !errors.Is(err, ErrUnknownAccessor) {
 				keep = append(keep, in)
 				warnings = append(warnings, fmt.Sprintf("could not revoke token %s minted by an interrupted run: %v", in.Accessor, err))
@@ -56,7 +60,10 @@ func (h *Healer) recover(ctx context.Context, sess *store.Session, st store.Stat
 				if st.Current != nil && acc == st.Current.Accessor {
 					continue
 				}
-				if err := h.revokeAccessor(ctx, auth, acc); err != nil && !errors.Is(err, ErrUnknownAccessor) {
+				if err := h.revokeAccessor(ctx, auth, acc); errors.Is(err, ErrHeldElsewhere) {
+					h.log(ctx, slog.LevelInfo, EventSpared, "intent_id", in.ID, "accessor", acc, "reason", err.Error())
+					continue
+				} else if err != nil && !errors.Is(err, ErrUnknownAccessor) {
 					failed = true
 					warnings = append(warnings, fmt.Sprintf("could not revoke token %s minted by an interrupted run: %v", acc, err))
 					continue

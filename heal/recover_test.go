@@ -20,6 +20,7 @@ type crashed struct{ step string }
 func (w *world) storeCrashingAt(step string) {
 	w.t.Helper()
 	h := w.healer()
+	h.RotateOnLogin = true // a login over a valid token would keep it
 	h.Crash = func(s string) {
 		if s == step {
 			panic(crashed{s})

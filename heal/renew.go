@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,8 +160,15 @@ func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) (
 	return true, true
 }
 
-// guardSpec is the spec the stored token is checked against.
-func (h *Healer) guardSpec(st store.State) Spec { return h.Spec.ForStored(st.Current) }
+// guardSpec is the spec the stored token is checked against: the
+// configuration's, or the guard recorded with the token when the
+// configuration cannot be read (Recorded).
+func (h *Healer) guardSpec(st store.State) Spec {
+	if h.Recorded {
+		return RecordedSpec(st.Current)
+	}
+	return h.Spec.ForStored(st.Current)
+}
 
 func (h *Healer) renewStored(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
 	cur := st.Current
@@ -192,9 +200,12 @@ func (h *Healer) sweepReport(ctx context.Context, sess *store.Session, st store.
 		return st
 	}
 	before := st.Pending
-	st, warn := h.sweep(ctx, sess, st, authorities(st))
+	st, warn, spared := h.sweep(ctx, sess, st, authorities(st), false)
 	for _, p := range before {
 		switch {
+		case slices.Contains(spared, p.Accessor):
+			rep.add(EventSpared, "%s: stale token %s (accessor %s) not revoked: another local address holds it as current; dropped the record", h.Key, p.DisplayName, p.Accessor)
+		case containsAccessor(st.Pending, p.Accessor) && !p.Due(h.now()):
 		case containsAccessor(st.Pending, p.Accessor):
 		case st.Current != nil && p.Accessor == st.Current.Accessor:
 			rep.add(EventWarn, "%s: the current token %s was recorded for revocation; kept it and dropped the record", h.Key, p.Accessor)
@@ -219,12 +230,14 @@ func containsAccessor(ps []store.Pending, acc string) bool {
 
 // scanReport is --scan: every other token with our display name is
 // revoked, except those whose metadata says another installation (or,
-// before install ids, another host or user) minted them.
+// before install ids, another host or user) minted them and those the
+// revocation guard spares (strict: what any other local address holds,
+// current, pending or journaled).
 func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOptions, rep *Report) {
 	want := h.Spec.VaultDisplayName()
 	var stale []TokenInfo
 	looked, err := h.scan(ctx, authorities(st), func(acc string, info TokenInfo) {
-		if info.DisplayName != want || acc == st.Current.Accessor || h.Keep[acc] {
+		if info.DisplayName != want || acc == st.Current.Accessor || containsAccessor(st.Pending, acc) || h.mayRevoke(ctx, acc, true) != nil {
 			return
 		}
 		if h.foreignMeta(info.Meta) || otherAddress(info.Meta, h.Key.Addr) {
@@ -394,7 +407,8 @@ func (h *Healer) healByMint(ctx context.Context, sess *store.Session, st store.S
 	spec, err := h.Spec.ForLogin(info)
 	if err == nil {
 		var res Result
-		res, err = h.mint(ctx, sess, st, content, info, spec, Result{})
+		// No valid periodic token is stored: the one replaced gets no grace.
+		res, err = h.mint(ctx, sess, st, content, info, spec, Result{replacedDead: true})
 		if err == nil {
 			rep.add(EventHealed, "%s: minted %s (accessor %s) with the authority of %s found in %s", h.Key, spec.VaultDisplayName(), res.Accessor, info.DisplayName, path)
 			for _, w := range res.Warnings {

@@ -272,7 +272,11 @@ func TestRenewScan(t *testing.T) {
 	otherAddr := mk(map[string]string{"created_by": "vault-token-helper", "host": "devvm", "user": "wizard", "address": "http://localhost:8200"})
 	sameMachine := mk(map[string]string{"created_by": "vault-token-helper", "host": "devvm", "user": "wizard", "address": addr})
 	_, otherName := w.v.Token(fakevault.TokenSpec{DisplayName: "token-other", Policies: []string{"admin"}, Period: period})
-	w.keep = map[string]bool{kept: true}
+	_, heldCurrent := w.handMade()
+	w.setOther(other, func(st *store.State) {
+		st.Current = &store.Token{Token: "hvs.other", Accessor: heldCurrent, Source: store.SourceAdopted}
+		st.Pending = []store.Pending{{Accessor: kept, Reason: "replaced"}}
+	})
 
 	dry := w.renew(heal.RenewOptions{Scan: true, DryRun: true})
 	if n := strings.Count(reportText(dry), "would revoke"); n != 2 {
@@ -286,7 +290,8 @@ func TestRenewScan(t *testing.T) {
 		name, acc string
 		live      bool
 	}{
-		{"current", acc, true}, {"hand-made", handMade, false}, {"kept by another key", kept, true},
+		{"current", acc, true}, {"hand-made", handMade, false}, {"pending at another key", kept, true},
+		{"current at another key", heldCurrent, true},
 		{"another host's", otherHost, true}, {"another user's", otherUser, true}, {"another address's", otherAddr, true},
 		{"this machine's, unrecorded", sameMachine, false}, {"another display name", otherName, true},
 	} {

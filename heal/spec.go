@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -138,4 +139,56 @@ func mintable(policies []string) []string {
 		}
 	}
 	return out
+}
+
+// Matches reports whether a valid token of ours still matches this
+// spec, so that a login keeps it instead of minting (KEPT): the drift
+// guard, the configured period, and every configured policy. It says
+// why not in a few words.
+func (s Spec) Matches(info TokenInfo) (bool, string) {
+	s = s.WithDefaults()
+	if !s.Ours(info) {
+		return false, s.WhyNotOurs(info)
+	}
+	if info.Period != s.Period {
+		return false, fmt.Sprintf("its period %s is not the configured %s", info.Period, s.Period)
+	}
+	for _, p := range s.Policies {
+		if !info.HasPolicy(p) {
+			return false, fmt.Sprintf("policy %q is configured but not among %v", p, info.Policies)
+		}
+	}
+	return true, "it matches"
+}
+
+// RecordedSpec is the guard recorded with a stored token: its display
+// name, period and required policy as they were when it was stored. It
+// is what renew, status and erase check a token against when the
+// configuration cannot be read.
+func RecordedSpec(cur *store.Token) Spec {
+	if cur == nil {
+		return Spec{}
+	}
+	return Spec{
+		DisplayName:    strings.TrimPrefix(cur.DisplayName, "token-"),
+		Period:         time.Duration(cur.Period),
+		RequiredPolicy: cur.RequiredPolicy,
+	}
+}
+
+// guarded is the spec a login mints with: with no policies configured,
+// the policies recorded with the stored periodic token (minus default),
+// so that a login holding less never mints a weaker token in its place
+// (the downgrade guard); a login that cannot reproduce them is refused.
+func (s Spec) guarded(cur *store.Token) Spec {
+	if len(s.Policies) > 0 || cur == nil || !cur.Source.Periodic() {
+		return s
+	}
+	if rec := mintable(cur.Policies); len(rec) > 0 {
+		s.Policies = rec
+		if s.RequiredPolicy == "" {
+			s.RequiredPolicy = cur.RequiredPolicy
+		}
+	}
+	return s
 }

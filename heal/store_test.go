@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,8 +104,74 @@ func TestStoreDecision(t *testing.T) {
 			},
 		},
 		{
-			name: "a new admin login replaces the periodic token and revokes the old one",
+			name: "a second admin login keeps the valid periodic token that matches: KEPT, renewed",
 			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				w.now = w.now.Add(240 * time.Hour)
+				return w.admin()
+			},
+			wantEvent: heal.EventKept,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				w.onlyOurs(t, res.Accessor)
+				if got := w.v.Calls(heal.OpCreateOrphan); got != 1 {
+					t.Errorf("%d mints, want only the first", got)
+				}
+				if info, _ := w.v.Info(res.Accessor); info.TTL != period || res.TTL != period {
+					t.Errorf("ttl %s (result %s), want renewed to the full %s", info.TTL, res.TTL, period)
+				}
+				if !w.live(w.accessorOf(incoming)) || w.logged(heal.EventRevoked) {
+					t.Errorf("log %v: want nothing revoked, the login token left alone", w.events())
+				}
+				if st := w.state(); st.Current.Accessor != res.Accessor || len(st.Pending) != 0 {
+					t.Errorf("stored %+v pending %v, want the kept token and nothing pending", st.Current, st.Pending)
+				}
+				if l := w.state().LastLogin; l == nil || l.Event != heal.EventKept || l.Accessor != res.Accessor {
+					t.Errorf("last login %+v, want KEPT %s for status", l, res.Accessor)
+				}
+			},
+		},
+		{
+			name: "a login Vault does not let check its capabilities keeps the stored token",
+			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				w.v.SetPolicy("nocaps", fakevault.Policy{"sys/capabilities-self": {"deny"}})
+				return w.v.Login("nocaps", []string{"admin", "nocaps"}, nil, time.Hour)
+			},
+			wantEvent: heal.EventKept,
+		},
+		{
+			name: "KEPT with revoke_login_token revokes the login token",
+			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				w.revokeLogin = true
+				return w.admin()
+			},
+			wantEvent: heal.EventKept,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if _, err := w.v.LookupSelf(context.Background(), incoming); !errors.Is(err, heal.ErrInvalidToken) {
+					t.Errorf("login token lookup: got %v, want it revoked", err)
+				}
+			},
+		},
+		{
+			name: "the stored token revoked behind our back: an admin login mints, and the dead one gets no grace",
+			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				w.v.Revoke(w.stored())
+				w.grace = time.Hour
+				return w.admin()
+			},
+			wantEvent: heal.EventMinted,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if st := w.state(); len(st.Pending) != 0 || !res.RevokeAfter.IsZero() {
+					t.Errorf("pending %+v revoke after %s, want nothing pending for a dead token", st.Pending, res.RevokeAfter)
+				}
+			},
+		},
+		{
+			name: "rotate_on_login mints on every admin login; grace 0 revokes the old one at once",
+			setup: func(w *world) string {
+				w.rotateOnLogin = true
 				w.mustStore(w.admin())
 				return w.admin()
 			},
@@ -113,6 +180,122 @@ func TestStoreDecision(t *testing.T) {
 				w.onlyOurs(t, res.Accessor)
 				if !w.logged(heal.EventRevoked) {
 					t.Errorf("log %v has no %s", w.events(), heal.EventRevoked)
+				}
+			},
+		},
+		{
+			name: "a config change of policies rotates; the old token lives through the grace, then the sweep revokes it",
+			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				w.spec.Policies = []string{"admin", "dev"}
+				w.grace = time.Hour
+				return w.admin()
+			},
+			wantEvent: heal.EventMinted,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if info, _ := w.v.Info(res.Accessor); !slices.Equal(info.Policies, []string{"admin", "default", "dev"}) {
+					t.Errorf("new token policies %v, want [admin default dev]", info.Policies)
+				}
+				old := res.Replaced
+				st := w.state()
+				if old == "" || !w.live(old) || len(st.Pending) != 1 || !st.Pending[0].RevokeAfter.Equal(w.now.Add(time.Hour)) {
+					t.Fatalf("replaced %q live %v pending %+v, want the old token live and pending until %s", old, w.live(old), st.Pending, w.now.Add(time.Hour))
+				}
+				if !w.logged(heal.EventRotating) {
+					t.Errorf("log %v has no %s", w.events(), heal.EventRotating)
+				}
+				w.renew(heal.RenewOptions{})
+				if !w.live(old) {
+					t.Error("the sweep revoked the old token during its grace")
+				}
+				w.now = w.now.Add(time.Hour + time.Minute)
+				rep := w.renew(heal.RenewOptions{})
+				if w.live(old) || !slices.Contains(lineEvents(rep), heal.EventRevoked) || len(w.state().Pending) != 0 {
+					t.Errorf("after the grace: live %v\n%s\nwant it revoked by the sweep", w.live(old), reportText(rep))
+				}
+			},
+		},
+		{
+			name: "downgrade guard: no policies configured, a login holding only a sudo minter policy keeps the stored token",
+			setup: func(w *world) string {
+				w.mustStore(w.admin())
+				return w.v.Login("ci", []string{"sudominter"}, nil, time.Hour)
+			},
+			wantEvent: heal.EventKept,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if st := w.state(); !slices.Contains(st.Current.Policies, "admin") {
+					t.Errorf("stored policies %v, want admin kept", st.Current.Policies)
+				}
+			},
+		},
+		{
+			name: "downgrade guard with rotate_on_login: the new token gets the recorded policies, not the login's",
+			setup: func(w *world) string {
+				w.rotateOnLogin = true
+				w.mustStore(w.admin())
+				return w.v.Login("ci", []string{"sudominter"}, nil, time.Hour)
+			},
+			wantEvent: heal.EventMinted,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if info, _ := w.v.Info(res.Accessor); !slices.Equal(info.Policies, []string{"admin", "default"}) {
+					t.Errorf("minted policies %v, want the recorded [admin default]", info.Policies)
+				}
+			},
+		},
+		{
+			name: "downgrade guard with rotate_on_login: a minter that cannot reproduce the recorded policies is refused",
+			setup: func(w *world) string {
+				w.rotateOnLogin = true
+				w.mustStore(w.v.Login("wizard", []string{"admin", "dev"}, nil, time.Hour))
+				w.v.SetPolicy("subminter", fakevault.Policy{"auth/token/create-orphan": {"update"}})
+				return w.v.Login("ci", []string{"subminter", "dev"}, nil, time.Hour)
+			},
+			wantEvent: heal.EventRefused,
+			wantErr:   heal.ErrWeakToken,
+		},
+		{
+			name: "a login that may mint but not look itself up, with configured policies: mints",
+			setup: func(w *world) string {
+				w.spec.Policies = []string{"admin"}
+				w.v.SetPolicy("nolookup", fakevault.Policy{"auth/token/lookup-self": {"deny"}})
+				return w.v.Login("blind", []string{"admin", "nolookup"}, nil, time.Hour)
+			},
+			wantEvent: heal.EventMinted,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if info, _ := w.v.Info(res.Accessor); !slices.Equal(info.Policies, []string{"admin", "default"}) {
+					t.Errorf("minted policies %v, want [admin default]", info.Policies)
+				}
+			},
+		},
+		{
+			name: "a login that may not look itself up, with no policies configured: not stored, denied (not invalid)",
+			setup: func(w *world) string {
+				w.v.SetPolicy("nolookup", fakevault.Policy{"auth/token/lookup-self": {"deny"}})
+				return w.v.Login("blind", []string{"admin", "nolookup"}, nil, time.Hour)
+			},
+			wantErr: heal.ErrDenied,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if _, err := w.store(incoming); err == nil || errors.Is(err, heal.ErrInvalidToken) || !strings.Contains(err.Error(), "policies") {
+					t.Errorf("got %v, want a denial naming the policies to configure", err)
+				}
+			},
+		},
+		{
+			name: "a batch login while a periodic token is stored is refused, saying batch tokens cannot mint",
+			setup: func(w *world) string {
+				w.rotateOnLogin = true
+				w.mustStore(w.admin())
+				tok, _ := w.v.Token(fakevault.TokenSpec{DisplayName: "oidc-batch", Path: "auth/oidc/oidc/callback", Policies: []string{"admin"}, TTL: time.Hour, Batch: true})
+				return tok
+			},
+			wantEvent: heal.EventRefused,
+			wantErr:   heal.ErrWeakToken,
+			check: func(t *testing.T, w *world, incoming string, res heal.Result) {
+				if _, err := w.store(incoming); err == nil || !strings.Contains(err.Error(), "batch token") {
+					t.Errorf("got %v, want the refusal to name batch tokens", err)
+				}
+				if got := w.v.Calls(heal.OpCreateOrphan); got != 1 {
+					t.Errorf("%d mints, want only the first (a batch token is never asked to mint)", got)
 				}
 			},
 		},
@@ -338,6 +521,7 @@ func TestStoreDecision(t *testing.T) {
 		{
 			name: "a stale token that cannot be revoked stays pending with a warning",
 			setup: func(w *world) string {
+				w.rotateOnLogin = true
 				w.mustStore(w.admin())
 				w.v.Fail(fakevault.Fault{Op: heal.OpRevokeAccessor, Kind: fakevault.Unavailable})
 				return w.admin()

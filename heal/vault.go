@@ -91,7 +91,13 @@ type TokenInfo struct {
 	Renewable        bool
 	Meta             map[string]string
 	Path             string // how it was created: auth/userpass/login/jane, auth/token/create...
+	Type             string // "service" or "batch" (a batch token can never mint)
 }
+
+// Batch reports whether Vault said the token is a batch token, which
+// can create no token at all (Vault answers 400 "batch tokens cannot
+// create more tokens").
+func (i TokenInfo) Batch() bool { return i.Type == "batch" }
 
 // HasPolicy reports whether p is among the token's policies.
 func (i TokenInfo) HasPolicy(p string) bool {
@@ -383,6 +389,11 @@ const (
 // invalid accessor or token on an accessor call means no such token.
 func judge(e *VaultError) {
 	switch {
+	case e.Status == http.StatusForbidden && e.Op == OpLookupSelf && deniedOnly(e.Detail):
+		// A valid token whose policies deny lookup-self: Vault says
+		// "permission denied" and not "invalid token". It may still mint.
+		e.Kind = ErrDenied
+		e.Detail = "permission denied: the token may not look itself up (auth/token/lookup-self)"
 	case e.Status == http.StatusForbidden && e.Op == OpLookupSelf:
 		e.Kind = ErrInvalidToken
 		e.Detail = "token is not valid (revoked, expired or unknown)"
@@ -393,6 +404,13 @@ func judge(e *VaultError) {
 		(strings.Contains(e.Detail, "invalid accessor") || strings.Contains(e.Detail, "invalid token")):
 		e.Kind = ErrUnknownAccessor
 	}
+}
+
+// deniedOnly: Vault's 403 names a refusal by policy ("permission
+// denied") and not an unknown token ("invalid token", which Vault adds
+// for a token it does not know).
+func deniedOnly(detail string) bool {
+	return strings.Contains(detail, "permission denied") && !strings.Contains(detail, "invalid token")
 }
 
 // vaultErrors joins Vault's error messages on one line, unwrapping
@@ -539,8 +557,10 @@ func (v *APIVault) ListAccessors(ctx context.Context, token string) ([]string, e
 	return stringList(data["keys"]), nil
 }
 
-// CanMint asks Vault (sys/capabilities-self) whether token may call
-// auth/token/create-orphan. It mints nothing.
+// CanMint asks Vault (sys/capabilities-self) whether token may mint a
+// periodic token: update (or create) and sudo on
+// auth/token/create-orphan, as Vault requires for a period; root may.
+// It mints nothing.
 func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
 	data, _, err := v.call(ctx, OpCapabilities, http.MethodPost, "/v1/sys/capabilities-self", token,
 		map[string]any{"paths": []string{"auth/token/create-orphan"}}, true)
@@ -551,13 +571,18 @@ func (v *APIVault) CanMint(ctx context.Context, token string) (bool, error) {
 	if len(caps) == 0 {
 		caps, _ = data["capabilities"].([]any)
 	}
+	write, sudo := false, false
 	for _, c := range caps {
 		switch c {
-		case "root", "update", "create":
+		case "root":
 			return true, nil
+		case "update", "create":
+			write = true
+		case "sudo":
+			sudo = true
 		}
 	}
-	return false, nil
+	return write && sudo, nil
 }
 
 // tokenInfo reads a lookup answer. Absent fields stay zero; a present
@@ -569,6 +594,7 @@ func (v *APIVault) tokenInfo(op string, d map[string]any) (TokenInfo, error) {
 	info.Orphan, _ = d["orphan"].(bool)
 	info.Renewable, _ = d["renewable"].(bool)
 	info.Path, _ = d["path"].(string)
+	info.Type, _ = d["type"].(string)
 	info.Policies = stringList(d["policies"])
 	info.IdentityPolicies = stringList(d["identity_policies"])
 	var errs []error

@@ -27,7 +27,8 @@ func TestAnswerError(t *testing.T) {
 		wantUnknown bool
 		wantDetail  string
 	}{
-		{"403 on lookup-self: the token is gone", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 403, Errors: []string{"permission denied"}}, heal.ErrInvalidToken, false, "token is not valid (revoked, expired or unknown)"},
+		{"403 invalid token on lookup-self: the token is gone", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 403, Errors: []string{"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"}}, heal.ErrInvalidToken, false, "token is not valid (revoked, expired or unknown)"},
+		{"403 permission denied alone on lookup-self: a valid token its policy denies", heal.OpLookupSelf, http.MethodGet, heal.Answer{Status: 403, Errors: []string{"1 error occurred:\n\t* permission denied\n\n"}}, heal.ErrDenied, false, "permission denied: the token may not look itself up (auth/token/lookup-self)"},
 		{"403 on renew-self", heal.OpRenewSelf, post, heal.Answer{Status: 403}, heal.ErrInvalidToken, false, "permission denied"},
 		{"403 on revoke-self", heal.OpRevokeSelf, post, heal.Answer{Status: 403}, heal.ErrInvalidToken, false, "permission denied"},
 		{"403 on create-orphan: denied", heal.OpCreateOrphan, post, heal.Answer{Status: 403, Errors: []string{"1 error occurred:\n\t* permission denied\n\n"}}, heal.ErrDenied, false, "permission denied"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -33,7 +34,18 @@ type Config struct {
 	Mirror           bool
 	MirrorAddress    string // normalized; "" when not set
 	Addresses        map[string]AddressConfig
+	// RotateOnLogin mints a fresh periodic token on every admin login
+	// instead of keeping a valid one that matches (rotate_on_login).
+	RotateOnLogin bool
+	// RotateGrace is how long a replaced periodic token stays valid
+	// (rotate_grace; 0 revokes it at once).
+	RotateGrace time.Duration
+	LazyRenew   bool   // get starts a renew the scheduler missed (default true)
+	MetricsFile string // the Prometheus textfile renew and status write; "" for none
 }
+
+// DefaultRotateGrace is rotate_grace when the configuration names none.
+const DefaultRotateGrace = time.Hour
 
 // AddressConfig overrides the global settings for one address.
 type AddressConfig struct {
@@ -42,7 +54,9 @@ type AddressConfig struct {
 }
 
 // DefaultConfig is the configuration without a file.
-func DefaultConfig() *Config { return &Config{Mirror: true, Addresses: map[string]AddressConfig{}} }
+func DefaultConfig() *Config {
+	return &Config{Mirror: true, LazyRenew: true, Addresses: map[string]AddressConfig{}, RotateGrace: DefaultRotateGrace}
+}
 
 // For returns the spec and revoke_login_token setting of an address.
 func (c *Config) For(addr string) (heal.Spec, bool) {
@@ -163,8 +177,18 @@ func (p *parser) topLevel(cfg *Config, item *ast.ObjectItem, key string) error {
 		cfg.MirrorAddress, err = p.mirrorAddress(item, key)
 	case "address":
 		err = p.addressBlock(cfg, item, key)
+	case "rotate_on_login":
+		cfg.RotateOnLogin, err = p.boolean(item, key)
+	case "rotate_grace":
+		cfg.RotateGrace, err = p.grace(item, key)
+	case "lazy_renew":
+		cfg.LazyRenew, err = p.boolean(item, key)
+	case "metrics_file":
+		if cfg.MetricsFile, err = p.str(item, key); err == nil && !filepath.IsAbs(cfg.MetricsFile) {
+			err = p.errf(item.Pos().Line, key, "%q: use an absolute path, such as the directory of node_exporter's --collector.textfile.directory", cfg.MetricsFile)
+		}
 	default:
-		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, address)")
+		err = p.errf(item.Pos().Line, key, "unknown key (known: periodic_token, revoke_login_token, mirror, mirror_address, rotate_on_login, rotate_grace, lazy_renew, metrics_file, address)")
 	}
 	return err
 }
@@ -349,6 +373,19 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 		return s, p.errf(item.Pos().Line, prefix+".required_policy", "%q is not among the policies %v", s.RequiredPolicy, s.Policies)
 	}
 	return s, nil
+}
+
+// grace reads rotate_grace: a duration of 0 or more, like "1h".
+func (p *parser) grace(item *ast.ObjectItem, key string) (time.Duration, error) {
+	v, err := p.str(item, key)
+	if err != nil {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, p.errf(item.Pos().Line, key, "%q is not a duration of 0 or more, like \"1h\" (\"0s\" revokes a replaced token at once)", v)
+	}
+	return d, nil
 }
 
 func (p *parser) literal(item *ast.ObjectItem, key string) (*ast.LiteralType, error) {

@@ -20,6 +20,8 @@ periodic_token {
   required_policy = "vault-admin"           # the drift guard
 }
 revoke_login_token = false
+rotate_on_login    = true
+rotate_grace       = "30m"
 mirror             = true
 mirror_address     = "https://Vault.example.com"
 
@@ -37,6 +39,9 @@ func TestParseConfigFull(t *testing.T) {
 	want := heal.Spec{DisplayName: "devvm-wizard", Policies: []string{"vault-admin", "sops-admin"}, Period: 768 * time.Hour, RequiredPolicy: "vault-admin"}
 	if !specEqual(cfg.Periodic, want) {
 		t.Errorf("periodic_token = %+v, want %+v", cfg.Periodic, want)
+	}
+	if !cfg.RotateOnLogin || cfg.RotateGrace != 30*time.Minute {
+		t.Errorf("rotate_on_login, rotate_grace = %v, %s; want true, 30m", cfg.RotateOnLogin, cfg.RotateGrace)
 	}
 	if cfg.MirrorAddress != "https://vault.example.com:443" {
 		t.Errorf("mirror_address = %q, want the normalized address", cfg.MirrorAddress)
@@ -65,6 +70,9 @@ func TestParseConfigDefaults(t *testing.T) {
 		}
 		spec, revoke := cfg.For("https://127.0.0.1:8200")
 		want := heal.Spec{DisplayName: "vault-token-helper", Period: 768 * time.Hour}
+		if cfg.RotateOnLogin || cfg.RotateGrace != DefaultRotateGrace {
+			t.Errorf("defaults from %q: rotate_on_login, rotate_grace = %v, %s; want false, %s", src, cfg.RotateOnLogin, cfg.RotateGrace, DefaultRotateGrace)
+		}
 		if !specEqual(spec, want) || revoke || !cfg.Mirror {
 			t.Errorf("defaults from %q = %+v revoke=%v mirror=%v; want %+v, false, true", src, spec, revoke, cfg.Mirror, want)
 		}
@@ -109,6 +117,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad display name", "periodic_token {\n display_name = \"dev vm\"\n}", []string{"line 2", "display_name"}},
 		{"bool as string", "revoke_login_token = \"yes\"\n", []string{"line 1", "revoke_login_token", "true or false"}},
 		{"mirror as number", "\nmirror = 1\n", []string{"line 2", "mirror"}},
+		{"rotate_grace not a duration", "rotate_grace = \"an hour\"\n", []string{"line 1", "rotate_grace", "duration"}},
+		{"rotate_grace negative", "rotate_grace = \"-1h\"\n", []string{"line 1", "rotate_grace"}},
+		{"rotate_on_login as string", "rotate_on_login = \"yes\"\n", []string{"line 1", "rotate_on_login", "true or false"}},
 		{"bad mirror address", "mirror_address = \"vault:8200\"\n", []string{"line 1", "mirror_address"}},
 		{"address without label", "address {\n}\n", []string{"line 1", "address", "label"}},
 		{"bad address label", "address \"ftp://x\" {\n}\n", []string{"line 1", "address"}},

@@ -1,13 +1,18 @@
 package helper
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +50,10 @@ type Env struct {
 	// caller.Identify.
 	Caller func(verb string) caller.Caller
 
+	// LookupHost resolves a host name (net.Resolver.LookupHost); nil
+	// compares addresses as written.
+	LookupHost func(ctx context.Context, host string) ([]string, error)
+
 	// red is the command's redaction of tokens, set by Run and RunRenew.
 	red *store.Redactor
 }
@@ -71,6 +80,53 @@ func (env Env) vault(addr, namespace string, o heal.ClientOptions) (heal.Vault, 
 		return nil, env.red.Error(err)
 	}
 	return redactVault{v: v, red: env.red}, nil
+}
+
+// resolveTimeout bounds the resolution of one host name by sameVault.
+const resolveTimeout = 2 * time.Second
+
+// sameVault reports whether two normalized addresses name one server:
+// equal, or equal but for host names that resolve to a common address
+// (localhost and 127.0.0.1).
+func (env Env) sameVault(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	if errA != nil || errB != nil || ua.Scheme != ub.Scheme || ua.Port() != ub.Port() || ua.Path != ub.Path || ua.Host == "" {
+		return false
+	}
+	ipsB := env.resolve(ub.Hostname())
+	for _, ip := range env.resolve(ua.Hostname()) {
+		if slices.Contains(ipsB, ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve returns the IP addresses of host, an IP literal itself.
+func (env Env) resolve(host string) []string {
+	if ip := net.ParseIP(host); ip != nil {
+		return []string{ip.String()}
+	}
+	if env.LookupHost == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	addrs, err := env.LookupHost(ctx, host)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip != nil {
+			out = append(out, ip.String())
+		}
+	}
+	return out
 }
 
 // Paths are the files and directories the tool uses.
@@ -159,6 +215,7 @@ func OSEnv(version string) Env {
 		Systemctl: func(args ...string) (string, error) {
 			return runSystemctl(args...)
 		},
+		LookupHost: net.DefaultResolver.LookupHost,
 	}
 	env.User = currentUser(env.Getenv)
 	// vault/api reads the other VAULT_* variables (TLS, proxy...) of the
@@ -182,6 +239,41 @@ func (env Env) vaultTimeout() time.Duration {
 		return 0
 	}
 	return heal.DefaultTimeout
+}
+
+// requestTimeout is the bound of one Vault request: VAULT_CLIENT_TIMEOUT
+// as vault/api reads it (a Go duration or whole seconds), else
+// heal.DefaultTimeout.
+func (env Env) requestTimeout() time.Duration {
+	v := strings.TrimSpace(env.Getenv(api.EnvVaultClientTimeout))
+	if v == "" {
+		return heal.DefaultTimeout
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d
+	}
+	return heal.DefaultTimeout
+}
+
+// operationBound is the documented worst case of one command on one
+// address where a person waits (store, erase, adopt, rotate, setup): the
+// deadline of its context, the lock wait and the settling of the journal
+// included. It is two idempotent Vault calls that spend their whole
+// retry budget and run into every timeout,
+// 2 × heal.InteractiveRetry.CallBound(requestTimeout): 40s by default,
+// 24s with VAULT_CLIENT_TIMEOUT=2s.
+func (env Env) operationBound() time.Duration {
+	return 2 * heal.InteractiveRetry.CallBound(env.requestTimeout())
+}
+
+// renewBound is operationBound for the renew of one address, which
+// nobody waits for: 2 × heal.UnattendedRetry.CallBound(requestTimeout),
+// 140s by default (one call may wait out a leader election).
+func (env Env) renewBound() time.Duration {
+	return 2 * heal.UnattendedRetry.CallBound(env.requestTimeout())
 }
 
 // lockWait is how long to wait for another command holding an address's

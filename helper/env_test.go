@@ -76,3 +76,30 @@ func TestLockWait(t *testing.T) {
 		}
 	}
 }
+
+func TestOperationBound(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		timeout string
+		want    time.Duration
+	}{
+		{"", 2 * (10*time.Second + 10*time.Second)},
+		{"2s", 2 * (10*time.Second + 2*time.Second)},
+		{"2", 2 * (10*time.Second + 2*time.Second)},
+		{"garbage", DefaultOperationBound},
+	} {
+		env := Env{Getenv: func(k string) string {
+			if k == "VAULT_CLIENT_TIMEOUT" {
+				return tt.timeout
+			}
+			return ""
+		}}
+		if got := env.operationBound(); got != tt.want {
+			t.Errorf("VAULT_CLIENT_TIMEOUT=%q: got %s, want %s", tt.timeout, got, tt.want)
+		}
+		// renew: the unattended budget, 60s instead of 10s per call
+		if got, want := env.renewBound(), tt.want+2*50*time.Second; got != want {
+			t.Errorf("VAULT_CLIENT_TIMEOUT=%q: renew bound %s, want %s", tt.timeout, got, want)
+		}
+	}
+}

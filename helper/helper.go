@@ -15,7 +15,11 @@
 //     or 1 with one line on stderr (refused, bad input, Vault
 //     unavailable); on failure nothing stored changes.
 //   - erase: forget the stored token (revoking it when this tool minted
-//     it). Exit 0, or 1 with one line on stderr.
+//     it). Exit 0, or 1 with one line on stderr. It works with a broken
+//     configuration (on the guard recorded with the token), with a warning.
+//   - rotate (not called by the CLI): mint a successor of the stored
+//     periodic token with its own authority; the old one is revoked after
+//     rotate_grace.
 //
 // Exit codes, decided in exitCode: 0 success, 1 failure, 2 usage.
 // stdout carries only the token (get) or the status output; everything
@@ -46,12 +50,17 @@ const (
 	ExitUsage = 2
 )
 
-// OperationTimeout bounds a whole store, erase or renew of one address.
-// Each Vault request is bounded by heal.DefaultTimeout (or
-// VAULT_CLIENT_TIMEOUT), and waiting for the lock by LockWait.
-const OperationTimeout = 60 * time.Second
+// DefaultOperationBound is what operationBound is with the default
+// request timeout: 2 × heal.InteractiveRetry.CallBound(heal.DefaultTimeout)
+// = 40s.
+var DefaultOperationBound = 2 * heal.InteractiveRetry.CallBound(heal.DefaultTimeout)
+
+// DefaultRenewBound is what renewBound is with the default request
+// timeout: 2 × heal.UnattendedRetry.CallBound(heal.DefaultTimeout) = 140s.
+var DefaultRenewBound = 2 * heal.UnattendedRetry.CallBound(heal.DefaultTimeout)
 
 const helperUsage = `usage: vault-token-helper get|store|erase
+       vault-token-helper rotate
        vault-token-helper status [--json]
        vault-token-helper adopt < token
        vault-token-helper check-config [FILE]
@@ -62,9 +71,12 @@ A token helper for the Vault CLI. Configure it in ~/.vault (or $VAULT_CONFIG_PAT
 
   get      print the token stored for the address the calling CLI uses
            (its -address flag, else $VAULT_ADDR; no newline)
-  store    read a login token on stdin: mint and keep the periodic token,
-           or refuse a token that cannot mint while a valid one is kept
+  store    read a login token on stdin: keep the valid periodic token (KEPT),
+           or mint one when none is stored or it no longer matches the
+           config, or refuse a token that cannot mint while a valid one is kept
   erase    forget the stored token (revoke it if this tool minted it)
+  rotate   mint a new periodic token with the stored one's authority; the
+           old one stays valid for rotate_grace (default 1h), then is revoked
   status   show every stored token (never the token itself); exit 1 if one
            is invalid or not ours
   adopt    store the periodic token on stdin if it is ours; never mints
@@ -113,6 +125,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "erase":
 		if len(rest) == 0 {
 			return erase(ctx, stderr, env)
+		}
+	case "rotate":
+		if len(rest) == 0 {
+			return rotate(ctx, stderr, env)
 		}
 	case "status":
 		return status(ctx, rest, stdout, stderr, env)
@@ -167,7 +183,7 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 
 func get(stdout, stderr io.Writer, env Env) int {
 	key, err := keyFromEnv(env, "get")
-	return front.Get(stdout, stderr, key, err, env.Paths.Data)
+	return front.Get(stdout, stderr, key, err, env.Paths.Data, nil) // the lazy renew is the front's
 }
 
 // setup is what every verb but get needs: the key, the configuration,
@@ -180,23 +196,37 @@ type setup struct {
 	healer *heal.Healer
 }
 
-// newSetup is the setup of verb. A verb that stores a token (store,
-// adopt, setup) reaches Vault as its own environment says; erase uses
-// the TLS settings recorded with the stored token when the environment
-// has none.
-func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
+// newSetup builds what verb needs. Every failure is logged. With
+// recorded, a configuration that cannot be read is a warning: the healer
+// then checks the stored token against the guard recorded with it. A
+// verb that stores a token (store, adopt, rotate, setup) reaches Vault as
+// its own environment says; erase uses the TLS settings recorded with the
+// stored token when the environment has none.
+func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, error) {
 	useRecorded := verb == "erase"
-	key, err := keyFromEnv(env, verb)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := LoadConfig(env.Paths.Config)
-	if err != nil {
-		return nil, err
-	}
 	log, closeLog, warn := openLog(env)
 	if warn != "" {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
+	}
+	fail := func(err error) (*setup, error) {
+		log.Error(heal.EventError, "op", verb, "error", oneLine(err.Error()))
+		closeLog()
+		return nil, err
+	}
+	key, err := keyFromEnv(env, verb)
+	if err != nil {
+		return fail(err)
+	}
+	cfg, cfgErr := LoadConfig(env.Paths.Config)
+	if cfgErr != nil {
+		if !recorded {
+			return fail(cfgErr)
+		}
+		log.Error(heal.EventError, "op", verb, "error", oneLine(cfgErr.Error()), "note", "using the guard recorded with the stored token")
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s; %s works on the stored token against the guard recorded with it; fix the configuration\n", oneLine(cfgErr.Error()), verb)
+		cfg = DefaultConfig()
+	} else if err := SyncLazyMarker(env, cfg); err != nil {
+		log.Warn(heal.EventWarn, "op", "record lazy_renew for get", "error", err.Error())
 	}
 	// An unreadable entry of another address only blurs which address
 	// the mirror follows; its own command reports it.
@@ -219,10 +249,10 @@ func newSetup(env Env, verb string, stderr io.Writer) (*setup, error) {
 		h, err = newHealer(env, cfg, key, log, reachFor(env, cur, false, heal.InteractiveRetry))
 	}
 	if err != nil {
-		closeLog()
-		return nil, err
+		return fail(err)
 	}
-	if mirrorKey(cfg, states, key) == key {
+	h.Recorded = cfgErr != nil
+	if mirrorKey(cfg, states, key, env.sameVault) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
@@ -245,20 +275,22 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (
 		return nil, err
 	}
 	h := &heal.Healer{
-		Files:       files,
-		Key:         key,
-		Vault:       debugVault{v: v, log: log},
-		Spec:        spec,
-		Log:         log,
-		LockWait:    wait,
-		RevokeLogin: revoke,
-		Now:         env.Now,
-		NewID:       newID,
-		Host:        env.Hostname,
-		User:        env.User,
-		InstallID:   installID,
-		Crash:       env.Crash,
-		TLS:         r.TLS,
+		Files:         files,
+		Key:           key,
+		Vault:         debugVault{v: v, log: log},
+		Spec:          spec,
+		Log:           log,
+		LockWait:      wait,
+		RevokeLogin:   revoke,
+		RotateOnLogin: cfg.RotateOnLogin,
+		RotateGrace:   cfg.RotateGrace,
+		Now:           env.Now,
+		NewID:         newID,
+		Host:          env.Hostname,
+		User:          env.User,
+		InstallID:     installID,
+		Crash:         env.Crash,
+		TLS:           r.TLS,
 	}
 	return h, nil
 }
@@ -267,8 +299,10 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (
 // mirror_address from the config (in whatever namespace it is stored; the
 // root namespace when it is stored in several), or else the only address
 // with a stored token (current, the one being worked on, when none has
-// one yet). The zero Key means none.
-func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
+// one yet). An address matches mirror_address under either spelling
+// that names the same server (same reports it: localhost and 127.0.0.1).
+// The zero Key means none.
+func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) store.Key {
 	if !cfg.Mirror {
 		return store.Key{}
 	}
@@ -279,22 +313,22 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
 		}
 	}
 	if cfg.MirrorAddress != "" {
-		var same []store.Key
+		var matching []store.Key
 		for _, k := range stored {
-			if k.Addr == cfg.MirrorAddress {
-				same = append(same, k)
+			if same(k.Addr, cfg.MirrorAddress) {
+				matching = append(matching, k)
 			}
 		}
-		switch len(same) {
+		switch len(matching) {
 		case 0:
-			if current.Addr == cfg.MirrorAddress {
+			if same(current.Addr, cfg.MirrorAddress) {
 				return current
 			}
 			return store.Key{Addr: cfg.MirrorAddress}
 		case 1:
-			return same[0]
+			return matching[0]
 		}
-		for _, k := range same {
+		for _, k := range matching {
 			if k.Namespace == "" {
 				return k
 			}
@@ -312,12 +346,12 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
 
 // storedMirrorKey is mirrorKey for commands that work on every stored
 // address (renew, status): the current key is the store's only one.
-func storedMirrorKey(cfg *Config, states []store.State) store.Key {
+func storedMirrorKey(cfg *Config, states []store.State, same func(a, b string) bool) store.Key {
 	var only store.Key
 	if len(states) == 1 {
 		only = states[0].Key()
 	}
-	return mirrorKey(cfg, states, only)
+	return mirrorKey(cfg, states, only, same)
 }
 
 func newID() string {
@@ -328,26 +362,30 @@ func newID() string {
 
 func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
 	// The bound holds from here: setup (config, log, store) never blocks.
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
 	tok, err := ReadToken(stdin)
 	if err != nil {
 		return fail(stderr, verb+": ", err)
 	}
 	env.red.Add(tok, "")
-	s, err := newSetup(env, verb, stderr)
+	s, err := newSetup(env, stderr, verb, false)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	defer s.close()
 	var res heal.Result
 	if verb == "adopt" {
-		res, err = s.healer.AdoptKept(ctx, tok)
+		res, err = s.healer.Adopt(ctx, tok)
 	} else {
 		res, err = s.healer.Store(ctx, tok)
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
+	}
+	if err == nil && res.Event == heal.EventKept {
+		fmt.Fprintf(stderr, "vault-token-helper: %s the valid periodic token (accessor %s), which matches the configuration; renewed (ttl %s); nothing minted, nothing revoked\n",
+			heal.EventKept, res.Accessor, res.TTL)
 	}
 	if err != nil {
 		var refused *heal.RefusedError
@@ -378,11 +416,37 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 	return ExitOK
 }
 
+// rotate is `vault-token-helper rotate`: a new periodic token minted with
+// the stored one's authority; the old one revoked after rotate_grace.
+func rotate(ctx context.Context, stderr io.Writer, env Env) int {
+	// The bound holds from here: setup (config, log, store) never blocks.
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
+	defer cancel()
+	s, err := newSetup(env, stderr, "rotate", false)
+	if err != nil {
+		return fail(stderr, "rotate: nothing changed: ", err)
+	}
+	defer s.close()
+	res, err := s.healer.Rotate(ctx)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
+	}
+	if err != nil {
+		return fail(stderr, "rotate: ", withHint(err))
+	}
+	when := "revoked at once"
+	if !res.RevokeAfter.IsZero() {
+		when = "stays valid until " + res.RevokeAfter.Format(time.RFC3339) + ", then the first sweep (vault-token-renew or a login) revokes it"
+	}
+	fmt.Fprintf(stderr, "vault-token-helper: rotated: new periodic token (accessor %s); the old one (accessor %s) %s\n", res.Accessor, res.Replaced, when)
+	return ExitOK
+}
+
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
 	// The bound holds from here: setup (config, log, store) never blocks.
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
 	defer cancel()
-	s, err := newSetup(env, "erase", stderr)
+	s, err := newSetup(env, stderr, "erase", true)
 	if err != nil {
 		return fail(stderr, "erase: nothing changed: ", err)
 	}

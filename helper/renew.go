@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,7 +18,7 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
-const renewUsage = `usage: vault-token-renew [--address URL] [--scan] [--dry-run]
+const renewUsage = `usage: vault-token-renew [--address URL] [--scan] [--dry-run] [--metrics-file PATH]
 
 Renews the periodic token of every stored Vault address, heals
 ~/.vault-token, and revokes stale periodic tokens. Run nightly by the
@@ -34,14 +35,10 @@ bad arguments.
 // which, unlike a store, has no user waiting.
 const RenewRecoveryBudget = 30 * time.Second
 
-// RenewOperationTimeout bounds the renew of one address: room for one
-// call to spend its whole retry budget (heal.UnattendedRetry: a leader
-// election, a load balancer's failover) and for the rest of the run.
-const RenewOperationTimeout = 2 * time.Minute
-
 // renewOptions are vault-token-renew's flags.
 type renewOptions struct {
-	only string // a normalized address; "" for every stored one
+	only        string // a normalized address; "" for every stored one
+	metricsFile string // --metrics-file; "" for metrics_file of the config
 	heal.RenewOptions
 }
 
@@ -53,23 +50,30 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if done {
 		return code
 	}
-	cfg, err := LoadConfig(env.Paths.Config)
-	if err != nil {
-		renewLine(stdout, heal.EventError, "%s", err)
-		return ExitFail
-	}
 	log, closeLog, warn := openLog(env)
 	defer closeLog()
 	if warn != "" {
 		renewLine(stdout, heal.EventWarn, "%s", warn)
 	}
+	// A broken configuration does not stop renewal: each stored token is
+	// checked against the guard recorded with it, nothing is minted or
+	// healed from ~/.vault-token, and the run fails visibly.
+	cfg, cfgErr := LoadConfig(env.Paths.Config)
+	if cfgErr != nil {
+		log.Error(heal.EventError, "op", "renew", "error", oneLine(cfgErr.Error()), "note", "renewing against the guard recorded with each token")
+		renewLine(stdout, heal.EventError, "%s; renewing the stored tokens against the guard recorded with each; fix the configuration", cfgErr)
+		cfg = DefaultConfig()
+	} else if err := SyncLazyMarker(env, cfg); err != nil {
+		renewLine(stdout, heal.EventWarn, "cannot record lazy_renew for get: %s", err)
+	}
 
 	states, errs := env.files().List()
-	healthy := len(errs) == 0
+	healthy := len(errs) == 0 && cfgErr == nil
 	for _, err := range errs {
+		log.Error(heal.EventError, "op", "renew: list the store", "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s", err)
 	}
-	mk := storedMirrorKey(cfg, states)
+	mk := storedMirrorKey(cfg, states, env.sameVault)
 	targets := renewTargets(env, states, mk, opt.only)
 	if len(targets) == 0 {
 		if opt.only != "" {
@@ -79,7 +83,7 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		renewLine(stdout, heal.EventSkip, "no Vault address has a stored token yet; run `vault login` (for example -method=oidc) first")
 		return exitCode(healthy)
 	}
-	keep := keepAccessors(states)
+	drift := map[store.Key]bool{}
 	for _, st := range targets {
 		if ctx.Err() != nil {
 			// SIGTERM or SIGINT: the remaining addresses are left alone.
@@ -87,11 +91,30 @@ func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 			healthy = false
 			continue
 		}
-		if !renewAddress(ctx, env, cfg, log, st, st.Key() == mk, keep, opt.RenewOptions, stdout) {
+		ok, drifted := renewAddress(ctx, env, cfg, cfgErr != nil, log, st, st.Key() == mk, opt.RenewOptions, stdout)
+		if !ok {
 			healthy = false
+		}
+		drift[st.Key()] = drifted
+	}
+	if path := cmp.Or(opt.metricsFile, cfg.MetricsFile); path != "" && !opt.DryRun {
+		if err := renewMetrics(env, cfg, path, drift); err != nil {
+			renewLine(stdout, heal.EventWarn, "%s", err)
 		}
 	}
 	return exitCode(healthy)
+}
+
+// renewMetrics writes the metrics textfile after a renew run.
+func renewMetrics(env Env, cfg *Config, path string, drift map[store.Key]bool) error {
+	ms, err := storeMetrics(env, cfg, drift)
+	if werr := WriteMetrics(path, ms); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return fmt.Errorf("the metrics file %q leaves out addresses that cannot be read: %w", path, err)
+	}
+	return nil
 }
 
 // parseRenewArgs reads the flags. done means the run is over, with code.
@@ -102,6 +125,7 @@ func parseRenewArgs(args []string, stdout, stderr io.Writer, env Env) (opt renew
 	flags.BoolVar(&opt.Scan, "scan", false, "also list every token and revoke other tokens with our display name (needs list on auth/token/accessors)")
 	flags.BoolVar(&opt.DryRun, "dry-run", false, "say what would be done; change nothing")
 	version := flags.Bool("version", false, "print the version")
+	flags.StringVar(&opt.metricsFile, "metrics-file", "", "write the Prometheus textfile `PATH` (absolute) after the run; overrides metrics_file")
 	flags.Usage = func() {
 		fmt.Fprintf(flags.Output(), renewUsage, strings.Join(heal.RenewEvents[:len(heal.RenewEvents)-1], ", "), heal.RenewEvents[len(heal.RenewEvents)-1])
 		flags.PrintDefaults()
@@ -156,55 +180,41 @@ func renewTargets(env Env, states []store.State, mk store.Key, only string) []st
 	return out
 }
 
-// keepAccessors are the accessors --scan must never revoke, whichever
-// address they belong to: current, pending and journaled tokens.
-func keepAccessors(states []store.State) map[string]bool {
-	keep := map[string]bool{}
-	for _, st := range states {
-		if st.Current != nil {
-			keep[st.Current.Accessor] = true
-		}
-		for _, p := range st.Pending {
-			keep[p.Accessor] = true
-		}
-		for _, in := range st.Journal {
-			if in.Accessor != "" {
-				keep[in.Accessor] = true
-			}
-		}
-	}
-	return keep
-}
-
 // renewAddress runs renew for one address and prints its lines. It
-// reports whether the address is healthy.
-func renewAddress(ctx context.Context, env Env, cfg *Config, log *slog.Logger, st store.State, mirrored bool, keep map[string]bool, opt heal.RenewOptions, stdout io.Writer) bool {
+// reports whether the address is healthy, and whether its stored token
+// was found not ours (DRIFT).
+// recorded: the configuration could not be read; the stored token is
+// checked against the guard recorded with it and the mirror is left alone.
+func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, stdout io.Writer) (healthy, drift bool) {
 	k := st.Key()
 	if st.Current == nil && !mirrored {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
-		return true
+		return true, false
 	}
 	// Nobody waits for renew: it retries long enough to outlast an
 	// election, with the TLS settings recorded with the token unless its
 	// own environment has some.
 	h, err := newHealer(env, cfg, k, log, reachFor(env, st.Current, true, heal.UnattendedRetry))
 	if err != nil {
+		log.Error(heal.EventError, "op", "renew", "address", k.String(), "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s: %s", k, err)
-		return false
+		return false, false
 	}
-	if mirrored {
+	if mirrored && !recorded {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
-	h.Keep = keep
+	h.Recorded = recorded
 	h.RecoveryBudget = RenewRecoveryBudget
-	opCtx, cancel := context.WithTimeout(ctx, RenewOperationTimeout)
+	// Nobody waits for renew: its calls may wait out a leader election.
+	opCtx, cancel := context.WithTimeout(ctx, env.renewBound())
 	defer cancel()
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)
 	for _, l := range rep.Lines {
 		fmt.Fprintln(stdout, oneLine(l.String()))
+		drift = drift || l.Event == heal.EventDrift
 	}
-	return err == nil && rep.Healthy
+	return err == nil && rep.Healthy, drift
 }
 
 // renewLine prints one line of renew's output: an event and its text.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -36,6 +37,7 @@ func setupVerb(ctx context.Context, args []string, stdout, stderr io.Writer, env
 			Data:      env.Paths.Data,
 			UnitDir:   env.Paths.UnitDir,
 			TokenFile: env.Paths.MirrorDef,
+			State:     env.Paths.State,
 		},
 		Cwd:       cwd,
 		BinSource: filepath.Dir(exe),
@@ -46,8 +48,9 @@ func setupVerb(ctx context.Context, args []string, stdout, stderr io.Writer, env
 			out, err := exec.CommandContext(ctx, "systemctl", append([]string{"--user"}, args...)...).CombinedOutput()
 			return string(out), err
 		},
-		Now:  env.Now,
-		Tool: setupTool{env: env, stderr: stderr},
+		Now:   env.Now,
+		Tool:  setupTool{env: env, stderr: stderr},
+		Sched: sched.Env{UID: os.Getuid(), Run: runCommand},
 	}
 	return installer.Run(ctx, args, stdout, stderr, senv)
 }
@@ -71,24 +74,24 @@ func (t setupTool) CheckConfig(path string) error {
 }
 
 func (t setupTool) Keep(ctx context.Context, token string) (heal.KeepResult, error) {
-	s, err := newSetup(t.env, "setup", t.stderr)
+	ctx, cancel := context.WithTimeout(ctx, t.env.operationBound())
+	defer cancel()
+	s, err := newSetup(t.env, t.stderr, "setup", false)
 	if err != nil {
 		return heal.KeepResult{}, err
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	return s.healer.KeepToken(ctx, token)
 }
 
 func (t setupTool) KeepUnchecked(ctx context.Context, token string) (heal.Result, error) {
-	s, err := newSetup(t.env, "setup", t.stderr)
+	ctx, cancel := context.WithTimeout(ctx, t.env.operationBound())
+	defer cancel()
+	s, err := newSetup(t.env, t.stderr, "setup", false)
 	if err != nil {
 		return heal.Result{}, err
 	}
 	defer s.close()
-	ctx, cancel := context.WithTimeout(ctx, OperationTimeout)
-	defer cancel()
 	return s.healer.KeepTokenUnchecked(ctx, token)
 }
 
@@ -106,7 +109,7 @@ func (t setupTool) UninstallToken() (store.Key, string, error) {
 	if cfg, err := LoadConfig(t.env.Paths.Config); err == nil {
 		c := *cfg
 		c.Mirror = true // the address ~/.vault-token would mirror, even with mirror = false
-		if k := mirrorKey(&c, states, current); k != (store.Key{}) {
+		if k := mirrorKey(&c, states, current, t.env.sameVault); k != (store.Key{}) {
 			key = k
 		}
 	}

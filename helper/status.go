@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,9 +44,20 @@ type AddressStatus struct {
 	TTLSeconds     int64          `json:"ttl_seconds,omitempty"`
 	ExpireTime     *time.Time     `json:"expire_time,omitempty"`
 	LastRenew      *store.Renewal `json:"last_renew,omitempty"`
+	LastLogin      *store.Login   `json:"last_login,omitempty"`
 	Mirror         string         `json:"mirror"`
 	PendingRevoke  []string       `json:"pending_revocations"`
+	Pending        []PendingState `json:"pending"`
 	JournalEntries int            `json:"journal_entries"`
+}
+
+// PendingState is one token waiting to be revoked, and from when.
+type PendingState struct {
+	Accessor string `json:"accessor"`
+	Reason   string `json:"reason"`
+	// RevokeAfter is the end of a replaced token's grace; nil: at the
+	// next sweep.
+	RevokeAfter *time.Time `json:"revoke_after,omitempty"`
 }
 
 // TimerStatus is what status knows of the systemd timer.
@@ -68,6 +80,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	fs := flag.NewFlagSet("vault-token-helper status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
+	metricsFile := fs.String("metrics-file", "", "also write the Prometheus textfile `PATH` (absolute); overrides metrics_file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
@@ -78,25 +91,34 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 		fmt.Fprintf(stderr, "vault-token-helper status: unexpected arguments %q\n", fs.Args())
 		return ExitUsage
 	}
-	cfg, err := LoadConfig(env.Paths.Config)
-	if err != nil {
-		return fail(stderr, "status: ", err)
+	cfg, cfgErr := LoadConfig(env.Paths.Config)
+	if cfgErr != nil {
+		// Status still reports what is stored, each token checked against
+		// the guard recorded with it; the broken config makes it unhealthy.
+		fmt.Fprintf(stderr, "vault-token-helper: status: %s; checking the stored tokens against the guard recorded with each\n", oneLine(cfgErr.Error()))
+		cfg = DefaultConfig()
 	}
 	files := env.files()
 	states, errs := files.List()
-	rep := Status{Healthy: len(errs) == 0, Addresses: []AddressStatus{}}
+	rep := Status{Healthy: len(errs) == 0 && cfgErr == nil, Addresses: []AddressStatus{}}
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
 	}
-	mk := storedMirrorKey(cfg, states)
+	mk := storedMirrorKey(cfg, states, env.sameVault)
 	for _, st := range states {
-		as := addressStatus(ctx, env, cfg, st, st.Key() == mk)
+		as := addressStatus(ctx, env, cfg, cfgErr != nil, st, st.Key() == mk)
 		if as.Stored && (!as.Valid || !as.Ours) {
 			rep.Healthy = false
 		}
 		rep.Addresses = append(rep.Addresses, as)
 	}
 	rep.Timer = timerStatus(env)
+	if path := cmp.Or(*metricsFile, cfg.MetricsFile); path != "" {
+		ms, err := statusMetrics(env, cfg, rep.Addresses)
+		if err = errors.Join(WriteMetrics(path, ms), err); err != nil {
+			fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
+		}
+	}
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -110,17 +132,25 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	return exitCode(rep.Healthy)
 }
 
-func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mirrored bool) AddressStatus {
+func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st store.State, mirrored bool) AddressStatus {
 	as := AddressStatus{
 		Address:        st.Address,
 		Namespace:      st.Namespace,
 		LastRenew:      st.LastRenew,
+		LastLogin:      st.LastLogin,
 		PendingRevoke:  []string{},
+		Pending:        []PendingState{},
 		JournalEntries: len(st.Journal),
 		Mirror:         "not mirrored",
 	}
 	for _, p := range st.Pending {
 		as.PendingRevoke = append(as.PendingRevoke, p.Accessor)
+		ps := PendingState{Accessor: p.Accessor, Reason: p.Reason}
+		if !p.RevokeAfter.IsZero() {
+			t := p.RevokeAfter.UTC()
+			ps.RevokeAfter = &t
+		}
+		as.Pending = append(as.Pending, ps)
 	}
 	cur := st.Current
 	if mirrored {
@@ -160,6 +190,9 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, st store.State, mi
 	}
 	spec, _ := cfg.For(st.Address)
 	spec = spec.ForStored(cur)
+	if recorded {
+		spec = heal.RecordedSpec(cur)
+	}
 	as.Ours = spec.Ours(info)
 	if !as.Ours {
 		as.Problem = "not ours: " + spec.WhyNotOurs(info)
@@ -261,10 +294,21 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		} else {
 			fmt.Fprintln(w, "  last renew:  never")
 		}
+		if a.LastLogin != nil {
+			fmt.Fprintf(w, "  last login:  %s %s (accessor %s)\n", a.LastLogin.Time.Format(time.RFC3339), a.LastLogin.Event, a.LastLogin.Accessor)
+		}
 		fmt.Fprintf(w, "  mirror:      %s\n", a.Mirror)
 		pending := "none"
-		if len(a.PendingRevoke) > 0 {
-			pending = strings.Join(a.PendingRevoke, ", ")
+		if len(a.Pending) > 0 {
+			var ps []string
+			for _, p := range a.Pending {
+				when := "at the next sweep"
+				if p.RevokeAfter != nil {
+					when = "after " + p.RevokeAfter.Format(time.RFC3339)
+				}
+				ps = append(ps, fmt.Sprintf("%s (%s; %s)", p.Accessor, p.Reason, when))
+			}
+			pending = strings.Join(ps, ", ")
 		}
 		fmt.Fprintf(w, "  to revoke:   %s\n", pending)
 		if a.JournalEntries > 0 {

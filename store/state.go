@@ -73,7 +73,13 @@ type Pending struct {
 	Since       time.Time `json:"since"`
 	Attempts    int       `json:"attempts,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
+	// RevokeAfter is the end of the grace of a replaced token: no sweep
+	// revokes it before. Zero: at the next sweep.
+	RevokeAfter time.Time `json:"revoke_after,omitzero"`
 }
+
+// Due reports whether p may be revoked at now (its grace is over).
+func (p Pending) Due(now time.Time) bool { return !now.Before(p.RevokeAfter) }
 
 // Intent steps, in the order a mint goes through them.
 const (
@@ -100,6 +106,15 @@ type Renewal struct {
 	Result string    `json:"result"`
 }
 
+// Login is what the last login that changed or kept the stored token
+// did, for status: the event (MINTED, KEPT, ADOPTED, PASSTHROUGH), when,
+// and the token it left stored.
+type Login struct {
+	Time     time.Time `json:"time"`
+	Event    string    `json:"event"`
+	Accessor string    `json:"accessor,omitempty"`
+}
+
 // State is everything stored for one address.
 type State struct {
 	Version   int       `json:"version"`
@@ -109,6 +124,7 @@ type State struct {
 	Pending   []Pending `json:"pending_revocations,omitempty"`
 	Journal   []Intent  `json:"journal,omitempty"`
 	LastRenew *Renewal  `json:"last_renew,omitempty"`
+	LastLogin *Login    `json:"last_login,omitempty"`
 }
 
 // Key returns the key the state belongs to.
@@ -175,6 +191,10 @@ func (f *Files) Token(k Key) (string, error) {
 	}
 	return st.Current.Token, nil
 }
+
+// Peek returns the state of k as Token reads it: no lock, no network; a
+// missing state is empty. get uses it to see whether a renew is due.
+func (f *Files) Peek(k Key) (State, error) { return f.read(k) }
 
 // read loads the state of k without the lock; a missing state is empty.
 func (f *Files) read(k Key) (State, error) {

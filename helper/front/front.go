@@ -6,8 +6,10 @@
 // the bao CLI), with no network, no lock and no configuration, and exit 0
 // (nothing stored prints nothing) or 1 with one line on stderr (an unsafe
 // or corrupt token file, or a server that cannot be told for certain: then
-// nothing is printed). Every other invocation replaces the process
-// (execve) with vault-token-helper-full from the same directory, with the
+// nothing is printed). After printing a periodic token that looks
+// neglected, it starts vault-token-renew detached, at most once an hour
+// per address (lazy.go), unless lazy_renew = false. Every other
+// invocation replaces the process (execve) with vault-token-helper-full from the same directory, with the
 // same arguments, environment and standard streams.
 //
 // Run without HOME (OpenBao 2.0.1 to 2.5.1 runs the helper with only
@@ -29,6 +31,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/adrg/xdg"
 
@@ -49,16 +52,18 @@ func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (strin
 	}
 	if len(args) == 1 && args[0] == "get" {
 		key, err := KeyFor(caller.Identify("get"), lookupEnv)
-		return Get(stdout, stderr, key, err, filepath.Join(xdg.DataHome, "vault-token-helper"))
+		data := filepath.Join(xdg.DataHome, "vault-token-helper")
+		return Get(stdout, stderr, key, err, data, lazyRenew(data))
 	}
 	err := execFull(args)
 	fmt.Fprintf(stderr, "vault-token-helper: %v\n", err)
 	return 1
 }
 
-// Get prints the token stored for key under the data directory dataDir.
-// keyErr is why the key could not be found; then nothing is printed.
-func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string) int {
+// Get prints the token stored for key under the data directory dataDir,
+// then runs lazy (the lazy renew, see lazy.go). keyErr is why the key
+// could not be found; then nothing is printed.
+func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string, lazy Lazy) int {
 	if errors.Is(keyErr, caller.ErrUncertain) || errors.Is(keyErr, caller.ErrConflict) {
 		fmt.Fprintf(stderr, "vault-token-helper: get: no token printed: %v\n", keyErr)
 		return 1
@@ -67,16 +72,42 @@ func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string) 
 		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", keyErr)
 		return 1
 	}
-	tok, err := store.New(dataDir).Token(key)
+	st, err := store.New(dataDir).Peek(key)
 	if err != nil {
 		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", err)
 		return 1
 	}
-	if _, err := io.WriteString(stdout, tok); err != nil {
+	if st.Current == nil {
+		return 0
+	}
+	if _, err := io.WriteString(stdout, st.Current.Token); err != nil {
 		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", err)
 		return 1
 	}
+	if lazy != nil {
+		lazy(key, st)
+	}
 	return 0
+}
+
+// Lazy is what get does after printing the token (MaybeLazyRenew);
+// nil does nothing.
+type Lazy func(key store.Key, st store.State)
+
+// lazyRenew is the lazy renew of the front: vault-token-renew next to
+// the running binary.
+func lazyRenew(dataDir string) Lazy {
+	return func(key store.Key, st store.State) {
+		now := time.Now()
+		if !LazyDue(st, now) {
+			return // the common case: no system call
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return
+		}
+		MaybeLazyRenew(dataDir, key, st, now, filepath.Join(filepath.Dir(self), RenewName), StartDetached)
+	}
 }
 
 // KeyFor is the key of the server and namespace that the command of c

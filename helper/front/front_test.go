@@ -19,7 +19,7 @@ func lookup(env map[string]string) func(string) (string, bool) {
 func TestGetEmptyStore(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}))
-	code := Get(&stdout, &stderr, key, err, filepath.Join(t.TempDir(), "vault-token-helper"))
+	code := Get(&stdout, &stderr, key, err, filepath.Join(t.TempDir(), "vault-token-helper"), nil)
 	if code != 0 || stdout.Len() != 0 || stderr.Len() != 0 {
 		t.Fatalf("Get on an empty store: exit %d, stdout %q, stderr %q; want 0 and nothing", code, stdout.String(), stderr.String())
 	}
@@ -28,7 +28,7 @@ func TestGetEmptyStore(t *testing.T) {
 func TestGetBadAddress(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "vault.example.com:8200"}))
-	code := Get(&stdout, &stderr, key, err, t.TempDir())
+	code := Get(&stdout, &stderr, key, err, t.TempDir(), nil)
 	if code != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "no scheme") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("Get with a bad VAULT_ADDR: exit %d, stdout %q, stderr %q; want 1 and one line", code, stdout.String(), stderr.String())
 	}

@@ -31,13 +31,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -55,27 +55,30 @@ const (
 	RenewName  = "vault-token-renew"
 )
 
-// Bounds of what setup reads of the files it installs (never blocking:
-// store.ReadRegularFile).
-const (
-	maxBinarySize = 1 << 30
-	maxUnitSize   = 1 << 20
-)
+// maxBinarySize bounds what setup reads of the binaries it installs
+// (never blocking: store.ReadRegularFile; package sched does the same
+// for the scheduler's files).
+const maxBinarySize = 1 << 30
 
 // Usage is the help of the setup verb.
-const Usage = `usage: vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--no-timer] [--uninstall]
+const Usage = `usage: vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--scheduler KIND] [--uninstall]
 
 Installs vault-token-helper for the current user: the binaries next to
 this one go to ~/.local/bin (or DIR/bin), token_helper is set in ~/.vault
 ($VAULT_CONFIG_PATH) and, for OpenBao, in ~/.bao ($BAO_CONFIG_PATH, else
 $VAULT_CONFIG_PATH), a commented config is written when there is none,
-the token in ~/.vault-token is kept, and the daily vault-token-renew.timer
-systemd user unit is enabled. Running it again changes nothing.
+the token in ~/.vault-token is kept, and a scheduler runs
+vault-token-renew: the daily vault-token-renew.timer systemd user unit
+on Linux, a LaunchAgent on macOS. Running it again changes nothing.
 
   --cli vault|bao|both  which CLI to configure (default: vault, and bao
                         too when the bao command is on PATH)
   --prefix DIR          install the binaries into DIR/bin instead of ~/.local/bin
-  --no-timer            do not install (or, with --uninstall, remove) the systemd units
+  --scheduler KIND      what runs vault-token-renew: systemd (the default on
+                        Linux), launchd (the default on macOS), cron (a
+                        crontab line, every 6 hours) or none; it replaces
+                        the others. With --uninstall: remove only that one
+  --no-timer            the same as --scheduler none
   --uninstall           undo the install; keeps the config and the token store
   -h, --help            show this help
 `
@@ -105,6 +108,7 @@ type Paths struct {
 	Data      string // the token store
 	UnitDir   string // $XDG_CONFIG_HOME/systemd/user
 	TokenFile string // ~/.vault-token
+	State     string // the state directory: launchd's and cron's renew output
 }
 
 // Env is setup's outside world.
@@ -121,6 +125,11 @@ type Env struct {
 	Systemctl func(args ...string) (string, error)
 	Now       func() time.Time
 	Tool      Tool
+	// Sched runs launchctl and crontab (Run) and knows the uid; its
+	// paths, LookPath and Systemctl come from the fields above.
+	Sched sched.Env
+	// GOOS is runtime.GOOS unless set (tests).
+	GOOS string
 }
 
 func (e Env) getenv(k string) string { v, _ := e.LookupEnv(k); return v }
@@ -128,8 +137,9 @@ func (e Env) getenv(k string) string { v, _ := e.LookupEnv(k); return v }
 // options are the parsed arguments.
 type options struct {
 	prefix    string
-	cli       string // "", vault, bao, both
-	noTimer   bool
+	cli       string     // "", vault, bao, both
+	noTimer   bool       // --no-timer: --scheduler none
+	scheduler sched.Kind // "" for the default of the platform
 	uninstall bool
 }
 
@@ -170,6 +180,14 @@ func parseArgs(args []string) (options, bool, error) {
 			if err == nil && !slices.Contains([]string{"vault", "bao", "both"}, o.cli) {
 				err = &usageError{fmt.Sprintf("--cli %q: want vault, bao or both", o.cli)}
 			}
+		case a == "--scheduler" || strings.HasPrefix(a, "--scheduler="):
+			var v string
+			if v, err = value(&i, "--scheduler"); err == nil {
+				o.scheduler, err = sched.ParseKind(v)
+				if err != nil {
+					err = &usageError{err.Error()}
+				}
+			}
 		case a == "--no-timer":
 			o.noTimer = true
 		case a == "--uninstall":
@@ -193,6 +211,9 @@ type run struct {
 	bindir string
 	bin    string // bindir/vault-token-helper
 	hints  []string
+	// managerErr is the answer of `systemctl --user show-environment`,
+	// asked once (nil: not asked yet).
+	managerErr *error
 }
 
 func (r *run) say(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
@@ -227,9 +248,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) 
 	return ExitOK
 }
 
-// unitSafe is what a unit file can take unquoted in ExecStart=.
-var unitSafe = regexp.MustCompile(`^[A-Za-z0-9_./@+,:=-]+$`)
-
 func (r *run) paths() error {
 	if r.env.Paths.Home == "" {
 		return errors.New("no home directory: HOME is not set and the password database has none")
@@ -244,8 +262,8 @@ func (r *run) paths() error {
 		r.bindir = filepath.Join(r.env.Paths.Home, ".local", "bin")
 	}
 	r.bin = filepath.Join(r.bindir, HelperName)
-	if !r.opt.uninstall && !r.opt.noTimer && !unitSafe.MatchString(r.bindir) {
-		return fmt.Errorf("the bin dir %q has characters a systemd unit cannot take as they are; choose another --prefix, or use --no-timer and write the units yourself", r.bindir)
+	if !r.opt.uninstall && !r.opt.noTimer && r.opt.scheduler != sched.None {
+		return sched.CheckBindir(r.bindir)
 	}
 	return nil
 }
@@ -303,7 +321,7 @@ func (r *run) install(ctx context.Context) error {
 		r.writeConfig,
 		r.keepToken, // before the CLI asks the helper: nobody is logged out
 		r.setTokenHelper,
-		r.installUnits,
+		r.installScheduler,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -323,7 +341,7 @@ func (r *run) install(ctx context.Context) error {
 func (r *run) uninstall(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		r.saveToken, // first: the CLI's built-in helper must find the token
-		r.removeUnits,
+		r.removeScheduler,
 		r.unsetTokenHelper,
 		r.removeBinaries,
 	}
@@ -698,98 +716,101 @@ func (r *run) saveToken(context.Context) error {
 	return nil
 }
 
-// ---- systemd ----------------------------------------------------------------
+// ---- the scheduler ----------------------------------------------------------
 
-const enableCmds = "systemctl --user daemon-reload && systemctl --user enable --now " + systemd.Timer
-
-func (r *run) systemdReachable() bool {
-	if _, err := r.env.LookPath("systemctl"); err != nil {
-		return false
+// schedEnv is the scheduler environment of this run.
+func (r *run) schedEnv() sched.Env {
+	e := r.env.Sched
+	e.Home, e.UnitDir, e.LogDir = r.env.Paths.Home, r.env.Paths.UnitDir, r.env.Paths.State
+	if e.LookPath == nil {
+		e.LookPath = r.env.LookPath
 	}
-	_, err := r.env.Systemctl("show-environment")
-	return err == nil
-}
-
-func (r *run) systemctl(args ...string) error {
-	out, err := r.env.Systemctl(args...)
-	if err != nil {
-		if s := strings.TrimSpace(out); s != "" {
-			fmt.Fprintln(r.errOut, s)
-		}
-	}
-	return err
-}
-
-func (r *run) installUnits(context.Context) error {
-	if r.opt.noTimer {
-		r.say("skipped the systemd units (--no-timer)")
-		return nil
-	}
-	dir := r.env.Paths.UnitDir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return r.fail("create %q: %w", dir, err)
-	}
-	units := systemd.Units(r.bindir)
-	for _, name := range []string{systemd.Service, systemd.Timer} {
-		p := filepath.Join(dir, name)
-		if cur, err := store.ReadRegularFile(p, maxUnitSize); err == nil && string(cur) == units[name] {
-			if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
-				r.say("%s is up to date", p)
-				continue
+	if e.Systemctl == nil && r.env.Systemctl != nil {
+		// Ask once per run whether a user manager answers: choosing the
+		// default and installing both want to know.
+		sc := r.env.Systemctl
+		e.Systemctl = func(args ...string) (string, error) {
+			if len(args) == 1 && args[0] == "show-environment" {
+				if r.managerErr == nil {
+					_, err := sc(args...)
+					r.managerErr = &err
+				}
+				return "", *r.managerErr
 			}
+			return sc(args...)
 		}
-		if err := writeAtomic(p, []byte(units[name]), 0o644); err != nil {
-			return r.fail("cannot write %q: %w", p, err)
-		}
-		r.say("wrote %s", p)
 	}
-	if !r.systemdReachable() {
-		r.say("no systemd user manager reachable; to enable the timer later run: %s", enableCmds)
+	return e
+}
+
+func (r *run) goos() string {
+	if r.env.GOOS != "" {
+		return r.env.GOOS
+	}
+	return runtime.GOOS
+}
+
+// kind is the scheduler to install: --scheduler, else the default of
+// the platform (sched.Default), whose advice becomes a hint.
+func (r *run) kind() sched.Kind {
+	if r.opt.noTimer {
+		return sched.None
+	}
+	if r.opt.scheduler != "" {
+		return r.opt.scheduler
+	}
+	k, advice := sched.Default(r.schedEnv(), r.goos(), r.bin)
+	if advice != "" {
+		r.hints = append(r.hints, "warning: "+advice)
+	}
+	return k
+}
+
+func (r *run) installScheduler(ctx context.Context) error {
+	k := r.kind()
+	if k == sched.None {
+		if r.opt.noTimer {
+			r.say("skipped the scheduler (--no-timer)")
+		} else {
+			r.say("installed no scheduler (--scheduler none); the lazy renew of get is the only safety net unless you run %s yourself", filepath.Join(r.bindir, RenewName))
+		}
 		return nil
 	}
-	if r.systemctl("daemon-reload") != nil || r.systemctl("enable", "--now", systemd.Timer) != nil {
-		return r.fail("could not enable %s (systemctl output above); run: %s", systemd.Timer, enableCmds)
+	se := r.schedEnv()
+	if err := sched.Install(ctx, se, k, r.bindir, r.out, r.errOut); err != nil {
+		return err
 	}
-	r.say("enabled and started %s", systemd.Timer)
+	// One scheduler at a time: the one chosen replaces the others.
+	for _, other := range []sched.Kind{sched.Systemd, sched.Launchd, sched.Cron} {
+		if other == k || !sched.StateOf(ctx, se, other).Installed {
+			continue
+		}
+		r.say("%s replaces %s:", k, other)
+		if err := sched.Uninstall(ctx, se, other, r.out, r.errOut); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-func (r *run) removeUnits(context.Context) error {
-	if r.opt.noTimer {
-		r.say("left the systemd units alone (--no-timer)")
+func (r *run) removeScheduler(ctx context.Context) error {
+	if r.opt.noTimer || r.opt.scheduler == sched.None {
+		r.say("left the scheduler alone (--no-timer)")
 		return nil
 	}
-	dir := r.env.Paths.UnitDir
-	present := false
-	for _, name := range []string{systemd.Service, systemd.Timer} {
-		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
-			present = true
-		}
+	se := r.schedEnv()
+	if r.opt.scheduler != "" {
+		return sched.Uninstall(ctx, se, r.opt.scheduler, r.out, r.errOut)
 	}
-	if !present {
-		r.say("no systemd units in %s", dir)
-		return nil
-	}
-	reachable := r.systemdReachable()
-	if reachable {
-		if r.systemctl("disable", "--now", systemd.Timer) != nil {
-			return r.fail("could not disable %s (systemctl output above); run: systemctl --user disable --now %s", systemd.Timer, systemd.Timer)
+	// Without --scheduler: whatever is installed. systemd always says
+	// what it found, as before; the others only when they are there.
+	for _, k := range []sched.Kind{sched.Systemd, sched.Launchd, sched.Cron} {
+		if k != sched.Systemd && !sched.StateOf(ctx, se, k).Installed {
+			continue
 		}
-		r.say("disabled and stopped %s", systemd.Timer)
-	}
-	for _, name := range []string{systemd.Service, systemd.Timer, filepath.Join("timers.target.wants", systemd.Timer)} {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return r.fail("cannot remove %q: %w", filepath.Join(dir, name), err)
+		if err := sched.Uninstall(ctx, se, k, r.out, r.errOut); err != nil {
+			return err
 		}
-	}
-	_ = os.Remove(filepath.Join(dir, "timers.target.wants")) // only when empty
-	r.say("removed %s and %s", filepath.Join(dir, systemd.Service), systemd.Timer)
-	if reachable {
-		if r.systemctl("daemon-reload") != nil {
-			return r.fail("systemctl --user daemon-reload failed (output above)")
-		}
-	} else {
-		r.say("no systemd user manager reachable; if it runs elsewhere, run: systemctl --user stop %s; systemctl --user daemon-reload", systemd.Timer)
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ var tokenRE = regexp.MustCompile(`^hvs\.[A-Za-z0-9_-]{20,}$`)
 // end there is exactly one live periodic token, also in ~/.vault-token.
 func TestConcurrentStoresRenewsAndGets(t *testing.T) {
 	t.Parallel()
-	s, h := world(t, wizardConfig)
+	s, h := world(t, rotatingConfig)
 	h.Setenv("VAULT_TOKEN_HELPER_LOCK_WAIT", "2m")
 	mustExit(t, "first admin login", h.LoginUserpass(t, "admin"), 0)
 	first := helperGet(t, h)
@@ -156,7 +156,7 @@ func processState(pid int) string {
 func TestLockHeldByStoppedProcess(t *testing.T) {
 	t.Parallel()
 	crash := crashBinaries(t)
-	s, h := world(t, wizardConfig)
+	s, h := world(t, rotatingConfig)
 	mustExit(t, "first admin login", h.LoginUserpass(t, "admin"), 0)
 	old := helperGet(t, h)
 

@@ -56,7 +56,7 @@ func TestCrashDuringMint(t *testing.T) {
 		for _, next := range nexts {
 			t.Run(st.step+"/then "+next.name, func(t *testing.T) {
 				t.Parallel()
-				s, h := world(t, wizardConfig)
+				s, h := world(t, rotatingConfig)
 				mustExit(t, "first admin login", h.LoginUserpass(t, "admin"), 0)
 				old := helperGet(t, h)
 

@@ -146,7 +146,7 @@ func TestRevokeLoginToken(t *testing.T) {
 // admin token mints.
 func TestLoginWithTokenAdoptsOurs(t *testing.T) {
 	t.Parallel()
-	s, h := world(t, wizardConfig)
+	s, h := world(t, wizardConfig+"rotate_grace = \"0s\"\n")
 	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
 	first := lookupJSON(t, h)
 
@@ -174,13 +174,17 @@ func TestLoginWithTokenAdoptsOurs(t *testing.T) {
 	}
 
 	// A token of ours minted on another machine is not adopted (adopting
-	// would revoke it later as replaced): its authority mints our own.
+	// would revoke it later as replaced): it is an admin login, which
+	// keeps the valid periodic token stored here (KEPT).
 	laptop, laptopAcc := s.MintPeriodicMeta(t, "devvm-wizard",
 		map[string]string{"created_by": "vault-token-helper", "host": "laptop", "user": "tester"}, "vault-admin", "sops-admin")
 	res = h.Run(t, laptop, vaulttest.Bin(t), "login", "-method=token", "-")
 	mustExit(t, "login with another machine's periodic token", res, 0)
-	if got := lookupJSON(t, h)["accessor"]; got == laptopAcc || got == handAcc {
-		t.Errorf("accessor after login = %v, want a newly minted token", got)
+	if got := lookupJSON(t, h)["accessor"]; got != handAcc {
+		t.Errorf("accessor after login = %v, want the kept %v", got, handAcc)
+	}
+	if log := logText(t, h); countEvents(log, "KEPT") != 1 {
+		t.Errorf("log has %d KEPT lines, want 1", countEvents(log, "KEPT"))
 	}
 	if _, err := s.Lookup(t, laptopAcc); err != nil {
 		t.Errorf("the other machine's token was revoked: %v", err)
@@ -294,11 +298,12 @@ func TestStoreRejectsBadInput(t *testing.T) {
 	if after, _ := os.ReadFile(state); string(after) != string(stBefore) {
 		t.Errorf("the state file changed")
 	}
-	// CRLF-terminated input is accepted as the token.
+	// CRLF-terminated input is accepted as the token: an admin login,
+	// which keeps the valid periodic token.
 	res := h.Run(t, admin+"\r\n", bins.Helper, "store")
 	mustExit(t, "store with CRLF", res, 0)
-	if got := helperGet(t, h); got == before || got == admin {
-		t.Errorf("after a CRLF admin store, want a newly minted token")
+	if got := helperGet(t, h); got != before || !strings.Contains(res.Stderr, "KEPT") {
+		t.Errorf("after a CRLF admin store, want the periodic token KEPT:\n%s", res)
 	}
 }
 

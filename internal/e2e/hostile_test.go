@@ -81,7 +81,7 @@ func TestHostileFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, h := world(t, wizardConfig)
+			s, h := world(t, rotatingConfig)
 			mustExit(t, "first admin login", h.LoginUserpass(t, "admin"), 0)
 			old := helperGet(t, h)
 			state := statePath(t, h)
@@ -193,7 +193,7 @@ func TestFullAndReadOnlyDisk(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, h := world(t, wizardConfig)
+			s, h := world(t, rotatingConfig)
 			mnt := filepath.Join(h.Dir, "small-disk")
 			mustDo(t, os.Mkdir(mnt, 0o700))
 			mountTmpfs(t, mnt, "256k")

@@ -78,6 +78,12 @@ const wizardConfig = `periodic_token {
 }
 `
 
+// rotatingConfig is wizardConfig with the old behaviour: a fresh
+// periodic token on every admin login, the old one revoked at once. The
+// tests of what can go wrong during a mint use it, as their second login
+// would otherwise keep the stored token (KEPT) and mint nothing.
+const rotatingConfig = wizardConfig + "rotate_on_login = true\nrotate_grace = \"0s\"\n"
+
 // wizard is the display name Vault gives the periodic token of wizardConfig.
 const wizard = "token-devvm-wizard"
 

@@ -7,7 +7,11 @@
 //     and its identity policies, each a set of path rules as in Vault's
 //     HCL (Policy); the "root" policy may do anything and "default"
 //     grants the self paths (lookup-self, renew-self, revoke-self,
-//     capabilities-self). An unknown or expired token gets 403.
+//     capabilities-self). An unknown or expired token gets 403 "permission
+//     denied" and "invalid token"; a valid token its policies refuse gets
+//     403 "permission denied" alone.
+//   - A batch token can create no token: 400 "batch tokens cannot create
+//     more tokens".
 //   - create-orphan needs update on auth/token/create-orphan; a period,
 //     or policies that are not a subset of the caller's own, need sudo
 //     there too (400 otherwise, as Vault answers); root policies need a
@@ -130,7 +134,7 @@ type entry struct {
 	policies, identityPolicies              []string
 	period, maxTTL                          time.Duration
 	expire                                  time.Time // zero: never
-	renewable                               bool
+	renewable, batch                        bool
 	meta                                    map[string]string
 }
 
@@ -209,6 +213,7 @@ type TokenSpec struct {
 	Parent           string        // a token; "" for an orphan
 	Meta             map[string]string
 	NoDefaultPolicy  bool
+	Batch            bool // a batch token (as an OIDC role with token_type = batch issues)
 }
 
 // Token creates a token as an operator would, with no checks, and
@@ -217,7 +222,7 @@ func (v *Vault) Token(s TokenSpec) (token, accessor string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	e := &entry{displayName: s.DisplayName, path: s.Path, parent: s.Parent, period: s.Period,
-		identityPolicies: sanitize(s.IdentityPolicies, false), meta: cloneMeta(s.Meta), renewable: true}
+		identityPolicies: sanitize(s.IdentityPolicies, false), meta: cloneMeta(s.Meta), renewable: !s.Batch, batch: s.Batch}
 	if e.path == "" {
 		e.path = "auth/token/create"
 	}
@@ -386,6 +391,10 @@ func (v *Vault) info(e *entry) heal.TokenInfo {
 		Renewable:        e.renewable,
 		Meta:             cloneMeta(e.meta),
 		Path:             e.path,
+		Type:             "service",
+	}
+	if e.batch {
+		info.Type = "batch"
 	}
 	if info.Meta == nil {
 		info.Meta = map[string]string{}
@@ -537,6 +546,9 @@ func (v *Vault) CreateOrphan(ctx context.Context, token string, r heal.MintReque
 		if parent == nil {
 			return status, msg
 		}
+		if parent.batch {
+			return http.StatusBadRequest, "batch tokens cannot create more tokens"
+		}
 		sudo := v.may(parent, pathCreateOrphan, "sudo")
 		policies := r.Policies
 		switch {
@@ -650,7 +662,7 @@ func (v *Vault) CanMint(ctx context.Context, token string) (bool, error) {
 		if e == nil {
 			return status, msg
 		}
-		can = v.mayWrite(e, pathCreateOrphan)
+		can = v.mayWrite(e, pathCreateOrphan) && v.may(e, pathCreateOrphan, "sudo")
 		return 0, ""
 	})
 	return can, err

@@ -92,7 +92,7 @@ func (v *Vault) Handler() http.Handler {
 		can, err := v.CanMint(r.Context(), token(r))
 		caps := []string{"deny"}
 		if can {
-			caps = []string{"update"}
+			caps = []string{"sudo", "update"}
 		}
 		answer(w, map[string]any{"data": map[string]any{pathCreateOrphan: caps, "capabilities": caps}}, err)
 	})
@@ -151,6 +151,7 @@ func infoJSON(i heal.TokenInfo) map[string]any {
 		"orphan":       i.Orphan,
 		"renewable":    i.Renewable,
 		"path":         i.Path,
+		"type":         i.Type,
 		"meta":         nil,
 		"expire_time":  nil,
 	}

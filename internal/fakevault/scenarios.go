@@ -38,6 +38,9 @@ var scenarioPolicies = map[string]Policy{
 	"fv-minter": {"auth/token/create-orphan": {"update"}},
 	"fv-reader": {"*": {"read", "list"}},
 	"fv-sudo":   {"auth/token/create-orphan": {"update", "sudo"}},
+	// A valid token this policy refuses lookup-self: 403 without
+	// "invalid token".
+	"fv-nolookup": {"auth/token/lookup-self": {"deny"}},
 }
 
 // SetUp writes the scenarios' policies into b.
@@ -88,8 +91,8 @@ func DescribeInfo(i heal.TokenInfo) string {
 			meta[k] = v
 		}
 	}
-	return fmt.Sprintf("display=%s policies=%v identity=%v period=%s %s expires=%v orphan=%v renewable=%v path=%s meta=%v",
-		i.DisplayName, i.Policies, i.IdentityPolicies, i.Period, ttl, !i.ExpireTime.IsZero(), i.Orphan, i.Renewable, i.Path, meta)
+	return fmt.Sprintf("display=%s policies=%v identity=%v period=%s %s expires=%v orphan=%v renewable=%v path=%s type=%s meta=%v",
+		i.DisplayName, i.Policies, i.IdentityPolicies, i.Period, ttl, !i.ExpireTime.IsZero(), i.Orphan, i.Renewable, i.Path, i.Type, meta)
 }
 
 func lookup(ctx context.Context, b Backend, token string) string {
@@ -194,6 +197,11 @@ var Scenarios = []Scenario{
 		out = append(out, lookup(ctx, b, m.Token))
 		out = append(out, "revoke-accessor again: "+Describe(b.RevokeAccessor(ctx, admin, m.Accessor)))
 		return out
+	}},
+	{"a policy that denies lookup-self: denied, not invalid; the token still mints", func(ctx context.Context, b Backend) []string {
+		tok := b.Login("fv-blind", []string{"fv-admin", "fv-nolookup"}, nil, week)
+		m, out := mint(ctx, b, tok, periodic)
+		return []string{lookup(ctx, b, tok), lookup(ctx, b, "hvs.unknown"), out, lookup(ctx, b, m.Token)}
 	}},
 	{"revoke-self", func(ctx context.Context, b Backend) []string {
 		tok := b.Login("fv-revoke", []string{"fv-dev"}, nil, week)

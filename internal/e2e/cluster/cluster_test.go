@@ -165,8 +165,8 @@ func TestNoQuorum(t *testing.T) {
 		stdin string
 		bound time.Duration
 	}{
-		{"store", bins.Helper, []string{"store"}, login, helper.OperationTimeout},
-		{"renew", bins.Renew, nil, "", helper.RenewOperationTimeout},
+		{"store", bins.Helper, []string{"store"}, login, helper.DefaultOperationBound},
+		{"renew", bins.Renew, nil, "", helper.DefaultRenewBound},
 	} {
 		start := time.Now()
 		res := u.h.Run(t, cmd.stdin, cmd.bin, cmd.args...)

@@ -1,0 +1,380 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
+)
+
+// Issue 13 and the decisions of issue 15 that keep a token: KEPT, the
+// rotation grace, rotate, a broken config, the downgrade guard, two
+// spellings of one Vault, a login that may not look itself up, batch
+// tokens. Real CLI, real dev Vault.
+
+// statusJSON runs `vault-token-helper status --json`.
+func statusJSON(t *testing.T, h *vaulttest.Home) (Status, vaulttest.Result) {
+	t.Helper()
+	res := h.Run(t, "", bins.Helper, "status", "--json")
+	var st Status
+	if err := json.Unmarshal([]byte(res.Stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, res)
+	}
+	return st, res
+}
+
+// Status is the part of status --json these tests read.
+type Status struct {
+	Addresses []struct {
+		Address  string `json:"address"`
+		Accessor string `json:"accessor"`
+		Ours     bool   `json:"ours"`
+		Valid    bool   `json:"valid"`
+		Pending  []struct {
+			Accessor    string     `json:"accessor"`
+			RevokeAfter *time.Time `json:"revoke_after"`
+		} `json:"pending"`
+	} `json:"addresses"`
+	Healthy bool `json:"healthy"`
+}
+
+// addUser creates a userpass user with the given token settings.
+func addUser(t *testing.T, s *vaulttest.Server, name string, data map[string]any) {
+	t.Helper()
+	data["password"] = vaulttest.Password
+	if _, err := s.Root(t).Logical().Write("auth/userpass/users/"+name, data); err != nil {
+		t.Fatalf("create userpass user %s: %v", name, err)
+	}
+}
+
+func putPolicy(t *testing.T, s *vaulttest.Server, name, rules string) {
+	t.Helper()
+	if err := s.Root(t).Sys().PutPolicy(name, rules); err != nil {
+		t.Fatalf("put policy %s: %v", name, err)
+	}
+}
+
+// Two admin logins in a row: one live periodic token, the same accessor;
+// a process holding the token from before the second login still works;
+// the login says KEPT.
+func TestAdminLoginKeepsValidPeriodicToken(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	mustExit(t, "first admin login", h.LoginUserpass(t, "admin"), 0)
+	first := lookupJSON(t, h)
+	held := first["id"].(string) // what consul-template read a minute ago
+
+	mustExit(t, "second admin login", h.LoginUserpass(t, "admin"), 0)
+	second := lookupJSON(t, h)
+	if second["accessor"] != first["accessor"] {
+		t.Errorf("accessor after the second login = %v, want the kept %v", second["accessor"], first["accessor"])
+	}
+	if live := s.Tokens(t, wizard); len(live) != 1 {
+		t.Errorf("live periodic tokens = %d, want 1", len(live))
+	}
+	if _, err := s.LookupToken(t, held); err != nil {
+		t.Errorf("a process holding the token from before the second login fails: %v", err)
+	}
+	if n := len(s.Tokens(t, "userpass-admin")); n != 2 {
+		t.Errorf("live login tokens = %d, want 2 (left alone)", n)
+	}
+	if st := h.Run(t, "", bins.Helper, "status"); !strings.Contains(st.Stdout, "KEPT (accessor "+first["accessor"].(string)+")") {
+		t.Errorf("status does not show the login KEPT the token:\n%s", st)
+	}
+	log := logText(t, h)
+	if countEvents(log, "KEPT") != 1 || countEvents(log, "MINTED") != 1 || countEvents(log, "REVOKED") != 0 {
+		t.Errorf("log: KEPT %d, MINTED %d, REVOKED %d; want 1, 1, 0:\n%s", countEvents(log, "KEPT"), countEvents(log, "MINTED"), countEvents(log, "REVOKED"), log)
+	}
+
+	// The helper says so in one line naming the accessor (the CLI shows a
+	// helper's stderr only on failure, so run it as the CLI does).
+	res := h.Run(t, s.Login(t, "admin"), bins.Helper, "store")
+	mustExit(t, "store of a third admin login", res, 0)
+	if lines := nonEmptyLines(res.Stderr); len(lines) != 1 || !strings.Contains(lines[0], "KEPT") || !strings.Contains(lines[0], first["accessor"].(string)) {
+		t.Errorf("stderr = %q, want one KEPT line naming %v", res.Stderr, first["accessor"])
+	}
+	if strings.Contains(res.Stderr, held) {
+		t.Error("stderr holds the token")
+	}
+}
+
+// A config change of policies, then an admin login: a new token with the
+// new policies; the old one still answers during the grace, status shows
+// its pending revocation, and the first sweep after the grace revokes it.
+func TestPolicyChangeRotatesWithGrace(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	old := lookupJSON(t, h)
+	oldTok, oldAcc := old["id"].(string), old["accessor"].(string)
+
+	writeConfig(t, h, strings.Replace(wizardConfig, `["vault-admin", "sops-admin"]`, `["vault-admin", "sops-admin", "read-only"]`, 1)+
+		"rotate_grace = \"4s\"\n")
+	mustExit(t, "admin login after the policy change", h.LoginUserpass(t, "admin"), 0)
+	cur := lookupJSON(t, h)
+	if cur["accessor"] == oldAcc {
+		t.Fatalf("the login kept the token minted under the old policies")
+	}
+	if got, want := policiesOf(cur), []string{"default", "read-only", "sops-admin", "vault-admin"}; !slices.Equal(got, want) {
+		t.Errorf("new token policies = %v, want %v", got, want)
+	}
+	if _, err := s.LookupToken(t, oldTok); err != nil {
+		t.Fatalf("the old token stopped answering during the grace: %v", err)
+	}
+	st, _ := statusJSON(t, h)
+	if len(st.Addresses) != 1 || len(st.Addresses[0].Pending) != 1 || st.Addresses[0].Pending[0].Accessor != oldAcc || st.Addresses[0].Pending[0].RevokeAfter == nil {
+		t.Fatalf("status: %+v, want the old token pending with its revocation time", st)
+	}
+	revokeAfter := *st.Addresses[0].Pending[0].RevokeAfter
+	if text := h.Run(t, "", bins.Helper, "status"); !strings.Contains(text.Stdout, oldAcc) || !strings.Contains(text.Stdout, "after "+revokeAfter.Format(time.RFC3339)) {
+		t.Errorf("status does not show the pending revocation and its time:\n%s", text)
+	}
+
+	if time.Now().Before(revokeAfter) {
+		mustExit(t, "renew during the grace", renew(t, h), 0)
+		if time.Now().Before(revokeAfter) { // the sweep ran within the grace
+			if _, err := s.LookupToken(t, oldTok); err != nil {
+				t.Errorf("a sweep during the grace revoked the old token: %v", err)
+			}
+		}
+	}
+	time.Sleep(time.Until(revokeAfter)) // the grace itself, not a guess
+	res := renew(t, h)
+	mustExit(t, "renew after the grace", res, 0)
+	if got := linesWith(res.Stdout, "REVOKED"); len(got) != 1 || !strings.Contains(got[0], oldAcc) {
+		t.Errorf("REVOKED lines = %q, want one for %s\n%s", got, oldAcc, res)
+	}
+	if _, err := s.LookupToken(t, oldTok); err == nil {
+		t.Error("the old token still answers after the first sweep after its grace")
+	}
+}
+
+// rotate mints a successor with the stored token's authority: with
+// rotate_grace = 0 the old one dies at once; with the default grace it
+// lives on, pending, and ~/.vault-token already holds the new one.
+func TestRotate(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		config  string
+		oldLive bool
+	}{
+		{"grace 0", wizardConfig + "rotate_grace = \"0s\"\n", false},
+		{"default grace", wizardConfig, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, h := world(t, tt.config)
+			mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+			old := lookupJSON(t, h)
+			res := h.Run(t, "", bins.Helper, "rotate")
+			mustExit(t, "rotate", res, 0)
+			cur := lookupJSON(t, h)
+			if cur["accessor"] == old["accessor"] {
+				t.Fatalf("rotate kept the accessor %v", old["accessor"])
+			}
+			if !strings.Contains(res.Stderr, "rotated") || !strings.Contains(res.Stderr, old["accessor"].(string)) {
+				t.Errorf("rotate output does not name the old accessor:\n%s", res)
+			}
+			if b, err := os.ReadFile(h.TokenFile()); err != nil || string(b) != cur["id"] {
+				t.Errorf("~/.vault-token does not hold the new token: %v", err)
+			}
+			_, err := s.LookupToken(t, old["id"].(string))
+			if live := err == nil; live != tt.oldLive {
+				t.Errorf("old token live = %v, want %v", live, tt.oldLive)
+			}
+			st, _ := statusJSON(t, h)
+			if pending := len(st.Addresses[0].Pending) == 1; pending != tt.oldLive {
+				t.Errorf("status pending %+v, want pending = %v", st.Addresses[0].Pending, tt.oldLive)
+			}
+			if n := countEvents(logText(t, h), "MINTED"); n != 2 {
+				t.Errorf("log has %d MINTED lines, want 2", n)
+			}
+		})
+	}
+}
+
+// A broken config: renew renews the stored token, exits 1, and names the
+// error in one line; the log has it. Status and erase still work.
+func TestBrokenConfigRenewStillRenews(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	acc := lookupJSON(t, h)["accessor"].(string)
+	writeConfig(t, h, strings.Replace(wizardConfig, "policies ", "polices ", 1))
+
+	res := renew(t, h)
+	mustExit(t, "renew with a broken config", res, 1)
+	if got := linesWith(res.Stdout, "OK"); len(got) != 1 || !strings.Contains(got[0], acc) {
+		t.Errorf("OK lines = %q, want the stored token renewed\n%s", got, res)
+	}
+	errs := linesWith(res.Stdout, "ERROR")
+	if len(errs) != 1 || !strings.Contains(errs[0], "polices") {
+		t.Errorf("ERROR lines = %q, want one naming periodic_token.polices\n%s", errs, res)
+	}
+	if log := logText(t, h); !strings.Contains(log, "polices") || countEvents(log, "ERROR") == 0 {
+		t.Errorf("the log does not have the config error:\n%s", log)
+	}
+
+	st, sres := statusJSON(t, h)
+	mustExit(t, "status with a broken config", sres, 1)
+	if len(st.Addresses) != 1 || !st.Addresses[0].Valid || !st.Addresses[0].Ours || !strings.Contains(sres.Stderr, "polices") {
+		t.Errorf("status: %+v\n%s\nwant the stored token valid and ours, and the config error", st, sres)
+	}
+	mustExit(t, "erase with a broken config", h.Run(t, "", bins.Helper, "erase"), 0)
+	if _, err := s.Lookup(t, acc); err == nil {
+		t.Error("erase with a broken config did not revoke the minted token")
+	}
+}
+
+// Issue 15.1: with the default configuration (no policies), a login that
+// holds only a "minter" policy never replaces the stored vault-admin
+// token with a weaker one: it keeps it (KEPT), and with rotate_on_login
+// the new token carries the recorded policies.
+func TestNoSilentDowngrade(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, "")
+	putPolicy(t, s, "minter", `path "auth/token/create-orphan" { capabilities = ["update", "sudo"] }`)
+	addUser(t, s, "minter", map[string]any{"token_policies": "minter", "token_max_ttl": "168h"})
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	first := lookupJSON(t, h)
+	want := []string{"default", "sops-admin", "vault-admin"}
+
+	mustExit(t, "minter login", h.LoginUserpass(t, "minter"), 0)
+	kept := lookupJSON(t, h)
+	if kept["accessor"] != first["accessor"] || !slices.Equal(policiesOf(kept), want) {
+		t.Errorf("after the minter login: accessor %v policies %v, want the kept %v with %v", kept["accessor"], policiesOf(kept), first["accessor"], want)
+	}
+	if countEvents(logText(t, h), "KEPT") != 1 {
+		t.Errorf("the minter login was not KEPT:\n%s", logText(t, h))
+	}
+
+	writeConfig(t, h, "rotate_on_login = true\nrotate_grace = \"0s\"\n")
+	mustExit(t, "minter login with rotate_on_login", h.LoginUserpass(t, "minter"), 0)
+	cur := lookupJSON(t, h)
+	if cur["accessor"] == first["accessor"] || !slices.Equal(policiesOf(cur), want) {
+		t.Errorf("after rotation: accessor %v policies %v, want a new token with the recorded %v", cur["accessor"], policiesOf(cur), want)
+	}
+	mustExit(t, "renew", renew(t, h), 0)
+}
+
+// Issue 15.2: 127.0.0.1 and localhost are two keys for one Vault. A token
+// both hold is never revoked by a rotation under one of them, and
+// mirror_address matches the address under either spelling.
+func TestTwoSpellingsNeverRevokeEachOther(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig+"rotate_grace = \"0s\"\n")
+	localhost := strings.Replace(s.Addr, "127.0.0.1", "localhost", 1)
+	mustExit(t, "admin login at 127.0.0.1", h.LoginUserpass(t, "admin"), 0)
+	shared := lookupJSON(t, h)
+
+	h.Setenv("VAULT_ADDR", localhost)
+	mustExit(t, "the same token at localhost", h.Run(t, shared["id"].(string), vaulttest.Bin(t), "login", "-method=token", "-"), 0)
+	if countEvents(logText(t, h), "ADOPTED") != 1 {
+		t.Fatalf("localhost did not adopt the token:\n%s", logText(t, h))
+	}
+	mustExit(t, "rotate at localhost", h.Run(t, "", bins.Helper, "rotate"), 0)
+	mustExit(t, "renew", renew(t, h), 0)
+	if _, err := s.Lookup(t, shared["accessor"].(string)); err != nil {
+		t.Errorf("rotating at localhost revoked the token 127.0.0.1 holds: %v", err)
+	}
+	if countEvents(logText(t, h), "SPARED") == 0 {
+		t.Errorf("the log has no SPARED line:\n%s", logText(t, h))
+	}
+	h.Setenv("VAULT_ADDR", s.Addr)
+	if got := lookupJSON(t, h)["accessor"]; got != shared["accessor"] {
+		t.Errorf("127.0.0.1 uses %v, want %v", got, shared["accessor"])
+	}
+
+	// mirror_address spelled localhost mirrors the token of a login at
+	// 127.0.0.1.
+	h2 := vaulttest.NewHome(t, s, bins.Helper)
+	writeConfig(t, h2, wizardConfig+"mirror_address = \""+localhost+"\"\n")
+	mustExit(t, "admin login at 127.0.0.1", h2.LoginUserpass(t, "admin"), 0)
+	if b, err := os.ReadFile(h2.TokenFile()); err != nil || string(b) != lookupJSON(t, h2)["id"] {
+		t.Errorf("~/.vault-token does not mirror the token of 127.0.0.1 with mirror_address at localhost: %v", err)
+	}
+}
+
+// Issue 15, also: a login token that may mint but not look itself up is
+// told apart from an invalid one; with configured policies it mints.
+func TestLoginThatCannotLookItselfUp(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	putPolicy(t, s, "nolookup", `path "auth/token/lookup-self" { capabilities = ["deny"] }`)
+	addUser(t, s, "blind", map[string]any{"token_policies": "vault-admin,sops-admin,nolookup", "token_max_ttl": "168h"})
+	mustExit(t, "first login, may not look itself up", h.LoginUserpass(t, "blind"), 0)
+	if got := lookupJSON(t, h)["display_name"]; got != wizard {
+		t.Errorf("display name = %v, want the minted %s", got, wizard)
+	}
+
+	// Without configured policies there is nothing to mint with: refused,
+	// and not called invalid.
+	h2 := vaulttest.NewHome(t, s, bins.Helper)
+	res := h2.LoginUserpass(t, "blind")
+	mustExit(t, "login with no policies configured", res, 2)
+	if out := res.Stderr + res.Stdout; !strings.Contains(out, "may not look itself up") || strings.Contains(out, "not valid") {
+		t.Errorf("the refusal does not say the token may not look itself up:\n%s", res)
+	}
+}
+
+// Issue 15, also: a role that issues batch tokens can never mint; the
+// refusal says so.
+func TestBatchTokenLoginIsRefused(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	addUser(t, s, "batch", map[string]any{"token_policies": "vault-admin,sops-admin", "token_type": "batch", "token_max_ttl": "168h"})
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	kept := lookupJSON(t, h)["accessor"]
+	res := h.LoginUserpass(t, "batch")
+	mustExit(t, "batch login", res, 2)
+	if out := res.Stderr + res.Stdout; !strings.Contains(out, "batch token") || !strings.Contains(out, "refused") {
+		t.Errorf("the refusal does not say batch tokens cannot mint:\n%s", res)
+	}
+	if got := lookupJSON(t, h)["accessor"]; got != kept {
+		t.Errorf("accessor = %v, want the kept %v", got, kept)
+	}
+}
+
+// The bound of a whole command, not only of one call: a renew whose
+// revocations all hang (several pending tokens, each revoke-accessor
+// running into every timeout and retry) ends at its operation bound,
+// 2 × heal.UnattendedRetry.CallBound(request timeout), with the token renewed and the
+// revocations kept for the next run.
+func TestFaultRenewEndsAtItsOperationBound(t *testing.T) {
+	t.Parallel()
+	e := newFaultWorld(t)
+	writeConfig(t, e.h, strings.Replace(rotatingConfig, `rotate_grace = "0s"`, `rotate_grace = "3s"`, 1))
+	for i := 0; i < 3; i++ {
+		mustExit(t, "rotate", e.h.Run(t, "", bins.Helper, "rotate"), 0)
+	}
+	pending := readFaultState(t, e.h).Pending
+	if len(pending) < 2 {
+		t.Fatalf("pending %+v, want the rotated tokens waiting for their grace", pending)
+	}
+	time.Sleep(time.Until(pending[len(pending)-1].RevokeAfter)) // the grace itself
+	e.p.Set(vaulttest.Rule{Fault: vaulttest.Hang, Path: "/v1/auth/token/revoke-accessor"})
+	res, took := runTimed(t, e.h, "", bins.Renew)
+	bound := 2 * heal.UnattendedRetry.CallBound(faultTimeout)
+	if took < bound {
+		t.Errorf("renew ended after %s, before its operation bound %s: the calls were not all tried", took, bound)
+	}
+	endedWithin(t, "renew", took, bound)
+	if got := linesWith(res.Stdout, "OK"); len(got) != 1 {
+		t.Errorf("OK lines = %q, want the token renewed before the revocations hung\n%s", got, res)
+	}
+	if got := linesWith(res.Stdout, "WARN"); len(got) == 0 {
+		t.Errorf("no WARN line for the revocations that could not be made\n%s", res)
+	}
+	e.p.Set()
+	if n := len(readFaultState(t, e.h).Pending); n == 0 {
+		t.Error("the revocations that timed out were dropped; want them kept for the next run")
+	}
+	mustExit(t, "renew once Vault answers", renew(t, e.h), 0)
+	e.settled(t)
+}
