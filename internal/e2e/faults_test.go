@@ -193,9 +193,10 @@ func statusProblems(res vaulttest.Result) []string {
 }
 
 // faultRun runs a command in h from any goroutine and says how long it
-// took. A command still running after 2 minutes is killed.
+// took. A command still running after 5 minutes is killed (renew's own
+// bound is 2 x heal.UnattendedRetry.CallBound).
 func faultRun(h *vaulttest.Home, stdin, name string, args ...string) (vaulttest.Result, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
 	res, err := h.Exec(ctx, stdin, name, args...)

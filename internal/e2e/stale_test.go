@@ -33,7 +33,8 @@ func TestFreshTokenStaleReads(t *testing.T) {
 			writeConfig(t, h, wizardConfig)
 			h.Setenv("VAULT_ADDR", p.Addr)
 			p.Set(vaulttest.Rule{Fault: vaulttest.Status, Status: 403, Path: lookupSelfPath, After: createOrphanPath,
-				Times: tt.stale, Body: `{"errors":["permission denied"]}`})
+				// what Vault answers for a token it does not know
+				Times: tt.stale, Body: `{"errors":["permission denied","invalid token"]}`})
 			before := p.Count(lookupSelfPath)
 			res := h.LoginUserpass(t, "admin")
 			mustExit(t, "admin login", res, tt.wantCode)
