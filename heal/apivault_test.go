@@ -29,7 +29,7 @@ func newOverHTTP(t *testing.T) overHTTP {
 	fake := fakevault.New("")
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
-	api, err := heal.NewAPIVault(srv.URL, "", 5*time.Second)
+	api, err := heal.NewAPIVault(srv.URL, "", heal.ClientOptions{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

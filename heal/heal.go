@@ -76,6 +76,10 @@ type Healer struct {
 	Recorded bool
 	// Mirror, when set, is kept equal to this address's periodic token.
 	Mirror *Mirror
+	// TLS are the client TLS settings Vault is reached with (nil: none
+	// of the VAULT_* TLS variables), recorded with every token stored,
+	// so that later commands reach the address the same way.
+	TLS *store.TLS
 
 	Now   func() time.Time
 	NewID func() string
@@ -357,15 +361,17 @@ func (h *Healer) graceEnd() time.Time {
 
 func (h *Healer) tokenRecord(token string, info TokenInfo, src store.Source, required string) *store.Token {
 	return &store.Token{
-		Token:          token,
-		Accessor:       info.Accessor,
-		DisplayName:    info.DisplayName,
-		Policies:       info.Policies,
-		Source:         src,
-		RequiredPolicy: required,
-		Period:         store.Duration(info.Period),
-		StoredAt:       h.now().UTC(),
-		ExpireTime:     info.ExpireTime,
+		Token:            token,
+		Accessor:         info.Accessor,
+		DisplayName:      info.DisplayName,
+		Policies:         info.Policies,
+		IdentityPolicies: info.IdentityPolicies,
+		Source:           src,
+		RequiredPolicy:   required,
+		Period:           store.Duration(info.Period),
+		StoredAt:         h.now().UTC(),
+		ExpireTime:       info.ExpireTime,
+		TLS:              h.TLS,
 	}
 }
 
@@ -545,7 +551,7 @@ func (h *Healer) mintFailed(ctx context.Context, sess *store.Session, st store.S
 // checkMinted looks the minted token up and holds it to the drift guard;
 // a token that fails is revoked.
 func (h *Healer) checkMinted(ctx context.Context, sess *store.Session, st store.State, minted Minted, incoming, intentID string, spec Spec) (TokenInfo, error) {
-	info, err := h.Vault.LookupSelf(ctx, minted.Token)
+	info, err := lookupFresh(ctx, h.Vault, minted.Token)
 	if err != nil {
 		h.undoMint(ctx, sess, st, minted, incoming, intentID)
 		h.log(ctx, slog.LevelError, EventError, "op", "lookup-self of the minted token", "accessor", minted.Accessor, "error", err.Error())

@@ -90,14 +90,15 @@ func (s Spec) WhyNotOurs(info TokenInfo) string {
 }
 
 // ForLogin resolves the spec for minting with the authority of a login
-// token: policies default to the login token's own, minus default and
-// root; the required policy to the first of them.
+// token: policies default to the login token's own and its identity
+// policies (those its entity's groups grant), minus default and root;
+// the required policy to the first of them.
 func (s Spec) ForLogin(login TokenInfo) (Spec, error) {
 	s = s.WithDefaults()
 	if len(s.Policies) == 0 {
-		s.Policies = mintable(login.Policies)
+		s.Policies = mintable(LoginPolicies(login))
 		if len(s.Policies) == 0 {
-			return s, fmt.Errorf("%w: the login token has only %v and no policies are configured (set periodic_token.policies in the config)", ErrNothingToMint, login.Policies)
+			return s, fmt.Errorf("%w: the login token has only %v and no policies are configured (set periodic_token.policies in the config)", ErrNothingToMint, LoginPolicies(login))
 		}
 	}
 	s.Policies = slices.DeleteFunc(slices.Clone(s.Policies), func(p string) bool { return p == "root" })
@@ -115,6 +116,18 @@ func (s Spec) ForStored(cur *store.Token) Spec {
 		s.RequiredPolicy = cur.RequiredPolicy
 	}
 	return s
+}
+
+// LoginPolicies are all the policies a token acts with: its own, then its
+// identity policies, each once.
+func LoginPolicies(info TokenInfo) []string {
+	out := slices.Clone(info.Policies)
+	for _, p := range info.IdentityPolicies {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // mintable drops default and root, which are never minted on purpose.

@@ -52,20 +52,25 @@ func TestSpecForLogin(t *testing.T) {
 		name         string
 		spec         Spec
 		login        []string
+		identity     []string // the login's identity_policies
 		wantPolicies []string
 		wantRequired string
 		wantErr      error
 	}{
-		{"configured policies win", Spec{Policies: []string{"a", "b"}}, []string{"default", "x"}, []string{"a", "b"}, "a", nil},
-		{"configured required policy kept", Spec{Policies: []string{"a", "b"}, RequiredPolicy: "b"}, []string{"x"}, []string{"a", "b"}, "b", nil},
-		{"derived from login minus default", Spec{}, []string{"default", "vault-admin", "sops-admin"}, []string{"vault-admin", "sops-admin"}, "vault-admin", nil},
-		{"root is never minted", Spec{}, []string{"root", "vault-admin"}, []string{"vault-admin"}, "vault-admin", nil},
-		{"only root: nothing to mint", Spec{}, []string{"root"}, nil, "", ErrNothingToMint},
-		{"only default: nothing to mint", Spec{}, []string{"default"}, nil, "", ErrNothingToMint},
+		{"configured policies win", Spec{Policies: []string{"a", "b"}}, []string{"default", "x"}, []string{"y"}, []string{"a", "b"}, "a", nil},
+		{"configured required policy kept", Spec{Policies: []string{"a", "b"}, RequiredPolicy: "b"}, []string{"x"}, nil, []string{"a", "b"}, "b", nil},
+		{"derived from login minus default", Spec{}, []string{"default", "vault-admin", "sops-admin"}, nil, []string{"vault-admin", "sops-admin"}, "vault-admin", nil},
+		{"root is never minted", Spec{}, []string{"root", "vault-admin"}, nil, []string{"vault-admin"}, "vault-admin", nil},
+		{"only root: nothing to mint", Spec{}, []string{"root"}, nil, nil, "", ErrNothingToMint},
+		{"only default: nothing to mint", Spec{}, []string{"default"}, nil, nil, "", ErrNothingToMint},
+		{"identity policies only (an OIDC group)", Spec{}, []string{"default"}, []string{"vault-admin"}, []string{"vault-admin"}, "vault-admin", nil},
+		{"own policies first, then identity ones, each once", Spec{}, []string{"default", "sops-admin"}, []string{"vault-admin", "sops-admin", "default", "root"},
+			[]string{"sops-admin", "vault-admin"}, "sops-admin", nil},
+		{"identity default only: nothing to mint", Spec{}, []string{"default"}, []string{"default"}, nil, "", ErrNothingToMint},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.spec.ForLogin(TokenInfo{Policies: tt.login})
+			got, err := tt.spec.ForLogin(TokenInfo{Policies: tt.login, IdentityPolicies: tt.identity})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("ForLogin error = %v, want %v", err, tt.wantErr)
 			}

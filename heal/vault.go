@@ -8,11 +8,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // Errors that classify what Vault answered. Check them with errors.Is.
@@ -43,6 +46,13 @@ type VaultError struct {
 	Kind   error  // one of the sentinel errors above
 	// Unknown marks a write whose outcome is unknown.
 	Unknown bool
+	// Broken marks a call that got no complete answer (refused, reset,
+	// timed out, a body cut short), whatever status line arrived.
+	Broken bool
+	// Attempts is how many requests the call sent, in Took, when it was
+	// retried (see RetryPolicy).
+	Attempts int
+	Took     time.Duration
 }
 
 func (e *VaultError) Error() string {
@@ -50,7 +60,11 @@ func (e *VaultError) Error() string {
 	if e.Status != 0 {
 		status = fmt.Sprintf("HTTP %d ", e.Status)
 	}
-	return fmt.Sprintf("vault at %s: %s: %s%s", e.Addr, e.Op, status, e.Detail)
+	retried := ""
+	if e.Attempts > 1 {
+		retried = fmt.Sprintf(" (%d attempts in %s)", e.Attempts, e.Took.Round(100*time.Millisecond))
+	}
+	return fmt.Sprintf("vault at %s: %s: %s%s%s", e.Addr, e.Op, status, e.Detail, retried)
 }
 
 // Unwrap lets errors.Is see the kind (and ErrOutcomeUnknown).
@@ -135,12 +149,25 @@ const DefaultTimeout = 10 * time.Second
 type APIVault struct {
 	client *api.Client
 	addr   string
+	retry  RetryPolicy
+}
+
+// ClientOptions are what a command decides about its Vault client beyond
+// the VAULT_* environment.
+type ClientOptions struct {
+	// Timeout bounds each request (0: as vault/api reads
+	// VAULT_CLIENT_TIMEOUT).
+	Timeout time.Duration
+	// TLS, when not nil, is applied over the environment's TLS settings:
+	// the ones recorded with the stored token (see store.TLS).
+	TLS *store.TLS
+	// Retry is how idempotent calls are retried (zero: InteractiveRetry).
+	Retry RetryPolicy
 }
 
 // NewAPIVault returns a client for addr (as given in VAULT_ADDR) and
-// namespace, each request bounded by timeout (0: as vault/api reads
-// VAULT_CLIENT_TIMEOUT). The caller's VAULT_TOKEN is never used.
-func NewAPIVault(addr, namespace string, timeout time.Duration) (*APIVault, error) {
+// namespace. The caller's VAULT_TOKEN is never used.
+func NewAPIVault(addr, namespace string, o ClientOptions) (*APIVault, error) {
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("vault client configuration: %w", cfg.Error)
@@ -148,8 +175,14 @@ func NewAPIVault(addr, namespace string, timeout time.Duration) (*APIVault, erro
 	cfg.Address = addr
 	cfg.AgentAddress = ""
 	cfg.MaxRetries = 0 // retried below, only where it is safe
-	if timeout > 0 {
-		cfg.Timeout = timeout
+	if o.Timeout > 0 {
+		cfg.Timeout = o.Timeout
+	}
+	if t := o.TLS; t != nil {
+		if err := cfg.ConfigureTLS(&api.TLSConfig{CACert: t.CACert, CAPath: t.CAPath, ClientCert: t.ClientCert,
+			ClientKey: t.ClientKey, TLSServerName: t.TLSServerName, Insecure: t.SkipVerify}); err != nil {
+			return nil, fmt.Errorf("vault client for %s with the TLS settings recorded with its token (%s): %w", addr, strings.Join(t.Vars(), " "), err)
+		}
 	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
@@ -157,53 +190,41 @@ func NewAPIVault(addr, namespace string, timeout time.Duration) (*APIVault, erro
 	}
 	c.ClearToken()
 	c.SetNamespace(namespace)
-	return &APIVault{client: c, addr: addr}, nil
+	if o.Retry == (RetryPolicy{}) {
+		o.Retry = InteractiveRetry
+	}
+	return &APIVault{client: c, addr: addr, retry: o.Retry}, nil
 }
 
 // Addr is the address this client talks to.
 func (v *APIVault) Addr() string { return v.addr }
 
-// retryWaits are the pauses before the retries of an idempotent call.
-var retryWaits = []time.Duration{200 * time.Millisecond, 600 * time.Millisecond}
-
-// CallBound is the longest one idempotent call can take when Vault never
-// answers and every request runs into timeout: each attempt, plus the
-// pauses between them. create-orphan is never retried: it takes at most
-// timeout.
-func CallBound(timeout time.Duration) time.Duration {
-	d := time.Duration(len(retryWaits)+1) * timeout
-	for _, w := range retryWaits {
-		d += w
-	}
-	return d
-}
-
 // do sends one request with token's authority. Idempotent requests are
-// retried on a transient failure; others never are.
+// retried on a transient failure within the client's RetryPolicy;
+// others (a mint) never are.
 func (v *APIVault) do(ctx context.Context, op, method, path, token string, body any, idempotent bool) (map[string]any, *api.Secret, error) {
-	var lastErr *VaultError
-	attempts := 1
-	if idempotent {
-		attempts += len(retryWaits)
+	var (
+		data map[string]any
+		sec  *api.Secret
+	)
+	attempt := func() *VaultError {
+		var err *VaultError
+		data, sec, err = v.once(ctx, op, method, path, token, body)
+		return err
 	}
-	for i := 0; i < attempts; i++ {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, nil, lastErr
-			case <-time.After(retryWaits[i-1]):
-			}
+	if !idempotent {
+		if err := attempt(); err != nil {
+			return nil, nil, err
 		}
-		data, sec, err := v.once(ctx, op, method, path, token, body)
-		if err == nil {
-			return data, sec, nil
-		}
-		lastErr = err
-		if !errors.Is(err, ErrUnavailable) || err.Status == 501 || sealed(err) {
-			break
-		}
+		return data, sec, nil
 	}
-	return nil, nil, lastErr
+	start := time.Now()
+	err, n := retry(ctx, v.retry, func(e *VaultError) bool { return e != nil && retryable(e) }, attempt)
+	if err != nil {
+		err.Attempts, err.Took = n, time.Since(start)
+		return nil, nil, err
+	}
+	return data, sec, nil
 }
 
 // call is do, with the failure judged by what was asked once the
@@ -245,7 +266,7 @@ func (v *APIVault) once(ctx context.Context, op, method, path, token string, bod
 	}
 	sec, err := api.ParseSecret(resp.Body)
 	if err != nil {
-		return nil, nil, &VaultError{Addr: v.addr, Op: op, Status: resp.StatusCode,
+		return nil, nil, &VaultError{Addr: v.addr, Op: op, Status: resp.StatusCode, Broken: true,
 			Detail: "unreadable answer: " + transportCause(err), Kind: ErrUnavailable, Unknown: method != http.MethodGet}
 	}
 	if sec == nil {
@@ -323,11 +344,31 @@ func AnswerError(addr, op, method string, a Answer) *VaultError {
 func TransportError(addr, op, method string, status int, err error) *VaultError {
 	// A status that arrived before the body broke is judged by call, once
 	// the retries are over (a 403 to revoke-self: the token is gone).
-	e := &VaultError{Addr: addr, Op: op, Status: status, Kind: ErrUnavailable, Detail: transportCause(err),
+	e := &VaultError{Addr: addr, Op: op, Status: status, Kind: ErrUnavailable, Detail: transportCause(err), Broken: true,
 		// Refused before anything was sent: nothing happened server-side.
 		// Anything else (timeout, reset, EOF) may have reached Vault.
 		Unknown: method != http.MethodGet && !errors.Is(err, syscall.ECONNREFUSED) && !isDNS(err)}
+	// A standby that cannot forward redirects to the active node, which
+	// may be the one that is down: say where the failure was.
+	if where := redirectedTo(addr, err); where != "" {
+		e.Detail += " (at " + where + ", where " + addr + " redirected)"
+	}
 	return e
+}
+
+// redirectedTo is the scheme and host a failed request went to when it
+// is not addr's (vault/api follows Vault's redirects), else "".
+func redirectedTo(addr string, err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	to, err1 := url.Parse(ue.URL)
+	from, err2 := url.Parse(addr)
+	if err1 != nil || err2 != nil || to.Host == "" || strings.EqualFold(to.Host, from.Host) {
+		return ""
+	}
+	return to.Scheme + "://" + to.Host
 }
 
 // Operations, as VaultError.Op names them.

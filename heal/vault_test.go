@@ -114,7 +114,8 @@ func TestStatusBeforeAResetIsJudged(t *testing.T) {
 		conn.Close()
 	}))
 	defer srv.Close()
-	v, err := heal.NewAPIVault(srv.URL, "", 5*time.Second)
+	fast := heal.RetryPolicy{Budget: 300 * time.Millisecond, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}
+	v, err := heal.NewAPIVault(srv.URL, "", heal.ClientOptions{Timeout: 5 * time.Second, Retry: fast})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func TestStatusBeforeAResetIsJudged(t *testing.T) {
 	if !errors.Is(err, heal.ErrInvalidToken) {
 		t.Errorf("RevokeSelf: got %v, want ErrInvalidToken", err)
 	}
-	if n := calls.Load(); n != 3 {
-		t.Errorf("%d requests, want 3 (retried as a broken answer)", n)
+	if n := calls.Load(); n < 3 {
+		t.Errorf("%d requests, want several (retried as a broken answer within the budget)", n)
 	}
 }

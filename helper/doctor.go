@@ -243,7 +243,14 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 
 func vaultChecks(ctx context.Context, env Env, cfg *Config, key store.Key, cur *store.State) (reach, valid Check) {
 	reach, valid = Check{Name: CheckReachable}, Check{Name: CheckTokenValid}
-	v, err := env.vault(key.Addr, key.Namespace)
+	var tok *store.Token
+	if cur != nil {
+		tok = cur.Current
+	}
+	// The TLS settings renew and status will use: the environment's, or
+	// those recorded with the token.
+	r := reachFor(env, tok, true, heal.InteractiveRetry)
+	v, err := env.vault(key.Addr, key.Namespace, r.options())
 	if err != nil {
 		reach.Detail, reach.Fix = "cannot make a Vault client: "+oneLine(err.Error()), "check VAULT_ADDR and VAULT_CACERT / VAULT_CAPATH"
 		valid.Detail, valid.Fix = "not checked: Vault is not reachable", reach.Fix

@@ -34,9 +34,12 @@ type Env struct {
 	Hostname string
 	User     string
 	Version  string
+	// Dir is the working directory, against which relative paths in the
+	// VAULT_* TLS variables are recorded.
+	Dir string
 	// NewVault returns the Vault client for an address (as in VAULT_ADDR)
-	// and a namespace.
-	NewVault func(addr, namespace string) (heal.Vault, error)
+	// and a namespace, with what the command decided about it.
+	NewVault func(addr, namespace string, o heal.ClientOptions) (heal.Vault, error)
 	// Crash is nil unless the binary was built with the crashpoints tag.
 	Crash func(step string)
 	// Systemctl runs `systemctl --user` for status; nil means unavailable.
@@ -82,8 +85,8 @@ func (env Env) files() *store.Files {
 
 // vault is env.NewVault with every token it carries registered with the
 // command's Redactor and every error redacted.
-func (env Env) vault(addr, namespace string) (heal.Vault, error) {
-	v, err := env.NewVault(addr, namespace)
+func (env Env) vault(addr, namespace string, o heal.ClientOptions) (heal.Vault, error) {
+	v, err := env.NewVault(addr, namespace, o)
 	if err != nil {
 		return nil, env.red.Error(err)
 	}
@@ -228,8 +231,12 @@ func OSEnv(version string) Env {
 	env.User = currentUser(env.Getenv)
 	// vault/api reads the other VAULT_* variables (TLS, proxy...) of the
 	// process itself, as the Vault CLI does.
-	env.NewVault = func(addr, ns string) (heal.Vault, error) {
-		return heal.NewAPIVault(addr, ns, env.vaultTimeout())
+	env.NewVault = func(addr, ns string, o heal.ClientOptions) (heal.Vault, error) {
+		o.Timeout = env.vaultTimeout()
+		return heal.NewAPIVault(addr, ns, o)
+	}
+	if dir, err := os.Getwd(); err == nil {
+		env.Dir = dir
 	}
 	env.LookupEnv, env.Caller = os.LookupEnv, caller.Identify
 	return env
@@ -263,12 +270,22 @@ func (env Env) requestTimeout() time.Duration {
 }
 
 // operationBound is the documented worst case of one command on one
-// address (store, erase, adopt, rotate; renew per address): the deadline
-// of its context, the lock wait and the settling of the journal included.
-// It is two idempotent Vault calls that run into every timeout,
-// 2 × heal.CallBound(requestTimeout): 61.6s by default, 13.6s with
-// VAULT_CLIENT_TIMEOUT=2s.
-func (env Env) operationBound() time.Duration { return 2 * heal.CallBound(env.requestTimeout()) }
+// address where a person waits (store, erase, adopt, rotate, setup): the
+// deadline of its context, the lock wait and the settling of the journal
+// included. It is two idempotent Vault calls that spend their whole
+// retry budget and run into every timeout,
+// 2 × heal.InteractiveRetry.CallBound(requestTimeout): 40s by default,
+// 24s with VAULT_CLIENT_TIMEOUT=2s.
+func (env Env) operationBound() time.Duration {
+	return 2 * heal.InteractiveRetry.CallBound(env.requestTimeout())
+}
+
+// renewBound is operationBound for the renew of one address, which
+// nobody waits for: 2 × heal.UnattendedRetry.CallBound(requestTimeout),
+// 140s by default (one call may wait out a leader election).
+func (env Env) renewBound() time.Duration {
+	return 2 * heal.UnattendedRetry.CallBound(env.requestTimeout())
+}
 
 // lockWait is how long to wait for another command holding an address's
 // lock: LockWaitEnv, or store.DefaultLockWait.

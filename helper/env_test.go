@@ -83,9 +83,9 @@ func TestOperationBound(t *testing.T) {
 		timeout string
 		want    time.Duration
 	}{
-		{"", 2 * (3*10*time.Second + 800*time.Millisecond)},
-		{"2s", 2 * (3*2*time.Second + 800*time.Millisecond)},
-		{"2", 2 * (3*2*time.Second + 800*time.Millisecond)},
+		{"", 2 * (10*time.Second + 10*time.Second)},
+		{"2s", 2 * (10*time.Second + 2*time.Second)},
+		{"2", 2 * (10*time.Second + 2*time.Second)},
 		{"garbage", DefaultOperationBound},
 	} {
 		env := Env{Getenv: func(k string) string {
@@ -96,6 +96,10 @@ func TestOperationBound(t *testing.T) {
 		}}
 		if got := env.operationBound(); got != tt.want {
 			t.Errorf("VAULT_CLIENT_TIMEOUT=%q: got %s, want %s", tt.timeout, got, tt.want)
+		}
+		// renew: the unattended budget, 60s instead of 10s per call
+		if got, want := env.renewBound(), tt.want+2*50*time.Second; got != want {
+			t.Errorf("VAULT_CLIENT_TIMEOUT=%q: renew bound %s, want %s", tt.timeout, got, want)
 		}
 	}
 }

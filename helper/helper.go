@@ -52,8 +52,13 @@ const (
 )
 
 // DefaultOperationBound is what operationBound is with the default
-// request timeout: 2 × heal.CallBound(heal.DefaultTimeout) = 61.6s.
-var DefaultOperationBound = 2 * heal.CallBound(heal.DefaultTimeout)
+// request timeout: 2 × heal.InteractiveRetry.CallBound(heal.DefaultTimeout)
+// = 40s.
+var DefaultOperationBound = 2 * heal.InteractiveRetry.CallBound(heal.DefaultTimeout)
+
+// DefaultRenewBound is what renewBound is with the default request
+// timeout: 2 × heal.UnattendedRetry.CallBound(heal.DefaultTimeout) = 140s.
+var DefaultRenewBound = 2 * heal.UnattendedRetry.CallBound(heal.DefaultTimeout)
 
 // Run is vault-token-helper (the full binary; the front one answers get
 // itself and executes this for everything else).
@@ -242,8 +247,12 @@ type setup struct {
 
 // newSetup builds what verb needs. Every failure is logged. With
 // recorded, a configuration that cannot be read is a warning: the healer
-// then checks the stored token against the guard recorded with it.
+// then checks the stored token against the guard recorded with it. A
+// verb that stores a token (store, adopt, rotate, setup) reaches Vault as
+// its own environment says; erase uses the TLS settings recorded with the
+// stored token when the environment has none.
 func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, error) {
+	useRecorded := verb == "erase"
 	log, closeLog, warn := openLog(env)
 	if warn != "" {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
@@ -268,27 +277,40 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 	} else if err := SyncLazyMarker(env, cfg); err != nil {
 		log.Warn(heal.EventWarn, "op", "record lazy_renew for get", "error", err.Error())
 	}
-	h, err := newHealer(env, cfg, key, log)
+	// An unreadable entry of another address only blurs which address
+	// the mirror follows; its own command reports it.
+	states, errs := env.files().List()
+	for _, err := range errs {
+		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
+	}
+	var cur *store.Token
+	for _, st := range states {
+		if st.Key() == key {
+			cur = st.Current
+		}
+	}
+	r := reachFor(env, cur, useRecorded, heal.InteractiveRetry)
+	h, err := newHealer(env, cfg, key, log, r)
+	if err != nil && r.Source == TLSRecorded {
+		// A recorded CA or client certificate that is gone must not keep
+		// erase from forgetting the token: go on as the environment says.
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s; going on without them\n", oneLine(err.Error()))
+		h, err = newHealer(env, cfg, key, log, reachFor(env, cur, false, heal.InteractiveRetry))
+	}
 	if err != nil {
 		return fail(err)
 	}
 	h.Recorded = cfgErr != nil
-	// An unreadable entry of another address only blurs which address
-	// the mirror follows; its own command reports it.
-	states, errs := h.Files.List()
-	for _, err := range errs {
-		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
-	}
 	if mirrorKey(cfg, states, key, env.sameVault) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
 }
 
-func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Healer, error) {
+func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (*heal.Healer, error) {
 	files := env.files()
 	// The normalized address is an equivalent URL for the client.
-	v, err := env.vault(key.Addr, key.Namespace)
+	v, err := env.vault(key.Addr, key.Namespace, r.options())
 	if err != nil {
 		return nil, err
 	}
@@ -317,6 +339,7 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 		User:          env.User,
 		InstallID:     installID,
 		Crash:         env.Crash,
+		TLS:           r.TLS,
 	}
 	return h, nil
 }

@@ -195,7 +195,10 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log 
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
 		return true, false
 	}
-	h, err := newHealer(env, cfg, k, log)
+	// Nobody waits for renew: it retries long enough to outlast an
+	// election, with the TLS settings recorded with the token unless its
+	// own environment has some.
+	h, err := newHealer(env, cfg, k, log, reachFor(env, st.Current, true, heal.UnattendedRetry))
 	if err != nil {
 		log.Error(heal.EventError, "op", "renew", "address", k.String(), "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s: %s", k, err)
@@ -206,7 +209,8 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log 
 	}
 	h.Recorded = recorded
 	h.RecoveryBudget = RenewRecoveryBudget
-	opCtx, cancel := context.WithTimeout(ctx, env.operationBound())
+	// Nobody waits for renew: its calls may wait out a leader election.
+	opCtx, cancel := context.WithTimeout(ctx, env.renewBound())
 	defer cancel()
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)

@@ -26,7 +26,7 @@ func testEnv(t *testing.T, v *fakevault.Vault) Env {
 		Hostname: "devvm",
 		User:     "wizard",
 		Version:  "test",
-		NewVault: func(addr, ns string) (heal.Vault, error) { return v, nil },
+		NewVault: func(addr, ns string, _ heal.ClientOptions) (heal.Vault, error) { return v, nil },
 	}
 }
 

@@ -54,14 +54,21 @@ type MirrorStatus struct {
 // AddressStatus is what status reports for one address. It never holds a
 // token.
 type AddressStatus struct {
-	Address          string         `json:"address"`
-	Namespace        string         `json:"namespace,omitempty"`
-	Selected         bool           `json:"selected"` // the address VAULT_ADDR selects
-	State            string         `json:"state"`
-	Stored           bool           `json:"stored"`
-	Accessor         string         `json:"accessor,omitempty"`
-	DisplayName      string         `json:"display_name,omitempty"`
-	Policies         []string       `json:"policies,omitempty"`
+	Address     string   `json:"address"`
+	Namespace   string   `json:"namespace,omitempty"`
+	Selected    bool     `json:"selected"` // the address VAULT_ADDR selects
+	State       string   `json:"state"`
+	Stored      bool     `json:"stored"`
+	Accessor    string   `json:"accessor,omitempty"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Policies    []string `json:"policies,omitempty"`
+	// IdentityPolicies are those the token's entity and groups grant.
+	IdentityPolicies []string `json:"identity_policies,omitempty"`
+	// TLS are the client TLS settings status used for the address (as
+	// VAULT_* assignments; paths and flags only), and TLSSource where they
+	// came from: TLSFromEnvironment or TLSRecorded ("": none set).
+	TLS              []string       `json:"tls,omitempty"`
+	TLSSource        string         `json:"tls_source,omitempty"`
 	Source           string         `json:"source,omitempty"`
 	Checked          bool           `json:"checked"` // Vault answered; valid and ours mean something
 	Valid            bool           `json:"valid"`
@@ -265,6 +272,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st 
 	}
 	as.State, as.Stored = AddrStored, true
 	as.Accessor, as.DisplayName, as.Policies, as.Source = cur.Accessor, cur.DisplayName, cur.Policies, string(cur.Source)
+	as.IdentityPolicies = cur.IdentityPolicies
 	as.setExpiry(cur.ExpireTime, now)
 	last := cur.StoredAt
 	if st.LastRenew != nil && st.LastRenew.OK && st.LastRenew.Time.After(last) {
@@ -287,7 +295,12 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st 
 // check asks Vault about the stored token.
 func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, recorded bool, st store.State) {
 	cur := st.Current
-	v, err := env.vault(st.Address, st.Namespace)
+	r := reachFor(env, cur, true, heal.InteractiveRetry)
+	as.TLSSource = r.Source
+	if r.TLS != nil {
+		as.TLS = r.TLS.Vars()
+	}
+	v, err := env.vault(st.Address, st.Namespace, r.options())
 	if err != nil {
 		as.Problem = oneLine(err.Error())
 		as.Reasons = append(as.Reasons, as.Problem)
@@ -307,16 +320,13 @@ func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, record
 		return
 	}
 	as.Checked, as.Valid = true, true
-	as.DisplayName, as.Policies = info.DisplayName, info.Policies
+	as.DisplayName, as.Policies, as.IdentityPolicies = info.DisplayName, info.Policies, info.IdentityPolicies
 	as.TTLSeconds = int64(info.TTL / time.Second)
 	if !info.ExpireTime.IsZero() {
 		as.setExpiry(info.ExpireTime, env.Now())
 	}
 	spec, _ := cfg.For(st.Address)
 	spec = spec.ForStored(cur)
-	if recorded {
-		spec = heal.RecordedSpec(cur)
-	}
 	if recorded {
 		spec = heal.RecordedSpec(cur)
 	}
@@ -472,6 +482,16 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		}
 		fmt.Fprintf(w, "  token:       %s (accessor %s, %s), ours: %s\n", a.DisplayName, a.Accessor, a.Source, ours)
 		fmt.Fprintf(w, "  policies:    %s\n", strings.Join(a.Policies, ", "))
+		if len(a.IdentityPolicies) > 0 {
+			fmt.Fprintf(w, "  identity policies: %s\n", strings.Join(a.IdentityPolicies, ", "))
+		}
+		if a.TLSSource != "" {
+			tls := strings.Join(a.TLS, " ")
+			if tls == "" {
+				tls = "vault/api's defaults"
+			}
+			fmt.Fprintf(w, "  tls:         %s (%s)\n", tls, a.TLSSource)
+		}
 		if a.Problem != "" {
 			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
 		}

@@ -353,13 +353,13 @@ func TestDoctorChecks(t *testing.T) {
 			writeFile(t, env.Paths.Config, "mirror = true\n", 0o644)
 		}, CheckFileModes},
 		{CheckReachable, func(t *testing.T, env *Env) {
-			env.NewVault = func(addr, ns string) (heal.Vault, error) {
-				return heal.NewAPIVault("http://127.0.0.1:1", "", time.Second)
+			env.NewVault = func(addr, ns string, _ heal.ClientOptions) (heal.Vault, error) {
+				return heal.NewAPIVault("http://127.0.0.1:1", "", heal.ClientOptions{Timeout: time.Second, Retry: heal.RetryPolicy{Budget: time.Millisecond, Base: time.Millisecond, Max: time.Millisecond}})
 			}
 		}, CheckReachable},
 		{CheckTokenValid, func(t *testing.T, env *Env) {
 			v := fakevault.New("http://127.0.0.1:8200") // a Vault that never saw the token
-			env.NewVault = func(addr, ns string) (heal.Vault, error) { return v, nil }
+			env.NewVault = func(addr, ns string, _ heal.ClientOptions) (heal.Vault, error) { return v, nil }
 		}, CheckTokenValid},
 		{CheckScheduler, func(t *testing.T, env *Env) {
 			env.Sched.Systemctl = nil

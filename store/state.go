@@ -48,15 +48,20 @@ func (s Source) Periodic() bool { return s == SourceMinted || s == SourceAdopted
 // Token is the token stored for an address and what Vault said about it
 // when it was stored.
 type Token struct {
-	Token          string    `json:"token"`
-	Accessor       string    `json:"accessor,omitempty"`
-	DisplayName    string    `json:"display_name,omitempty"`
-	Policies       []string  `json:"policies,omitempty"`
-	Source         Source    `json:"source"`
-	RequiredPolicy string    `json:"required_policy,omitempty"`
-	Period         Duration  `json:"period,omitempty"`
-	StoredAt       time.Time `json:"stored_at"`
-	ExpireTime     time.Time `json:"expire_time,omitzero"`
+	Token       string   `json:"token"`
+	Accessor    string   `json:"accessor,omitempty"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Policies    []string `json:"policies,omitempty"`
+	// IdentityPolicies are those the token's entity and groups grant.
+	IdentityPolicies []string  `json:"identity_policies,omitempty"`
+	Source           Source    `json:"source"`
+	RequiredPolicy   string    `json:"required_policy,omitempty"`
+	Period           Duration  `json:"period,omitempty"`
+	StoredAt         time.Time `json:"stored_at"`
+	ExpireTime       time.Time `json:"expire_time,omitzero"`
+	// TLS is what the storing command set of the VAULT_* client TLS
+	// variables (nil: none); see TLS.
+	TLS *TLS `json:"tls,omitempty"`
 }
 
 // Pending is a token this tool means to revoke: a periodic token that

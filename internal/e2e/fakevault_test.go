@@ -67,7 +67,7 @@ func (r realBackend) Login(user string, policies, identityPolicies []string, ttl
 func TestFakeVaultMatchesVault(t *testing.T) {
 	t.Parallel()
 	s := vaulttest.Start(t)
-	v, err := heal.NewAPIVault(s.Addr, "", 30*time.Second)
+	v, err := heal.NewAPIVault(s.Addr, "", heal.ClientOptions{Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

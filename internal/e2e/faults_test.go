@@ -24,11 +24,14 @@ import (
 //
 // The bounds the tests hold the commands to:
 //   - each Vault request: VAULT_CLIENT_TIMEOUT, else heal.DefaultTimeout (10s);
-//   - an idempotent call: at most 3 attempts, heal.CallBound(timeout) in
-//     all (3 x timeout + 0.8s); create-orphan: 1 attempt, never retried;
-//   - a whole store, erase, adopt, rotate or renew of one address:
-//     2 x heal.CallBound(timeout) (61.6s by default); status:
-//     helper.StatusTimeout (10s) per address.
+//   - an idempotent call: retried within its budget, RetryPolicy.CallBound
+//     (budget + timeout): heal.InteractiveRetry (10s) in store, erase and
+//     status, heal.UnattendedRetry (60s) in renew; create-orphan: 1
+//     attempt, never retried;
+//   - a whole store, erase, adopt or rotate: 2 x
+//     heal.InteractiveRetry.CallBound(timeout) (40s by default); renew of
+//     one address: 2 x heal.UnattendedRetry.CallBound(timeout) (140s);
+//     status: helper.StatusTimeout (10s) per address.
 //
 // The commands here run with VAULT_CLIENT_TIMEOUT=faultTimeout so that a
 // hang costs seconds; TestFaultDefaultTimeoutBoundsHang runs without it.
@@ -190,9 +193,10 @@ func statusProblems(res vaulttest.Result) []string {
 }
 
 // faultRun runs a command in h from any goroutine and says how long it
-// took. A command still running after 2 minutes is killed.
+// took. A command still running after 5 minutes is killed (renew's own
+// bound is 2 x heal.UnattendedRetry.CallBound).
 func faultRun(h *vaulttest.Home, stdin, name string, args ...string) (vaulttest.Result, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
 	res, err := h.Exec(ctx, stdin, name, args...)
@@ -262,7 +266,6 @@ func oneProblemLine(t *testing.T, what string, lines []string, addr, cause strin
 // empty journal.
 func TestFaultEachCommand(t *testing.T) {
 	t.Parallel()
-	bound := heal.CallBound(faultTimeout) // one idempotent call that fails
 	rule := func(r vaulttest.Rule) func(*vaulttest.Proxy) { return func(p *vaulttest.Proxy) { p.Set(r) } }
 	faults := []struct {
 		name  string
@@ -288,14 +291,16 @@ func TestFaultEachCommand(t *testing.T) {
 		args  []string
 		login bool // stdin is an admin login token
 		code  int
+		// bound: one idempotent call that keeps failing, with its retries
+		bound time.Duration
 		// problems picks the lines that report the problem.
 		problems func(vaulttest.Result) []string
 	}{
-		{"status", bins.Helper, []string{"status"}, false, 1, statusProblems},
-		{"renew", bins.Renew, nil, false, 1, outputLines},
-		{"store", bins.Helper, []string{"store"}, true, 1, outputLines},
+		{"status", bins.Helper, []string{"status"}, false, 1, heal.InteractiveRetry.CallBound(faultTimeout), statusProblems},
+		{"renew", bins.Renew, nil, false, 1, heal.UnattendedRetry.CallBound(faultTimeout), outputLines},
+		{"store", bins.Helper, []string{"store"}, true, 1, heal.InteractiveRetry.CallBound(faultTimeout), outputLines},
 		// erase forgets the token even when Vault cannot revoke it.
-		{"erase", bins.Helper, []string{"erase"}, false, 0, outputLines},
+		{"erase", bins.Helper, []string{"erase"}, false, 0, heal.InteractiveRetry.CallBound(faultTimeout), outputLines},
 	}
 
 	for _, f := range faults {
@@ -342,7 +347,7 @@ func TestFaultEachCommand(t *testing.T) {
 					if o.res.Code != c.code {
 						t.Errorf("%s: got exit %d, want %d\n%s", c.name, o.res.Code, c.code, o.res)
 					}
-					endedWithin(t, c.name, o.took, bound)
+					endedWithin(t, c.name, o.took, c.bound)
 					want := e.token
 					if c.name == "erase" {
 						want = ""
@@ -453,7 +458,7 @@ func TestFaultMintOutcome(t *testing.T) {
 			res, took := runTimed(t, e.h, login, bins.Helper, "store")
 			mustExit(t, "store", res, 1)
 			// lookup-self of the login token, then one create-orphan
-			endedWithin(t, "store", took, heal.CallBound(faultTimeout)+faultTimeout)
+			endedWithin(t, "store", took, heal.InteractiveRetry.CallBound(faultTimeout)+faultTimeout)
 			oneProblemLine(t, "store", outputLines(res), e.p.Addr, tt.cause, res, e.token, login)
 			if got := e.p.Count(createOrphanPath) - mints; got != 1 {
 				t.Errorf("create-orphan sent %d times, want exactly 1 (never retried)", got)
@@ -536,8 +541,9 @@ func TestFaultDefaultTimeoutBoundsHang(t *testing.T) {
 }
 
 // Retries are for idempotent calls and transient failures only: renew's
-// lookup-self gets through after two failed attempts, gives up after
-// three, and never repeats a sealed answer.
+// lookup-self gets through after several failed attempts within its
+// budget (heal.UnattendedRetry; TestFaultEachCommand shows it giving up),
+// and never repeats a sealed answer or a 404.
 func TestFaultRetries(t *testing.T) {
 	t.Parallel()
 	onLookup := func(r vaulttest.Rule) vaulttest.Rule { r.Path = lookupSelfPath; return r }
@@ -547,11 +553,13 @@ func TestFaultRetries(t *testing.T) {
 		wantCode int
 		attempts int // lookup-self requests renew sends
 	}{
-		{"two HTTP 500 then an answer", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 500, Times: 2}), 0, 3},
-		{"two resets then an answer", onLookup(vaulttest.Rule{Fault: vaulttest.Reset, Times: 2}), 0, 3},
-		{"two HTTP 429 then an answer", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 429, Times: 2}), 0, 3},
-		{"three HTTP 500", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 500, Times: 3}), 1, 3},
+		{"five HTTP 500 then an answer", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 500, Times: 5}), 0, 6},
+		{"three resets then an answer", onLookup(vaulttest.Rule{Fault: vaulttest.Reset, Times: 3}), 0, 4},
+		{"three HTTP 429 then an answer", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 429, Times: 3}), 0, 4},
+		{"no active node, then an answer", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 500, Times: 3,
+			Body: `{"errors":["local node not active but active cluster node not found"]}`}), 0, 4},
 		{"sealed once: not retried", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 503, Times: 1}), 1, 1},
+		{"404 once: not retried", onLookup(vaulttest.Rule{Fault: vaulttest.Status, Status: 404, Times: 1}), 1, 1},
 	}
 	e := newFaultWorld(t)
 	for _, tt := range tests {

@@ -344,7 +344,7 @@ func TestBatchTokenLoginIsRefused(t *testing.T) {
 // The bound of a whole command, not only of one call: a renew whose
 // revocations all hang (several pending tokens, each revoke-accessor
 // running into every timeout and retry) ends at its operation bound,
-// 2 × heal.CallBound(request timeout), with the token renewed and the
+// 2 × heal.UnattendedRetry.CallBound(request timeout), with the token renewed and the
 // revocations kept for the next run.
 func TestFaultRenewEndsAtItsOperationBound(t *testing.T) {
 	t.Parallel()
@@ -360,7 +360,7 @@ func TestFaultRenewEndsAtItsOperationBound(t *testing.T) {
 	time.Sleep(time.Until(pending[len(pending)-1].RevokeAfter)) // the grace itself
 	e.p.Set(vaulttest.Rule{Fault: vaulttest.Hang, Path: "/v1/auth/token/revoke-accessor"})
 	res, took := runTimed(t, e.h, "", bins.Renew)
-	bound := 2 * heal.CallBound(faultTimeout)
+	bound := 2 * heal.UnattendedRetry.CallBound(faultTimeout)
 	if took < bound {
 		t.Errorf("renew ended after %s, before its operation bound %s: the calls were not all tried", took, bound)
 	}

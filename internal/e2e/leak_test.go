@@ -277,7 +277,7 @@ func TestRenewHonoursSIGTERM(t *testing.T) {
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
-			bound := heal.CallBound(heal.DefaultTimeout)
+			bound := heal.InteractiveRetry.CallBound(heal.DefaultTimeout)
 			var err error
 			select {
 			case err = <-done:

@@ -79,6 +79,10 @@ type Rule struct {
 	// Times limits the rule to the next Times matching requests, after
 	// which it no longer matches. Zero: no limit.
 	Times int
+	// After makes the rule match only once a request to this path has
+	// reached the proxy, for example the lookups of a token that
+	// "/v1/auth/token/create-orphan" just minted. Empty: from the start.
+	After string
 }
 
 func (r Rule) status() int {
@@ -142,7 +146,12 @@ func StartProxy(t testing.TB, target *Server) *Proxy {
 		target: target.Addr,
 		// No timeout of its own: Hang and Slow end when the client or the
 		// proxy goes away.
-		fwd:    &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8}},
+		// Redirects are passed to the client, as a reverse proxy does (a
+		// standby that cannot forward redirects to the active node).
+		fwd: &http.Client{
+			Transport:     &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		stop:   make(chan struct{}),
 		counts: map[string]int{},
 	}
@@ -247,6 +256,9 @@ func (p *Proxy) match(path string) Rule {
 	p.counts[path]++
 	for _, r := range p.rules {
 		if r.Path != "" && r.Path != path {
+			continue
+		}
+		if r.After != "" && p.counts[r.After] == 0 {
 			continue
 		}
 		if r.Times > 0 {

@@ -119,6 +119,29 @@ func TestProxy(t *testing.T) {
 		}
 	})
 
+	t.Run("after", func(t *testing.T) {
+		q := StartProxy(t, s)
+		q.Set(Rule{Fault: Status, Status: 403, Path: lookup, After: "/v1/sys/health", Times: 1})
+		get := func(path string) int {
+			t.Helper()
+			req, err := http.NewRequest(http.MethodGet, q.Addr+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Vault-Token", s.RootToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		got := []int{get(lookup), get("/v1/sys/health"), get(lookup), get(lookup)}
+		if want := []int{200, 200, 403, 200}; !equalInts(got, want) {
+			t.Errorf("statuses = %v, want %v", got, want)
+		}
+	})
+
 	t.Run("refuse and resume", func(t *testing.T) {
 		p.Refuse()
 		_, _, err := do(lookup, 2*time.Second)

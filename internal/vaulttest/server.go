@@ -104,8 +104,9 @@ func BinPath() (string, error) {
 
 // Server is a running dev Vault.
 type Server struct {
-	Addr      string // http://127.0.0.1:PORT
+	Addr      string // http://127.0.0.1:PORT (https:// for StartTLS)
 	RootToken string
+	CACert    string // the CA of a StartTLS server, for VAULT_CACERT
 
 	bin     string
 	cmd     *exec.Cmd
@@ -119,15 +120,11 @@ type Server struct {
 // sets up the fixtures and stops it when the test ends.
 func Start(t T) *Server {
 	t.Helper()
-	if testing.Testing() && testing.Short() {
-		if sk, ok := t.(interface{ Skip(...any) }); ok {
-			sk.Skip("end-to-end test: needs a Vault server; run without -short")
-		}
-	}
+	skipShort(t)
 	bin := Bin(t)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin)
+		s, err := start(t, bin, false)
 		if err == nil {
 			s.setup(t)
 			return s
@@ -138,7 +135,20 @@ func Start(t T) *Server {
 	return nil
 }
 
-func start(t T, bin string) (*Server, error) {
+// skipShort skips a test in -short mode: it needs a Vault server.
+func skipShort(t T) bool {
+	if testing.Testing() && testing.Short() {
+		if sk, ok := t.(interface{ Skip(...any) }); ok {
+			sk.Skip("end-to-end test: needs a Vault server; run without -short")
+			return true
+		}
+	}
+	return false
+}
+
+// start runs one dev server; with withTLS, it serves HTTPS with a
+// certificate of its own CA (-dev-tls), whose file is s.CACert.
+func start(t T, bin string, withTLS bool) (*Server, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -150,12 +160,28 @@ func start(t T, bin string) (*Server, error) {
 		bin:       bin,
 		log:       &syncBuffer{},
 	}
-	s.cmd = exec.Command(bin, "server", "-dev",
-		"-dev-root-token-id="+s.RootToken,
-		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port),
+	args := []string{"server", "-dev",
+		"-dev-root-token-id=" + s.RootToken,
+		"-dev-listen-address=127.0.0.1:" + strconv.Itoa(port),
 		"-dev-no-store-token",
-	)
-	s.cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "VAULT_LOG_LEVEL=info"}
+	}
+	if withTLS {
+		certDir := filepath.Join(home, "tls")
+		if err := os.Mkdir(certDir, 0o700); err != nil {
+			return nil, err
+		}
+		s.Addr = "https://127.0.0.1:" + strconv.Itoa(port)
+		s.CACert = filepath.Join(certDir, "vault-ca.pem")
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+certDir)
+	}
+	s.cmd = exec.Command(bin, args...)
+	// An empty VAULT_CONFIG_PATH: a config naming a token helper would
+	// be handed the root token.
+	emptyCfg := filepath.Join(home, "empty.hcl")
+	if err := os.WriteFile(emptyCfg, nil, 0o600); err != nil {
+		return nil, err
+	}
+	s.cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "VAULT_LOG_LEVEL=info", "VAULT_CONFIG_PATH=" + emptyCfg}
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
 	s.cmd.SysProcAttr = serverProcAttr()
@@ -167,7 +193,6 @@ func start(t T, bin string) (*Server, error) {
 	t.Cleanup(func() { s.stop(t, exited) })
 
 	deadline := time.Now().Add(60 * time.Second)
-	client := &http.Client{Timeout: 2 * time.Second}
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
@@ -175,13 +200,18 @@ func start(t T, bin string) (*Server, error) {
 			return nil, fmt.Errorf("vault server exited early (%v):\n%s", err, s.log.Tail(40))
 		default:
 		}
-		resp, err := client.Get(s.Addr + "/v1/sys/health")
+		// With -dev-tls, the CA file appears once the server listens.
+		client, err := s.httpClient(2 * time.Second)
+		var resp *http.Response
+		if err == nil {
+			resp, err = client.Get(s.Addr + "/v1/sys/health")
+		}
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				// Healthy, but is it ours? Another test's server may have
 				// taken the port first; only ours knows our root token.
-				c, err := NewClient(s.Addr, s.RootToken)
+				c, err := s.newClient(s.RootToken)
 				if err == nil {
 					_, err = c.Auth().Token().LookupSelf()
 				}
@@ -231,7 +261,7 @@ func FreePort() (int, error) {
 // It ignores the caller's VAULT_* environment.
 func (s *Server) Client(t T, token string) *api.Client {
 	t.Helper()
-	c, err := NewClient(s.Addr, token)
+	c, err := s.newClient(token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +389,7 @@ func (s *Server) Tokens(t T, displayName string) []Token {
 
 // AllTokens lists every live token, as root.
 func (s *Server) AllTokens() ([]Token, error) {
-	root, err := NewClient(s.Addr, s.RootToken)
+	root, err := s.newClient(s.RootToken)
 	if err != nil {
 		return nil, err
 	}
@@ -377,8 +407,11 @@ func (s *Server) AllTokens() ([]Token, error) {
 		info, err := root.Auth().Token().LookupAccessor(acc)
 		if err != nil {
 			var re *api.ResponseError
-			if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
-				continue // revoked between list and lookup
+			// Revoked between list and lookup: 400 invalid accessor, or
+			// 403 while its revocation is still pending (root is never
+			// denied otherwise; seen on a raft cluster).
+			if errors.As(err, &re) && (re.StatusCode == http.StatusBadRequest || re.StatusCode == http.StatusForbidden) {
+				continue
 			}
 			return nil, fmt.Errorf("lookup accessor %s: %w", acc, err)
 		}
