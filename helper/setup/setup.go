@@ -768,9 +768,10 @@ func readFollowing(path string) ([]byte, error) {
 
 // ours reports whether a token_helper value names our helper: this
 // binary, or vault-token-helper installed under another prefix (an
-// earlier setup), which this run replaces.
+// earlier setup, which this run replaces), as status judges it.
 func (r *run) ours(v string) bool {
-	return r.names(v) || filepath.Base(v) == HelperName
+	base := filepath.Base(v)
+	return r.names(v) || base == HelperName || base == FullName
 }
 
 func (r *run) keepUnchecked(ctx context.Context, p string, key store.Key, tok, why string) error {
