@@ -186,10 +186,19 @@ type EditResult struct {
 // On any error the file is as it was. names reports whether a
 // token_helper value names our binary (for removal).
 func Apply(path, bin string, set bool, names func(string) bool, now time.Time) (EditResult, error) {
+	return apply(path, bin, set, names, now, nil)
+}
+
+// apply is Apply; seen, when not nil, is the content an earlier read
+// found (nil: no file), which the file must still hold.
+func apply(path, bin string, set bool, names func(string) bool, now time.Time, seen *[]byte) (EditResult, error) {
 	var res EditResult
 	src, mode, exists, err := readCLIConfig(path)
 	if err != nil {
 		return res, err
+	}
+	if seen != nil && ((*seen == nil) == exists || !bytes.Equal(*seen, src)) {
+		return res, fmt.Errorf("%q not changed: it %w (an editor or another setup?); check it and run setup again", path, ErrChanged)
 	}
 	var out []byte
 	var changed bool

@@ -231,6 +231,9 @@ type run struct {
 	// that name our helper already (so ~/.vault-token is its mirror), and
 	// those naming another program that --force replaces.
 	oursIn, foreignIn []string
+	// seen is the content checkCLIs read of each file this run
+	// configures (nil: no file); setTokenHelper edits only that.
+	seen map[string][]byte
 }
 
 func (r *run) say(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
@@ -581,7 +584,11 @@ mirror = true
 
 func (r *run) setTokenHelper(context.Context) error {
 	for _, c := range r.clis() {
-		res, err := Apply(c.Path, r.bin, true, r.names, r.now())
+		var seen *[]byte
+		if b, ok := r.seen[c.Path]; ok {
+			seen = &b // what checkCLIs judged: another helper set meanwhile is refused
+		}
+		res, err := apply(c.Path, r.bin, true, r.names, r.now(), seen)
 		if err != nil {
 			return r.fail("%s CLI config: %w", c.Name, err)
 		}
@@ -726,9 +733,17 @@ func (r *run) checkCLIs(context.Context) error {
 		var src []byte
 		var err error
 		if mine {
-			src, _, _, err = readCLIConfig(c.Path)
+			var exists bool
+			src, _, exists, err = readCLIConfig(c.Path)
 			if err != nil {
 				return r.fail("%s CLI config: %w", c.Name, err)
+			}
+			if r.seen == nil {
+				r.seen = map[string][]byte{}
+			}
+			r.seen[c.Path] = nil
+			if exists {
+				r.seen[c.Path] = append([]byte{}, src...)
 			}
 		} else {
 			// Not edited by this run: what the CLI loads, through a symlink.

@@ -25,6 +25,7 @@ type fakeTool struct {
 	unchecked  []string // tokens passed to KeepUnchecked
 	uninstallT string
 	stored     map[string]string // token → the address it is stored for
+	onKeep     func()            // runs in Keep (while setup is between steps)
 }
 
 func (f *fakeTool) StoredFor(tok string) (store.Key, bool) {
@@ -53,6 +54,9 @@ func (f *fakeTool) CheckConfig(path string) error {
 }
 
 func (f *fakeTool) Keep(_ context.Context, tok string) (heal.KeepResult, error) {
+	if f.onKeep != nil {
+		f.onKeep()
+	}
 	f.kept = append(f.kept, tok)
 	return f.keepRes, f.keepErr
 }
@@ -484,5 +488,30 @@ func TestSetupForeignHelper(t *testing.T) {
 				t.Errorf("stdout does not say uninstall does not restore the other helper:\n%s", out)
 			}
 		})
+	}
+}
+
+// ~/.vault changed after setup judged it (here: another helper set while
+// the token was kept) is not replaced: setup edits only what it checked.
+func TestSetupEditsOnlyWhatItChecked(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "https://vault.example.com:8200")
+	w.tool.keepRes = heal.KeepResult{Result: heal.Result{Event: heal.EventPassthrough}}
+	cfg := filepath.Join(w.home, ".vault")
+	const other = "token_helper = \"/usr/local/bin/other-helper\"\n"
+	w.tool.onKeep = func() {
+		if err := os.WriteFile(cfg, []byte(other), 0o600); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := os.WriteFile(w.env.Paths.TokenFile, []byte("s.token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer")
+	if code != ExitFail || !strings.Contains(errOut, "changed while setup was editing it") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("got exit %d, stderr %q; want 1 and one line saying the file changed\n%s", code, errOut, out)
+	}
+	if got := readOrEmpty(t, cfg); got != other {
+		t.Errorf("~/.vault = %q, want the other helper's %q", got, other)
 	}
 }
