@@ -803,7 +803,7 @@ func (r *run) keepUnchecked(ctx context.Context, p string, key store.Key, tok, w
 	}
 	r.say("%s: kept the token in %s for %s without checking it, as passed through; the CLI uses it as before, and the next admin login mints the periodic token", why, p, key)
 	if r.env.getenv("VAULT_ADDR") == "" {
-		r.hints = append(r.hints, fmt.Sprintf("if your Vault is not at %s, set VAULT_ADDR and run %s setup again to keep the token for it", key, r.bin))
+		r.hints = append(r.hints, fmt.Sprintf("if your Vault is not at %s, log in to it with VAULT_ADDR set: a setup run again does not keep %s, which is the helper's mirror by now", key, p))
 	}
 	return nil
 }
