@@ -116,3 +116,13 @@ func (t setupTool) UninstallToken() (store.Key, string, error) {
 	tok, err := files.Token(key)
 	return key, tok, err
 }
+
+func (t setupTool) StoredFor(token string) (store.Key, bool) {
+	states, _ := t.env.files().List()
+	for _, st := range states {
+		if st.Current != nil && st.Current.Token != "" && st.Current.Token == token {
+			return st.Key(), true
+		}
+	}
+	return store.Key{}, false
+}

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -185,10 +186,19 @@ type EditResult struct {
 // On any error the file is as it was. names reports whether a
 // token_helper value names our binary (for removal).
 func Apply(path, bin string, set bool, names func(string) bool, now time.Time) (EditResult, error) {
+	return apply(path, bin, set, names, now, nil)
+}
+
+// apply is Apply; seen, when not nil, is the content an earlier read
+// found (nil: no file), which the file must still hold.
+func apply(path, bin string, set bool, names func(string) bool, now time.Time, seen *[]byte) (EditResult, error) {
 	var res EditResult
 	src, mode, exists, err := readCLIConfig(path)
 	if err != nil {
 		return res, err
+	}
+	if seen != nil && ((*seen == nil) == exists || !bytes.Equal(*seen, src)) {
+		return res, fmt.Errorf("%q not changed: it %w (an editor or another setup?); check it and run setup again", path, ErrChanged)
 	}
 	var out []byte
 	var changed bool
@@ -208,6 +218,11 @@ func Apply(path, bin string, set bool, names func(string) bool, now time.Time) (
 	}
 	if !changed {
 		return res, nil
+	}
+	if exists {
+		if err := checkLinks(path); err != nil {
+			return res, err
+		}
 	}
 	dir := filepath.Dir(path)
 	if !exists {
@@ -250,12 +265,59 @@ func Apply(path, bin string, set bool, names func(string) bool, now time.Time) (
 			return res, fmt.Errorf("%q not changed: %w", path, err)
 		}
 	}
+	if testHookBeforeRename != nil {
+		testHookBeforeRename(path)
+	}
+	// An editor's save or another setup since the read would be lost:
+	// compare, as close to the rename as can be.
+	if err := unchanged(path, src, exists); err != nil {
+		if res.Backup != "" {
+			os.Remove(res.Backup)
+			res.Backup = ""
+		}
+		return res, err
+	}
 	if err := os.Rename(tmpName, path); err != nil {
 		return res, fmt.Errorf("%q not changed: %w", path, err)
 	}
 	syncDir(dir)
 	res.Changed, res.Created = true, !exists
 	return res, nil
+}
+
+// testHookBeforeRename runs in Apply between the read and the rename.
+var testHookBeforeRename func(path string)
+
+// ErrChanged is returned when the CLI config file changed while setup
+// was editing it; the new content is left as it is.
+var ErrChanged = errors.New("changed while setup was editing it")
+
+// unchanged reports an error unless path still holds src (or is still
+// missing when it was).
+func unchanged(path string, src []byte, existed bool) error {
+	cur, _, exists, err := readCLIConfig(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q not changed: %w", path, err)
+	case exists != existed || !bytes.Equal(cur, src):
+		return fmt.Errorf("%q not changed: it %w (an editor or another setup?); check it and run setup again", path, ErrChanged)
+	case !exists:
+		return nil
+	}
+	return checkLinks(path)
+}
+
+// checkLinks refuses a file with more than one hard link: the rename
+// would detach it from the others (a dotfiles repository's copy).
+func checkLinks(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("%q not changed: %w", path, err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+		return fmt.Errorf("%w: %q has %d hard links (a dotfiles repository's?); setup replaces the file, which would detach it from the other links: set token_helper in it by hand, or replace it with a copy, and run setup again", ErrUnsafeFile, path, st.Nlink)
+	}
+	return nil
 }
 
 // backup writes src to path.bak-YYYYmmddHHMMSS (never over an existing

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -294,6 +295,82 @@ func TestConfigPaths(t *testing.T) {
 			}
 			if got := BaoConfigPath(look, "/home/u", "/work"); got != tt.bao {
 				t.Errorf("BaoConfigPath = %q, want %q", got, tt.bao)
+			}
+		})
+	}
+}
+
+// Security review, LOW: a hard-linked file (a dotfiles repository's) is
+// refused like a symlink; a file that changes between the read and the
+// rename is not overwritten, and no backup is left.
+func TestApplyRefusesLinkedOrChanged(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	t.Run("hard link", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		bin := fakeBin(t, dir, "vault-token-helper")
+		repo := filepath.Join(dir, "dotfiles-vault")
+		if err := os.WriteFile(repo, []byte("# dotfiles\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, ".vault")
+		if err := os.Link(repo, path); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Apply(path, bin, true, nil, now)
+		if !errors.Is(err, ErrUnsafeFile) || !strings.Contains(err.Error(), "hard links") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Apply on a hard-linked file: got %v, want one line, ErrUnsafeFile saying hard links", err)
+		}
+		if bk, _ := filepath.Glob(path + ".bak-*"); len(bk) != 0 {
+			t.Errorf("backups = %v, want none", bk)
+		}
+		if b, _ := os.ReadFile(repo); string(b) != "# dotfiles\n" {
+			t.Errorf("the other link changed: %q", b)
+		}
+		// Nothing to change: a second run's file is fine as it is.
+		if err := os.WriteFile(repo, []byte("token_helper = \""+bin+"\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Apply(path, bin, true, nil, now); err != nil {
+			t.Errorf("Apply with nothing to change: %v", err)
+		}
+	})
+}
+
+// TestApplyChangedMeanwhile is not parallel: testHookBeforeRename is
+// package state, and the parallel tests wait until it is done.
+func TestApplyChangedMeanwhile(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	for _, initial := range []*string{nil, ptr("# mine\n")} {
+		t.Run(fmt.Sprintf("existed=%v", initial != nil), func(t *testing.T) {
+			dir := t.TempDir()
+			bin := fakeBin(t, dir, "vault-token-helper")
+			path := filepath.Join(dir, ".vault")
+			if initial != nil {
+				if err := os.WriteFile(path, []byte(*initial), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const saved = "# saved by an editor meanwhile\n"
+			testHookBeforeRename = func(p string) {
+				if err := os.WriteFile(p, []byte(saved), 0o600); err != nil {
+					t.Error(err)
+				}
+			}
+			defer func() { testHookBeforeRename = nil }()
+			_, err := Apply(path, bin, true, nil, now)
+			if !errors.Is(err, ErrChanged) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("got %v, want one line, ErrChanged", err)
+			}
+			if b, _ := os.ReadFile(path); string(b) != saved {
+				t.Errorf("file = %q, want the editor's %q", b, saved)
+			}
+			if bk, _ := filepath.Glob(path + ".bak-*"); len(bk) != 0 {
+				t.Errorf("backups = %v, want none", bk)
+			}
+			if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(leftovers) != 0 {
+				t.Errorf("temporary files left: %v", leftovers)
 			}
 		})
 	}

@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
@@ -61,7 +62,7 @@ const (
 const maxBinarySize = 1 << 30
 
 // Usage is the help of the setup verb.
-const Usage = `usage: vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--scheduler KIND] [--uninstall]
+const Usage = `usage: vault-token-helper setup [--cli vault|bao|both] [--prefix DIR] [--scheduler KIND] [--force] [--uninstall]
 
 Installs vault-token-helper for the current user: the binaries next to
 this one go to ~/.local/bin (or DIR/bin), token_helper is set in ~/.vault
@@ -79,6 +80,11 @@ on Linux, a LaunchAgent on macOS. Running it again changes nothing.
                         crontab line, every 6 hours) or none; it replaces
                         the others. With --uninstall: remove only that one
   --no-timer            the same as --scheduler none
+  --force               replace a token_helper that names another program
+                        (refused without it); the token in ~/.vault-token
+                        is then not kept, and --uninstall does not restore
+                        the other helper: it is in the backup file
+                        CONFIG.bak-TIME
   --uninstall           undo the install; keeps the config and the token store
   -h, --help            show this help
 `
@@ -99,6 +105,9 @@ type Tool interface {
 	// one stored for the mirrored address (mirror_address, else the only
 	// stored address, else Addr). "" when none is stored.
 	UninstallToken() (key store.Key, token string, err error)
+	// StoredFor reports the address the store holds token for, if any
+	// (no network).
+	StoredFor(token string) (key store.Key, ok bool)
 }
 
 // Paths are the files setup writes besides the binaries.
@@ -141,6 +150,7 @@ type options struct {
 	noTimer   bool       // --no-timer: --scheduler none
 	scheduler sched.Kind // "" for the default of the platform
 	uninstall bool
+	force     bool // --force: replace another program's token_helper
 }
 
 // usageError is a bad argument: exit 2 with the usage.
@@ -192,6 +202,8 @@ func parseArgs(args []string) (options, bool, error) {
 			o.noTimer = true
 		case a == "--uninstall":
 			o.uninstall = true
+		case a == "--force":
+			o.force = true
 		default:
 			err = &usageError{fmt.Sprintf("unknown argument %q", a)}
 		}
@@ -215,6 +227,13 @@ type run struct {
 	// managerErr is the answer of `systemctl --user show-environment`,
 	// asked once (nil: not asked yet).
 	managerErr *error
+	// What checkCLIs found before anything changed: the CLI config files
+	// that name our helper already (so ~/.vault-token is its mirror), and
+	// those naming another program that --force replaces.
+	oursIn, foreignIn []string
+	// seen is the content checkCLIs read of each file this run
+	// configures (nil: no file); setTokenHelper edits only that.
+	seen map[string][]byte
 }
 
 func (r *run) say(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
@@ -318,6 +337,7 @@ func (r *run) names(v string) bool {
 
 func (r *run) install(ctx context.Context) error {
 	steps := []func(context.Context) error{
+		r.checkCLIs, // first: a refusal changes nothing
 		r.installBinaries,
 		r.writeConfig,
 		r.keepToken, // before the CLI asks the helper: nobody is logged out
@@ -564,7 +584,11 @@ mirror = true
 
 func (r *run) setTokenHelper(context.Context) error {
 	for _, c := range r.clis() {
-		res, err := Apply(c.Path, r.bin, true, r.names, r.now())
+		var seen *[]byte
+		if b, ok := r.seen[c.Path]; ok {
+			seen = &b // what checkCLIs judged: another helper set meanwhile is refused
+		}
+		res, err := apply(c.Path, r.bin, true, r.names, r.now(), seen)
 		if err != nil {
 			return r.fail("%s CLI config: %w", c.Name, err)
 		}
@@ -620,10 +644,18 @@ func (r *run) keepToken(ctx context.Context) error {
 		r.say("no %s to keep; the next vault login mints the periodic token", p)
 		return nil
 	}
-	if r.cliUsesHelper() {
-		// The CLI asks the helper already: the file is not its token, and
-		// keeping it would replace what the helper holds.
-		r.say("the CLI runs %s already; left %s to the helper", r.bin, p)
+	if len(r.oursIn) > 0 {
+		// A CLI asks the helper already: the file is the helper's mirror
+		// of mirror_address's periodic token, not a CLI's token. Keeping
+		// it would send that token to whatever VAULT_ADDR is now set.
+		r.say("%s runs %s already; left %s to the helper", strings.Join(r.oursIn, " and "), r.bin, p)
+		return nil
+	}
+	if len(r.foreignIn) > 0 {
+		// The CLI's token is in the other helper's store; the file is
+		// whatever the built-in helper left there, maybe for another server.
+		r.say("left %s alone: %s named another token helper, which holds the CLI's token; the next vault login stores one with %s",
+			p, strings.Join(r.foreignIn, " and "), r.bin)
 		return nil
 	}
 	tok, err := heal.NewMirror(p).Read()
@@ -632,6 +664,12 @@ func (r *run) keepToken(ctx context.Context) error {
 	}
 	if tok == "" {
 		r.say("%s holds no token; the next vault login mints the periodic token", p)
+		return nil
+	}
+	if key, ok := r.env.Tool.StoredFor(tok); ok {
+		// Our mirror (a CLI config named the helper before): never sent
+		// anywhere, and never stored for another address.
+		r.say("%s holds the token stored for %s already; left %s to the helper", p, key, p)
 		return nil
 	}
 	raw, key, err := r.env.Tool.Addr()
@@ -675,16 +713,80 @@ func (r *run) keepToken(ctx context.Context) error {
 	return nil
 }
 
-// cliUsesHelper reports whether every CLI config to configure names our
-// binary already (a second run).
-func (r *run) cliUsesHelper() bool {
-	for _, c := range r.clis() {
-		src, _, exists, err := readCLIConfig(c.Path)
-		if err != nil || !exists || !r.names(TokenHelperValue(src)) {
-			return false
+// checkCLIs reads the CLI config files before anything changes. It
+// refuses a token_helper naming another program unless --force, and
+// records which files name our helper (then ~/.vault-token is its mirror,
+// see keepToken). Every CLI config counts, not only the ones this run
+// configures: one that names the helper makes ~/.vault-token the mirror.
+func (r *run) checkCLIs(context.Context) error {
+	configure := r.clis()
+	look := r.env.LookupEnv
+	home, cwd := r.env.Paths.Home, r.env.Cwd
+	all := append([]CLI(nil), configure...)
+	for _, p := range []string{VaultConfigPath(look, home, cwd), BaoConfigPath(look, home, cwd)} {
+		if !slices.ContainsFunc(all, func(c CLI) bool { return c.Path == p }) {
+			all = append(all, CLI{Path: p})
 		}
 	}
-	return true
+	for _, c := range all {
+		mine := c.Name != ""
+		var src []byte
+		var err error
+		if mine {
+			var exists bool
+			src, _, exists, err = readCLIConfig(c.Path)
+			if err != nil {
+				return r.fail("%s CLI config: %w", c.Name, err)
+			}
+			if r.seen == nil {
+				r.seen = map[string][]byte{}
+			}
+			r.seen[c.Path] = nil
+			if exists {
+				r.seen[c.Path] = append([]byte{}, src...)
+			}
+		} else {
+			// Not edited by this run: what the CLI loads, through a symlink.
+			if src, err = readFollowing(c.Path); err != nil {
+				continue
+			}
+		}
+		v := strings.TrimSpace(TokenHelperValue(src))
+		switch {
+		case v == "":
+		case r.ours(v):
+			r.oursIn = append(r.oursIn, c.Path)
+		case !mine:
+		case !r.opt.force:
+			return r.fail("%s names another token helper, %q; setup would replace it and the CLI would stop using the tokens it holds: run setup --force to replace it anyway (the file is backed up to %s.bak-TIME, and --uninstall does not restore it)", c.Path, v, c.Path)
+		default:
+			r.foreignIn = append(r.foreignIn, c.Path)
+			r.hints = append(r.hints, fmt.Sprintf("note: --force replaced the token helper %q in %s; --uninstall does not restore it: its line is in the backup %s.bak-TIME", v, c.Path, c.Path))
+		}
+	}
+	return nil
+}
+
+// readFollowing reads a CLI config file as the CLI does, through a
+// symlink, without blocking on a FIFO.
+func readFollowing(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, errors.Join(err, fmt.Errorf("%q is not a regular file", path))
+	}
+	return io.ReadAll(io.LimitReader(f, maxCLIConfigSize))
+}
+
+// ours reports whether a token_helper value names our helper: this
+// binary, or vault-token-helper installed under another prefix (an
+// earlier setup, which this run replaces), as status judges it.
+func (r *run) ours(v string) bool {
+	base := filepath.Base(v)
+	return r.names(v) || base == HelperName || base == FullName
 }
 
 func (r *run) keepUnchecked(ctx context.Context, p string, key store.Key, tok, why string) error {
@@ -701,7 +803,7 @@ func (r *run) keepUnchecked(ctx context.Context, p string, key store.Key, tok, w
 	}
 	r.say("%s: kept the token in %s for %s without checking it, as passed through; the CLI uses it as before, and the next admin login mints the periodic token", why, p, key)
 	if r.env.getenv("VAULT_ADDR") == "" {
-		r.hints = append(r.hints, fmt.Sprintf("if your Vault is not at %s, set VAULT_ADDR and run %s setup again to keep the token for it", key, r.bin))
+		r.hints = append(r.hints, fmt.Sprintf("if your Vault is not at %s, log in to it with VAULT_ADDR set: a setup run again does not keep %s, which is the helper's mirror by now", key, p))
 	}
 	return nil
 }

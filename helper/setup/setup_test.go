@@ -24,6 +24,17 @@ type fakeTool struct {
 	kept       []string // tokens passed to Keep
 	unchecked  []string // tokens passed to KeepUnchecked
 	uninstallT string
+	stored     map[string]string // token → the address it is stored for
+	onKeep     func()            // runs in Keep (while setup is between steps)
+}
+
+func (f *fakeTool) StoredFor(tok string) (store.Key, bool) {
+	addr, ok := f.stored[tok]
+	if !ok {
+		return store.Key{}, false
+	}
+	k, _ := store.NewKey(addr, "")
+	return k, true
 }
 
 func (f *fakeTool) Addr() (string, store.Key, error) {
@@ -43,6 +54,9 @@ func (f *fakeTool) CheckConfig(path string) error {
 }
 
 func (f *fakeTool) Keep(_ context.Context, tok string) (heal.KeepResult, error) {
+	if f.onKeep != nil {
+		f.onKeep()
+	}
 	f.kept = append(f.kept, tok)
 	return f.keepRes, f.keepErr
 }
@@ -253,6 +267,7 @@ func TestParseArgs(t *testing.T) {
 		{nil, options{}, ""},
 		{[]string{"--prefix", "/p", "--cli=bao", "--no-timer"}, options{prefix: "/p", cli: "bao", noTimer: true}, ""},
 		{[]string{"--prefix=/p", "--cli", "both", "--uninstall"}, options{prefix: "/p", cli: "both", uninstall: true}, ""},
+		{[]string{"--force", "--cli", "vault"}, options{cli: "vault", force: true}, ""},
 		{[]string{"--prefix"}, options{}, "--prefix needs a directory"},
 		{[]string{"--cli", "nomad"}, options{}, `--cli "nomad": want vault, bao or both`},
 		{[]string{"extra"}, options{}, `unknown argument "extra"`},
@@ -358,5 +373,145 @@ func TestSetupEndsHonestly(t *testing.T) {
 	_, out, _ = w.run(t, "--prefix", w.prefix, "--scheduler", "systemd")
 	if strings.Contains(out, "WARNING") {
 		t.Errorf("with an active timer: got\n%s\nwant no WARNING", out)
+	}
+}
+
+// Security review, HIGH: once any CLI config names our helper,
+// ~/.vault-token is the helper's mirror of the periodic token; setup never
+// sends it (Keep: lookup-self at VAULT_ADDR) nor stores it for another
+// address, whichever CLI this run adds.
+func TestSetupNeverKeepsTheMirror(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		raw    string
+		vault  string // ~/.vault; BIN is the helper this run installs
+		bao    string // ~/.bao; "" for none
+		args   []string
+		stored bool // the store holds the token of ~/.vault-token
+	}{
+		{"~/.vault ours, --cli both adds ~/.bao", "http://other:8200", `token_helper = "BIN"`, "", []string{"--cli", "both"}, false},
+		{"~/.vault ours, --cli both, no VAULT_ADDR", "", `token_helper = "BIN"`, "", []string{"--cli", "both"}, false},
+		{"~/.vault ours, --cli bao", "http://other:8200", `token_helper = "BIN"`, "", []string{"--cli", "bao"}, false},
+		{"~/.bao ours, --cli vault", "http://other:8200", "", `token_helper = "BIN"`, []string{"--cli", "vault"}, false},
+		{"~/.vault names an earlier install", "http://other:8200", `token_helper = "/opt/old/bin/vault-token-helper"`, "", nil, false},
+		{"the token is one the store holds", "http://other:8200", "", "", nil, true},
+		{"the token is one the store holds, no VAULT_ADDR", "", "", "", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, tt.raw)
+			bin := filepath.Join(w.prefix, "bin", HelperName)
+			w.env.LookupEnv = func(k string) (string, bool) {
+				v, ok := map[string]string{"PATH": "/usr/bin:/bin"}[k]
+				return v, ok
+			}
+			for p, c := range map[string]string{".vault": tt.vault, ".bao": tt.bao} {
+				if c != "" {
+					if err := os.WriteFile(filepath.Join(w.home, p), []byte(strings.ReplaceAll(c, "BIN", bin)+"\n"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if tt.stored {
+				w.tool.stored = map[string]string{"s.mirror-token": "https://vault.example.com:8200"}
+			}
+			if err := os.WriteFile(w.env.Paths.TokenFile, []byte("s.mirror-token\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := w.run(t, append([]string{"--prefix", w.prefix, "--no-timer"}, tt.args...)...)
+			if code != ExitOK {
+				t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			if len(w.tool.kept) != 0 || len(w.tool.unchecked) != 0 {
+				t.Errorf("got Keep %d times, KeepUnchecked %d times; want the mirror never kept", len(w.tool.kept), len(w.tool.unchecked))
+			}
+			if !strings.Contains(out, "left "+w.env.Paths.TokenFile+" to the helper") {
+				t.Errorf("stdout does not say the file is left to the helper:\n%s", out)
+			}
+			if strings.Contains(out+errOut, "s.mirror-token") {
+				t.Errorf("setup printed the token")
+			}
+		})
+	}
+}
+
+// Security review, MEDIUM: a token_helper naming another program is not
+// replaced without --force; with it, ~/.vault-token (not the CLI's token:
+// that is in the other helper's store) is not kept, and the output names
+// the backup that uninstall does not restore.
+func TestSetupForeignHelper(t *testing.T) {
+	t.Parallel()
+	for _, force := range []bool{false, true} {
+		t.Run(fmt.Sprintf("force=%v", force), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, "https://vault.example.com:8200")
+			cfg := filepath.Join(w.home, ".vault")
+			const other = "token_helper = \"/usr/local/bin/other-helper\"\n"
+			if err := os.WriteFile(cfg, []byte(other), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(w.env.Paths.TokenFile, []byte("s.stale-token\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--prefix", w.prefix, "--no-timer"}
+			if force {
+				args = append(args, "--force")
+			}
+			before := snapshot(t, filepath.Dir(w.home))
+			code, out, errOut := w.run(t, args...)
+			if len(w.tool.kept) != 0 || len(w.tool.unchecked) != 0 {
+				t.Errorf("got Keep %d times, KeepUnchecked %d times; want ~/.vault-token never kept", len(w.tool.kept), len(w.tool.unchecked))
+			}
+			if !force {
+				if code != ExitFail || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "--force") || !strings.Contains(errOut, "/usr/local/bin/other-helper") {
+					t.Fatalf("got exit %d, stderr %q; want 1 and one line naming the helper and --force", code, errOut)
+				}
+				if after := snapshot(t, filepath.Dir(w.home)); fmt.Sprint(after) != fmt.Sprint(before) {
+					t.Errorf("a refused setup changed files:\nbefore %v\nafter  %v", before, after)
+				}
+				return
+			}
+			if code != ExitOK {
+				t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			bin := filepath.Join(w.prefix, "bin", HelperName)
+			if got, want := readOrEmpty(t, cfg), "token_helper = \""+bin+"\"\n"; got != want {
+				t.Errorf("~/.vault = %q, want %q", got, want)
+			}
+			bk, _ := filepath.Glob(cfg + ".bak-*")
+			if len(bk) != 1 || readOrEmpty(t, bk[0]) != other {
+				t.Fatalf("backups %v, want one with the other helper", bk)
+			}
+			if !strings.Contains(out, "does not restore") || !strings.Contains(out, cfg+".bak-") {
+				t.Errorf("stdout does not say uninstall does not restore the other helper:\n%s", out)
+			}
+		})
+	}
+}
+
+// ~/.vault changed after setup judged it (here: another helper set while
+// the token was kept) is not replaced: setup edits only what it checked.
+func TestSetupEditsOnlyWhatItChecked(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "https://vault.example.com:8200")
+	w.tool.keepRes = heal.KeepResult{Result: heal.Result{Event: heal.EventPassthrough}}
+	cfg := filepath.Join(w.home, ".vault")
+	const other = "token_helper = \"/usr/local/bin/other-helper\"\n"
+	w.tool.onKeep = func() {
+		if err := os.WriteFile(cfg, []byte(other), 0o600); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := os.WriteFile(w.env.Paths.TokenFile, []byte("s.token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer")
+	if code != ExitFail || !strings.Contains(errOut, "changed while setup was editing it") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("got exit %d, stderr %q; want 1 and one line saying the file changed\n%s", code, errOut, out)
+	}
+	if got := readOrEmpty(t, cfg); got != other {
+		t.Errorf("~/.vault = %q, want the other helper's %q", got, other)
 	}
 }

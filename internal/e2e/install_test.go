@@ -305,16 +305,16 @@ func TestInstallVaultConfigAndSecondRun(t *testing.T) {
 			ptr("# comment\n  token_helper=\"/opt/old/vault-token-helper\" # old one\n# after\n"), 0o600,
 			func(_, b string) string { return "# comment\n  token_helper=\"" + b + "\" # old one\n# after\n" }, 1},
 		{"duplicate token_helper lines",
-			ptr("token_helper = \"/a\"\n# between\ntoken_helper = \"/b\"\n"), 0o600,
+			ptr("token_helper = \"/a/vault-token-helper\"\n# between\ntoken_helper = \"/b/vault-token-helper\"\n"), 0o600,
 			func(l, _ string) string { return l + "\n# between\n" }, 1},
 		{"no final newline",
 			ptr("# comment"), 0o600,
 			func(l, _ string) string { return "# comment\n" + l + "\n" }, 1},
 		{"CRLF line endings",
-			ptr("# comment\r\ntoken_helper = \"/old\"\r\n"), 0o600,
+			ptr("# comment\r\ntoken_helper = \"/old/vault-token-helper\"\r\n"), 0o600,
 			func(l, _ string) string { return "# comment\r\n" + l + "\r\n" }, 1},
 		{"empty file", ptr(""), 0o600, func(l, _ string) string { return l + "\n" }, 1},
-		{"JSON stays JSON", ptr("{\n  \"token_helper\": \"/x/y\"\n}\n"), 0o600,
+		{"JSON stays JSON", ptr("{\n  \"token_helper\": \"/x/vault-token-helper\"\n}\n"), 0o600,
 			func(_, b string) string { return "{\n  \"token_helper\": \"" + b + "\"\n}\n" }, 1},
 	}
 	for _, tt := range tests {
@@ -381,10 +381,13 @@ func TestInstallRefusesVaultConfig(t *testing.T) {
 		content string
 		symlink bool
 		say     string
+		link    bool // ~/.vault is a hard link to the file
 	}{
-		{"the CLI already rejects it", "# mine\nfoo = \"bar\"\n", false, `invalid key "foo" on line 2`},
-		{"does not parse", "token_helper = \"unterminated\n", false, "does not parse"},
-		{"symlink (a dotfiles manager's)", "# dotfiles\n", true, "symlink"},
+		{"the CLI already rejects it", "# mine\nfoo = \"bar\"\n", false, `invalid key "foo" on line 2`, false},
+		{"does not parse", "token_helper = \"unterminated\n", false, "does not parse", false},
+		{"symlink (a dotfiles manager's)", "# dotfiles\n", true, "symlink", false},
+		{"hard link (a dotfiles repository's)", "# dotfiles\n", false, "2 hard links", true},
+		{"another program's token_helper", "token_helper = \"/usr/local/bin/other-helper\"\n", false, "run setup --force", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,7 +400,15 @@ func TestInstallRefusesVaultConfig(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if tt.link {
+				file = filepath.Join(filepath.Dir(h.Dir), "dotfiles-vault")
+			}
 			writeFile(t, file, tt.content)
+			if tt.link {
+				if err := os.Link(file, h.VaultCfg); err != nil {
+					t.Fatal(err)
+				}
+			}
 			res := runSetup(t, h, "--prefix", prefix, "--no-timer")
 			mustExit(t, "setup with a ~/.vault it must not edit", res, 1)
 			if n := strings.Count(res.Stderr, "\n"); n != 1 || !strings.Contains(res.Stderr, tt.say) {
@@ -426,7 +437,7 @@ func TestInstallJSONVaultConfigWorksWithRealCLI(t *testing.T) {
 	writeFile(t, h.VaultCfg, `{"token_helper": "`+other+`"}`)
 	mustExit(t, "vault token lookup before setup (the stand-in helper has no token)", h.Vault(t, "token", "lookup"), 2)
 
-	mustSetup(t, h, "--prefix", prefix, "--no-timer")
+	mustSetup(t, h, "--prefix", prefix, "--no-timer", "--force")
 	if got, want := readFile(t, h.VaultCfg), `{"token_helper": "`+helperPath(filepath.Join(prefix, "bin"))+`"}`; got != want {
 		t.Errorf("~/.vault = %q, want %q", got, want)
 	}
@@ -1017,4 +1028,92 @@ func verifyUnits(t *testing.T, analyze, dir string) ([]string, string) {
 		complaints = append(complaints, "exit: "+err.Error(), out)
 	}
 	return complaints, mode
+}
+
+// Security review, HIGH: once ~/.vault names the helper, ~/.vault-token is
+// its mirror of the periodic token. A later setup that adds ~/.bao (bao
+// newly on PATH, --cli both) with VAULT_ADDR pointing at another server
+// must not send it there (lookup-self), nor store it for the default
+// address when VAULT_ADDR is unset.
+func TestSetupNeverSendsTheMirror(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	for _, unset := range []bool{false, true} {
+		name := "VAULT_ADDR another server"
+		if unset {
+			name = "VAULT_ADDR unset"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h, prefix := installHome(t, s)
+			h.Setenv("BAO_CONFIG_PATH", filepath.Join(h.Dir, ".bao"))
+			mustSetup(t, h, "--prefix", prefix, "--cli", "vault", "--scheduler", "none")
+			mustExit(t, "vault login as admin", h.LoginUserpass(t, "admin"), 0)
+			mirror := readFile(t, h.TokenFile())
+			if mirror == "" {
+				t.Fatalf("no mirror in ~/.vault-token after the login")
+			}
+			other := vaulttest.StartProxy(t, s) // stands for another server
+			if unset {
+				h.Unsetenv("VAULT_ADDR")
+			} else {
+				h.Setenv("VAULT_ADDR", other.Addr)
+			}
+			res := mustSetup(t, h, "--prefix", prefix, "--cli", "both", "--scheduler", "none")
+			noToken(t, "setup output", res.Stdout+res.Stderr, mirror)
+			if n := other.Counts(); len(n) != 0 {
+				t.Errorf("the other server got requests %v, want none", n)
+			}
+			if !strings.Contains(res.Stdout, "left "+h.TokenFile()+" to the helper") {
+				t.Errorf("setup does not say it left ~/.vault-token to the helper:\n%s", res.Stdout)
+			}
+			if got, want := readFile(t, filepath.Join(h.Dir, ".bao")), tokenHelperLine(filepath.Join(prefix, "bin"))+"\n"; got != want {
+				t.Errorf("~/.bao = %q, want %q", got, want)
+			}
+			if got := helperGet(t, h); got == mirror {
+				t.Errorf("vault-token-helper get for %s prints the mirror: setup stored it there", name)
+			}
+		})
+	}
+}
+
+// Security review, MEDIUM: with --force, setup replaces another
+// program's token_helper but does not keep ~/.vault-token (the CLI's token
+// is in the other helper's store; the file may be for another server),
+// and says uninstall does not restore the other helper.
+func TestSetupForceReplacesAnotherHelper(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	h, prefix := installHome(t, s)
+	other := standInHelper(t, h)
+	writeFile(t, h.VaultCfg, `token_helper = "`+other+`"`+"\n")
+	stale := s.Login(t, "admin")
+	writeFile(t, h.TokenFile(), stale)
+
+	res := runSetup(t, h, "--prefix", prefix, "--no-timer")
+	mustExit(t, "setup over another helper", res, 1)
+	if strings.Count(res.Stderr, "\n") != 1 || !strings.Contains(res.Stderr, other) || !strings.Contains(res.Stderr, "--force") {
+		t.Errorf("stderr = %q, want one line naming the other helper and --force", res.Stderr)
+	}
+	if got := readFile(t, h.VaultCfg); !strings.Contains(got, other) {
+		t.Errorf("~/.vault after the refusal = %q, want it untouched", got)
+	}
+	if exists(t, filepath.Join(prefix, "bin", "vault-token-helper")) {
+		t.Errorf("the refused setup installed the binaries")
+	}
+
+	res = mustSetup(t, h, "--prefix", prefix, "--no-timer", "--force")
+	noToken(t, "setup output", res.Stdout+res.Stderr, stale)
+	if got, want := readFile(t, h.VaultCfg), tokenHelperLine(filepath.Join(prefix, "bin"))+"\n"; got != want {
+		t.Errorf("~/.vault = %q, want %q", got, want)
+	}
+	if bk := backups(t, h.VaultCfg); len(bk) != 1 || !strings.Contains(readFile(t, bk[0]), other) {
+		t.Errorf("backups %v, want one naming the other helper", bk)
+	}
+	if !strings.Contains(res.Stdout, "does not restore") || !strings.Contains(res.Stdout, "left "+h.TokenFile()+" alone") {
+		t.Errorf("setup --force does not say what it left and what uninstall does not restore:\n%s", res.Stdout)
+	}
+	if got := helperGet(t, h); got != "" {
+		t.Errorf("vault-token-helper get after setup --force prints a token, want none kept")
+	}
 }
