@@ -35,6 +35,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -279,7 +280,11 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 	for _, err := range errs {
 		log.Warn(heal.EventWarn, "op", "list the store", "error", err.Error())
 	}
-	if mirrorKey(cfg, states, key, env.sameVault) == key {
+	if amb := mirrorAmbiguous(cfg, states); len(amb) > 0 {
+		log.Warn(heal.EventWarn, "op", "mirror", "error", "mirror_address matches several stored addresses", "addresses", strings.Join(amb, " "))
+		fmt.Fprintf(stderr, "vault-token-helper: warning: mirror_address %s matches %s, none written exactly as it; ~/.vault-token mirrors none of them: write mirror_address as one of them\n", cfg.MirrorAddress, strings.Join(amb, " and "))
+	}
+	if mirrorKey(cfg, states, key, sameVault) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
@@ -325,12 +330,27 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger) (*heal.Hea
 // mirror_address from the config (in whatever namespace it is stored; the
 // root namespace when it is stored in several), or else the only address
 // with a stored token (current, the one being worked on, when none has
-// one yet). An address matches mirror_address under either spelling
-// that names the same server (same reports it: localhost and 127.0.0.1).
-// The zero Key means none.
+// one yet). A stored address written exactly as mirror_address wins;
+// without one, an address matches under another loopback spelling of the
+// same scheme and port (same reports it: localhost and 127.0.0.1). When
+// several spellings match and none is exact, none is picked (see
+// mirrorAmbiguous). The zero Key means none.
 func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) store.Key {
+	k, _ := mirrorMatch(cfg, states, current, same)
+	return k
+}
+
+// mirrorAmbiguous returns the stored addresses that all match
+// mirror_address under other spellings than its own, when there are
+// several: then ~/.vault-token mirrors none of them. Empty otherwise.
+func mirrorAmbiguous(cfg *Config, states []store.State) []string {
+	_, amb := mirrorMatch(cfg, states, store.Key{}, sameVault)
+	return amb
+}
+
+func mirrorMatch(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) (store.Key, []string) {
 	if !cfg.Mirror {
-		return store.Key{}
+		return store.Key{}, nil
 	}
 	var stored []store.Key
 	for _, st := range states {
@@ -339,35 +359,51 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a
 		}
 	}
 	if cfg.MirrorAddress != "" {
-		var matching []store.Key
+		var exact, alias []store.Key
+		var spellings []string
 		for _, k := range stored {
-			if same(k.Addr, cfg.MirrorAddress) {
-				matching = append(matching, k)
+			switch {
+			case k.Addr == cfg.MirrorAddress:
+				exact = append(exact, k)
+			case same(k.Addr, cfg.MirrorAddress):
+				alias = append(alias, k)
+				if !slices.Contains(spellings, k.Addr) {
+					spellings = append(spellings, k.Addr)
+				}
 			}
+		}
+		matching := exact
+		if len(exact) == 0 {
+			if len(spellings) > 1 {
+				// Never pick one by the order of the store's directory.
+				slices.Sort(spellings)
+				return store.Key{}, spellings
+			}
+			matching = alias
 		}
 		switch len(matching) {
 		case 0:
 			if same(current.Addr, cfg.MirrorAddress) {
-				return current
+				return current, nil
 			}
-			return store.Key{Addr: cfg.MirrorAddress}
+			return store.Key{Addr: cfg.MirrorAddress}, nil
 		case 1:
-			return matching[0]
+			return matching[0], nil
 		}
 		for _, k := range matching {
 			if k.Namespace == "" {
-				return k
+				return k, nil
 			}
 		}
-		return store.Key{}
+		return store.Key{}, nil
 	}
 	switch len(stored) {
 	case 0:
-		return current
+		return current, nil
 	case 1:
-		return stored[0]
+		return stored[0], nil
 	}
-	return store.Key{}
+	return store.Key{}, nil
 }
 
 // storedMirrorKey is mirrorKey for commands that work on every stored
