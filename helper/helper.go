@@ -211,6 +211,33 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // keyFromEnv is the key of the server the program that ran the helper
 // with verb talks to: its -address and -namespace flags when it is the
 // vault or bao CLI, else the environment (front.KeyFor).
+// callerOf is the program that ran the helper with verb.
+func callerOf(env Env, verb string) caller.Caller {
+	if env.Caller == nil {
+		return caller.Identify(verb)
+	}
+	return env.Caller(verb)
+}
+
+// devServerStore is store under `vault server -dev` (or `bao server
+// -dev`): the CLI hands the root token of the in-memory server it starts.
+// It is not kept and no server is contacted: a failing store would stop
+// dev mode, and keeping it would replace the token stored for the dev
+// listener's address (127.0.0.1:8200, also the CLI's default, is often a
+// tunnel to a real server) with one that dies with the dev server.
+// The dev server prints its root token; `vault login` with it (or
+// VAULT_TOKEN) works as for any server. See docs/design.md.
+func devServerStore(stderr io.Writer, env Env) int {
+	log, closeLog, warn := openLog(env)
+	defer closeLog()
+	if warn != "" {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
+	}
+	log.Info(heal.EventSkip, "op", "store", "note", "vault server -dev hands its root token: not kept, no server contacted")
+	fmt.Fprintln(stderr, "vault-token-helper: the dev server's root token is not kept (nothing stored, no server contacted); log in to the dev server with it when you need it")
+	return ExitOK
+}
+
 func keyFromEnv(env Env, verb string) (store.Key, error) {
 	lookup := env.LookupEnv
 	if lookup == nil {
@@ -219,11 +246,7 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 			return v, v != ""
 		}
 	}
-	identify := env.Caller
-	if identify == nil {
-		identify = caller.Identify
-	}
-	return front.KeyFor(identify(verb), lookup)
+	return front.KeyFor(callerOf(env, verb), lookup)
 }
 
 func get(stdout, stderr io.Writer, env Env) int {
@@ -431,6 +454,9 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		return fail(stderr, verb+": ", err)
 	}
 	env.red.Add(tok, "")
+	if verb == "store" && caller.DevServer(callerOf(env, verb)) {
+		return devServerStore(stderr, env)
+	}
 	s, err := newSetup(env, stderr, verb, false)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)
