@@ -3,11 +3,13 @@ package helper
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -88,5 +90,43 @@ func TestStoreRefusesAnUncertainServer(t *testing.T) {
 	code := Run(context.Background(), []string{"store"}, strings.NewReader("s.login-token"), nil, &stderr, env)
 	if code != ExitFail || !strings.Contains(stderr.String(), "nothing changed") || !strings.Contains(stderr.String(), "cannot tell which server") {
 		t.Fatalf("store: got exit %d, stderr %q; want 1, nothing changed, cannot tell which server", code, stderr.String())
+	}
+}
+
+// store under `vault server -dev` is handed the dev server's root token:
+// it contacts no server (VAULT_ADDR names another one) and keeps nothing,
+// and it succeeds, or dev mode would fail to start (security review).
+func TestStoreUnderDevServerContactsNoServer(t *testing.T) {
+	t.Parallel()
+	for _, cli := range []caller.CLI{caller.Vault, caller.Bao} {
+		t.Run(cli.String(), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := Env{
+				Getenv: func(k string) string {
+					return map[string]string{"VAULT_ADDR": "https://prod:8200", "BAO_ADDR": "https://prod:8200"}[k]
+				},
+				Caller: func(string) caller.Caller {
+					return caller.Caller{CLI: cli, PID: 2, Args: []string{"server", "-dev"}}
+				},
+				NewVault: func(addr, ns string, _ heal.ClientOptions) (heal.Vault, error) {
+					t.Errorf("store contacted %s", addr)
+					return nil, errors.New("no server may be contacted")
+				},
+				Paths: Paths{Data: filepath.Join(dir, "data"), State: filepath.Join(dir, "state"), LogFile: filepath.Join(dir, "state", "log"), Config: filepath.Join(dir, "none.hcl")},
+			}
+			var stderr bytes.Buffer
+			code := Run(context.Background(), []string{"store"}, strings.NewReader("s.dev-root-token"), nil, &stderr, env)
+			if code != ExitOK {
+				t.Fatalf("store: got exit %d, want 0 (stderr %q)", code, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "s.dev-root-token") {
+				t.Errorf("stderr %q names the token", stderr.String())
+			}
+			states, errs := store.New(env.Paths.Data).List()
+			if len(states) != 0 || len(errs) != 0 {
+				t.Errorf("store: got %d stored addresses (%v), want none", len(states), errs)
+			}
+		})
 	}
 }

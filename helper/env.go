@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,10 +59,6 @@ type Env struct {
 	// VCS stamping (-buildvcs=false); "" when unknown.
 	Commit string
 
-	// LookupHost resolves a host name (net.Resolver.LookupHost); nil
-	// compares addresses as written.
-	LookupHost func(ctx context.Context, host string) ([]string, error)
-
 	// red is the command's redaction of tokens, set by Run and RunRenew.
 	red *store.Redactor
 }
@@ -93,51 +87,32 @@ func (env Env) vault(addr, namespace string, o heal.ClientOptions) (heal.Vault, 
 	return redactVault{v: v, red: env.red}, nil
 }
 
-// resolveTimeout bounds the resolution of one host name by sameVault.
-const resolveTimeout = 2 * time.Second
-
 // sameVault reports whether two normalized addresses name one server:
-// equal, or equal but for host names that resolve to a common address
-// (localhost and 127.0.0.1).
-func (env Env) sameVault(a, b string) bool {
+// equal, or two spellings of the loopback interface (localhost,
+// 127.0.0.0/8, ::1) with the same scheme, port and path. It resolves no
+// name: two servers behind one ingress, load balancer or CDN share their
+// IP addresses, so a DNS answer says nothing about which Vault a host
+// name reaches (and a lookup could hang past the command's deadline).
+func sameVault(a, b string) bool {
 	if a == b {
 		return true
 	}
 	ua, errA := url.Parse(a)
 	ub, errB := url.Parse(b)
-	if errA != nil || errB != nil || ua.Scheme != ub.Scheme || ua.Port() != ub.Port() || ua.Path != ub.Path || ua.Host == "" {
+	if errA != nil || errB != nil || ua.Scheme != ub.Scheme || ua.Port() != ub.Port() || ua.Path != ub.Path || ua.Host == "" || ub.Host == "" {
 		return false
 	}
-	ipsB := env.resolve(ub.Hostname())
-	for _, ip := range env.resolve(ua.Hostname()) {
-		if slices.Contains(ipsB, ip) {
-			return true
-		}
-	}
-	return false
+	return isLoopbackHost(ua.Hostname()) && isLoopbackHost(ub.Hostname())
 }
 
-// resolve returns the IP addresses of host, an IP literal itself.
-func (env Env) resolve(host string) []string {
-	if ip := net.ParseIP(host); ip != nil {
-		return []string{ip.String()}
+// isLoopbackHost reports whether host is a loopback spelling: localhost
+// or a loopback IP literal. No name is resolved.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
-	if env.LookupHost == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-	defer cancel()
-	addrs, err := env.LookupHost(ctx, host)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, a := range addrs {
-		if ip := net.ParseIP(a); ip != nil {
-			out = append(out, ip.String())
-		}
-	}
-	return out
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Paths are the files and directories the tool uses.
@@ -226,7 +201,6 @@ func OSEnv(version string) Env {
 		Systemctl: func(args ...string) (string, error) {
 			return runSystemctl(args...)
 		},
-		LookupHost: net.DefaultResolver.LookupHost,
 	}
 	env.User = currentUser(env.Getenv)
 	// vault/api reads the other VAULT_* variables (TLS, proxy...) of the

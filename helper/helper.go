@@ -35,6 +35,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,6 +216,33 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // keyFromEnv is the key of the server the program that ran the helper
 // with verb talks to: its -address and -namespace flags when it is the
 // vault or bao CLI, else the environment (front.KeyFor).
+// callerOf is the program that ran the helper with verb.
+func callerOf(env Env, verb string) caller.Caller {
+	if env.Caller == nil {
+		return caller.Identify(verb)
+	}
+	return env.Caller(verb)
+}
+
+// devServerStore is store under `vault server -dev` (or `bao server
+// -dev`): the CLI hands the root token of the in-memory server it starts.
+// It is not kept and no server is contacted: a failing store would stop
+// dev mode, and keeping it would replace the token stored for the dev
+// listener's address (127.0.0.1:8200, also the CLI's default, is often a
+// tunnel to a real server) with one that dies with the dev server.
+// The dev server prints its root token; `vault login` with it (or
+// VAULT_TOKEN) works as for any server. See docs/design.md.
+func devServerStore(stderr io.Writer, env Env) int {
+	log, closeLog, warn := openLog(env)
+	defer closeLog()
+	if warn != "" {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(warn))
+	}
+	log.Info(heal.EventSkip, "op", "store", "note", "vault server -dev hands its root token: not kept, no server contacted")
+	fmt.Fprintln(stderr, "vault-token-helper: the dev server's root token is not kept (nothing stored, no server contacted); log in to the dev server with it when you need it")
+	return ExitOK
+}
+
 func keyFromEnv(env Env, verb string) (store.Key, error) {
 	lookup := env.LookupEnv
 	if lookup == nil {
@@ -223,11 +251,7 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 			return v, v != ""
 		}
 	}
-	identify := env.Caller
-	if identify == nil {
-		identify = caller.Identify
-	}
-	return front.KeyFor(identify(verb), lookup)
+	return front.KeyFor(callerOf(env, verb), lookup)
 }
 
 func get(stdout, stderr io.Writer, env Env) int {
@@ -301,7 +325,11 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 		return fail(err)
 	}
 	h.Recorded = cfgErr != nil
-	if mirrorKey(cfg, states, key, env.sameVault) == key {
+	if amb := mirrorAmbiguous(cfg, states); len(amb) > 0 {
+		log.Warn(heal.EventWarn, "op", "mirror", "error", "mirror_address matches several stored addresses", "addresses", strings.Join(amb, " "))
+		fmt.Fprintf(stderr, "vault-token-helper: warning: mirror_address %s matches %s, none written exactly as it; ~/.vault-token mirrors none of them: write mirror_address as one of them\n", cfg.MirrorAddress, strings.Join(amb, " and "))
+	}
+	if mirrorKey(cfg, states, key, sameVault) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
@@ -348,12 +376,27 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (
 // mirror_address from the config (in whatever namespace it is stored; the
 // root namespace when it is stored in several), or else the only address
 // with a stored token (current, the one being worked on, when none has
-// one yet). An address matches mirror_address under either spelling
-// that names the same server (same reports it: localhost and 127.0.0.1).
-// The zero Key means none.
+// one yet). A stored address written exactly as mirror_address wins;
+// without one, an address matches under another loopback spelling of the
+// same scheme and port (same reports it: localhost and 127.0.0.1). When
+// several spellings match and none is exact, none is picked (see
+// mirrorAmbiguous). The zero Key means none.
 func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) store.Key {
+	k, _ := mirrorMatch(cfg, states, current, same)
+	return k
+}
+
+// mirrorAmbiguous returns the stored addresses that all match
+// mirror_address under other spellings than its own, when there are
+// several: then ~/.vault-token mirrors none of them. Empty otherwise.
+func mirrorAmbiguous(cfg *Config, states []store.State) []string {
+	_, amb := mirrorMatch(cfg, states, store.Key{}, sameVault)
+	return amb
+}
+
+func mirrorMatch(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) (store.Key, []string) {
 	if !cfg.Mirror {
-		return store.Key{}
+		return store.Key{}, nil
 	}
 	var stored []store.Key
 	for _, st := range states {
@@ -362,35 +405,51 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a
 		}
 	}
 	if cfg.MirrorAddress != "" {
-		var matching []store.Key
+		var exact, alias []store.Key
+		var spellings []string
 		for _, k := range stored {
-			if same(k.Addr, cfg.MirrorAddress) {
-				matching = append(matching, k)
+			switch {
+			case k.Addr == cfg.MirrorAddress:
+				exact = append(exact, k)
+			case same(k.Addr, cfg.MirrorAddress):
+				alias = append(alias, k)
+				if !slices.Contains(spellings, k.Addr) {
+					spellings = append(spellings, k.Addr)
+				}
 			}
+		}
+		matching := exact
+		if len(exact) == 0 {
+			if len(spellings) > 1 {
+				// Never pick one by the order of the store's directory.
+				slices.Sort(spellings)
+				return store.Key{}, spellings
+			}
+			matching = alias
 		}
 		switch len(matching) {
 		case 0:
 			if same(current.Addr, cfg.MirrorAddress) {
-				return current
+				return current, nil
 			}
-			return store.Key{Addr: cfg.MirrorAddress}
+			return store.Key{Addr: cfg.MirrorAddress}, nil
 		case 1:
-			return matching[0]
+			return matching[0], nil
 		}
 		for _, k := range matching {
 			if k.Namespace == "" {
-				return k
+				return k, nil
 			}
 		}
-		return store.Key{}
+		return store.Key{}, nil
 	}
 	switch len(stored) {
 	case 0:
-		return current
+		return current, nil
 	case 1:
-		return stored[0]
+		return stored[0], nil
 	}
-	return store.Key{}
+	return store.Key{}, nil
 }
 
 // storedMirrorKey is mirrorKey for commands that work on every stored
@@ -418,6 +477,9 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		return fail(stderr, verb+": ", err)
 	}
 	env.red.Add(tok, "")
+	if verb == "store" && caller.DevServer(callerOf(env, verb)) {
+		return devServerStore(stderr, env)
+	}
 	s, err := newSetup(env, stderr, verb, false)
 	if err != nil {
 		return fail(stderr, verb+": nothing changed: ", err)

@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"context"
 	"testing"
 
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -12,12 +11,6 @@ import (
 // that.
 func TestMirrorKeyEitherSpelling(t *testing.T) {
 	t.Parallel()
-	env := Env{LookupHost: func(_ context.Context, host string) ([]string, error) {
-		if host == "localhost" {
-			return []string{"127.0.0.1", "::1"}, nil
-		}
-		return []string{"192.0.2.7"}, nil
-	}}
 	loopback := store.Key{Addr: "http://127.0.0.1:8200"}
 	tests := []struct {
 		name, mirror string
@@ -30,6 +23,11 @@ func TestMirrorKeyEitherSpelling(t *testing.T) {
 		{"another port is another server", "http://localhost:8201", loopback, store.Key{Addr: "http://localhost:8201"}},
 		{"another scheme is another server", "https://localhost:8200", loopback, store.Key{Addr: "https://localhost:8200"}},
 		{"another host", "http://vault.example.com:8200", loopback, store.Key{Addr: "http://vault.example.com:8200"}},
+		{"::1 names 127.0.0.1", "http://[::1]:8200", loopback, loopback},
+		{"127.0.0.2 is loopback too", "http://127.0.0.2:8200", loopback, loopback},
+		// Two Vaults behind one ingress share IP addresses: only the exact
+		// name matches (the security review's finding).
+		{"a host sharing IPs is another server", "https://vault-prod.example.com", store.Key{Addr: "https://vault-dev.example.com"}, store.Key{Addr: "https://vault-prod.example.com"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,8 +35,70 @@ func TestMirrorKeyEitherSpelling(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.MirrorAddress = tt.mirror
 			states := []store.State{{Address: tt.stored.Addr, Current: &store.Token{Token: "t"}}}
-			if got := mirrorKey(cfg, states, store.Key{}, env.sameVault); got != tt.want {
+			if got := mirrorKey(cfg, states, store.Key{}, sameVault); got != tt.want {
 				t.Errorf("mirrorKey: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSameVaultResolvesNothing: sameVault never treats two host names as
+// one server, whatever they resolve to; only loopback spellings with the
+// same scheme and port are one.
+func TestSameVaultResolvesNothing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"https://vault-prod.example.com", "https://vault-dev.example.com", false},
+		{"https://vault.example.com", "https://vault.example.com", true},
+		{"http://localhost:8200", "http://127.0.0.1:8200", true},
+		{"http://localhost:8200", "http://[::1]:8200", true},
+		{"http://localhost:8200", "http://127.0.0.1:8201", false},
+		{"http://localhost:8200", "https://127.0.0.1:8200", false},
+		{"http://localhost.example.com:8200", "http://127.0.0.1:8200", false},
+		{"http://10.0.0.1:8200", "http://127.0.0.1:8200", false},
+	}
+	for _, tt := range tests {
+		if got := sameVault(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameVault(%q, %q): got %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestMirrorKeyNeverPicksByOrder: with several stored spellings that match
+// mirror_address, the exact one wins; with none exact, none is mirrored,
+// whatever the order of the store's directory.
+func TestMirrorKeyNeverPicksByOrder(t *testing.T) {
+	t.Parallel()
+	st := func(addr string) store.State { return store.State{Address: addr, Current: &store.Token{Token: "t"}} }
+	a, b, c := "http://127.0.0.1:8200", "http://localhost:8200", "http://[::1]:8200"
+	tests := []struct {
+		name, mirror string
+		stored       []string
+		want         store.Key
+		ambiguous    bool
+	}{
+		{"exact wins", a, []string{b, a}, store.Key{Addr: a}, false},
+		{"exact wins in either order", a, []string{a, b}, store.Key{Addr: a}, false},
+		{"two aliases, none exact", c, []string{a, b}, store.Key{}, true},
+		{"two aliases, other order", c, []string{b, a}, store.Key{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := DefaultConfig()
+			cfg.MirrorAddress = tt.mirror
+			var states []store.State
+			for _, addr := range tt.stored {
+				states = append(states, st(addr))
+			}
+			if got := mirrorKey(cfg, states, store.Key{}, sameVault); got != tt.want {
+				t.Errorf("mirrorKey: got %v, want %v", got, tt.want)
+			}
+			if got := len(mirrorAmbiguous(cfg, states)) > 0; got != tt.ambiguous {
+				t.Errorf("mirrorAmbiguous: got %v, want %v", got, tt.ambiguous)
 			}
 		})
 	}

@@ -22,6 +22,14 @@ type Flags struct {
 	Addr  string // the -address value, white space trimmed; "" when absent or empty (then the environment counts)
 	NS    string // the namespace from -ns or -namespace; meaningful when NSSet
 	NSSet bool   // a namespace flag was given (even empty: the root namespace)
+
+	// DevServer is set for `vault server` (and `bao server`): the CLI then
+	// hands the helper the root token of the dev server it starts, which
+	// listens on DevListen (the -dev-listen-address value; "" when absent)
+	// with TLS when DevTLS (-dev-tls). Addr, NS and NSSet are then unset.
+	DevServer bool
+	DevListen string
+	DevTLS    bool
 }
 
 // Parse parses the arguments of a vault or bao command line (without
@@ -46,9 +54,18 @@ func Parse(args []string) (Flags, error) {
 	if err != nil {
 		return Flags{}, err
 	}
+	if sub == "server" {
+		// `vault server -dev` hands the root token of the server it starts
+		// to the helper's store: that server is the dev listener, never
+		// the environment's VAULT_ADDR.
+		f, err := parseFlags(subArgs)
+		if err != nil {
+			return Flags{}, err
+		}
+		return Flags{DevServer: true, DevListen: f.DevListen, DevTLS: f.DevTLS}, nil
+	}
 	if known(noHTTPFlags, sub) {
-		// No -address flag: the environment decides (vault server -dev
-		// hands its root token to the helper this way).
+		// No -address flag: the environment decides.
 		return Flags{}, nil
 	}
 	if !known(commands, sub) {
@@ -198,13 +215,15 @@ const maxPaths = 256
 
 // walk is one reading of the arguments.
 type walk struct {
+	devListen string
+	devTLS    bool
 	addr      string
 	ns        *string
 	namespace *string
 }
 
 func (w walk) flags() Flags {
-	f := Flags{Addr: w.addr}
+	f := Flags{Addr: w.addr, DevListen: w.devListen, DevTLS: w.devTLS}
 	if w.ns != nil && *w.ns != notSet {
 		f.NS, f.NSSet = *w.ns, true
 	} else if w.namespace != nil && *w.namespace != notSet {
@@ -248,11 +267,16 @@ func parseFlags(args []string) (Flags, error) {
 			}
 			switch kind {
 			case kindBool:
+				b := true
 				if value != nil {
-					if _, err := strconv.ParseBool(*value); err != nil {
+					var err error
+					if b, err = strconv.ParseBool(*value); err != nil {
 						fail(fmt.Errorf("%w: -%s has a value that is not a boolean", ErrUncertain, printable(name)))
 						return
 					}
+				}
+				if name == "dev-tls" {
+					w.devTLS = b
 				}
 				i++
 				continue
@@ -274,6 +298,8 @@ func parseFlags(args []string) (Flags, error) {
 					w.namespace = &v
 				case "ns":
 					w.ns = &v
+				case "dev-listen-address":
+					w.devListen = v
 				}
 				continue
 			}

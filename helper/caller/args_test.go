@@ -67,7 +67,11 @@ func TestParse(t *testing.T) {
 		{"flag before the subcommand", "-address=" + b + "|token|lookup", Flags{}, true},
 
 		// Commands without -address, or unknown.
-		{"server -dev", "server|-dev|-dev-listen-address=127.0.0.1:8300", Flags{}, false},
+		{"server -dev", "server|-dev|-dev-listen-address=127.0.0.1:8300", Flags{DevServer: true, DevListen: "127.0.0.1:8300"}, false},
+		{"server -dev, default listener", "server|-dev", Flags{DevServer: true}, false},
+		{"server -dev-tls", "server|-dev-tls|-dev-listen-address|127.0.0.1:8301", Flags{DevServer: true, DevListen: "127.0.0.1:8301", DevTLS: true}, false},
+		{"server -dev-tls=false", "server|-dev|-dev-tls=false", Flags{DevServer: true}, false},
+		{"server -address is not the dev listener", "server|-dev|-address=" + b, Flags{DevServer: true}, false},
 		{"unknown command without a server flag", "frobnicate|-x|y", Flags{}, false},
 		{"unknown command with -address", "frobnicate|-address=" + b, Flags{}, true},
 		{"prefix of a command is not it", "tokens|-address=" + b, Flags{}, true},

@@ -41,6 +41,10 @@ func FuzzParse(f *testing.F) {
 				mentions = true
 			}
 		}
+		if got.DevServer && (got.Addr != "" || got.NSSet) {
+			t.Fatalf("Parse(%q) = %+v: the dev server's listener and a server flag", args, got)
+		}
+		got.DevServer, got.DevListen, got.DevTLS = false, "", false
 		if !mentions && got != (Flags{}) {
 			t.Fatalf("Parse(%q) = %+v without any server flag", args, got)
 		}

@@ -35,6 +35,11 @@ type Env struct {
 //   - With an unknown caller, a BAO_ variable counts where its VAULT_ twin
 //     is unset (an empty VAULT_ADDR is unset to vault/api); when both are
 //     set and name different servers, ErrConflict.
+//   - Under `vault server` (or `bao server`), the dev server's listener:
+//     -dev-listen-address, else VAULT_DEV_LISTEN_ADDRESS (bao: BAO_ then
+//     VAULT_), else 127.0.0.1:8200; https with -dev-tls, http otherwise;
+//     the root namespace. The environment's address is never used: the
+//     CLI hands the helper the root token of the server it starts.
 //   - While the CLI completes a command line (COMP_LINE set), its
 //     completion client ignores the flags: the environment decides.
 func Target(c Caller, env Env) (addr, ns string, err error) {
@@ -44,6 +49,9 @@ func Target(c Caller, env Env) (addr, ns string, err error) {
 		if err != nil {
 			return "", "", err
 		}
+	}
+	if f.DevServer {
+		return devListener(c.CLI, f, env), "", nil
 	}
 	addr, err = fromEnv(c.CLI, env, "ADDR", env.SameAddr)
 	if err != nil {
@@ -84,4 +92,39 @@ func fromEnv(cli CLI, env Env, name string, same func(a, b string) bool) (string
 		return v, nil
 	}
 	return "", fmt.Errorf("%w: VAULT_%s=%q and BAO_%s=%q name different %s, and the program that runs the helper is neither vault nor bao; unset one of them", ErrConflict, name, v, name, b, map[string]string{"ADDR": "servers", "NAMESPACE": "namespaces"}[name])
+}
+
+// DefaultDevListen is the dev server's -dev-listen-address default.
+const DefaultDevListen = "127.0.0.1:8200"
+
+// devListener is the address of the dev server `vault server -dev`
+// starts, as its command line and environment set it (command/server.go:
+// the -dev-listen-address flag reads VAULT_DEV_LISTEN_ADDRESS; OpenBao
+// reads BAO_ first).
+func devListener(cli CLI, f Flags, env Env) string {
+	listen := f.DevListen
+	if listen == "" && cli == Bao {
+		listen, _ = env.Lookup("BAO_DEV_LISTEN_ADDRESS")
+	}
+	if listen == "" {
+		listen, _ = env.Lookup("VAULT_DEV_LISTEN_ADDRESS")
+	}
+	if listen == "" {
+		listen = DefaultDevListen
+	}
+	scheme := "http://"
+	if f.DevTLS {
+		scheme = "https://"
+	}
+	return scheme + listen
+}
+
+// DevServer reports whether c is `vault server` (or `bao server`): its
+// store hands the helper the root token of the dev server it starts.
+func DevServer(c Caller) bool {
+	if c.CLI == Unknown {
+		return false
+	}
+	f, err := Parse(c.Args)
+	return err == nil && f.DevServer
 }

@@ -34,6 +34,13 @@ func TestTarget(t *testing.T) {
 		err      error
 	}{
 		{"vault: VAULT_ADDR", vault, map[string]string{"VAULT_ADDR": a}, a, "", nil},
+		// vault server -dev hands the root token of the server it starts:
+		// the dev listener, never VAULT_ADDR (security review).
+		{"vault server -dev: the default listener, not VAULT_ADDR", Caller{CLI: Vault, Args: []string{"server", "-dev"}}, map[string]string{"VAULT_ADDR": a, "VAULT_NAMESPACE": "x"}, "http://127.0.0.1:8200", "", nil},
+		{"vault server -dev: -dev-listen-address", Caller{CLI: Vault, Args: []string{"server", "-dev", "-dev-listen-address=127.0.0.1:8300"}}, map[string]string{"VAULT_ADDR": a}, "http://127.0.0.1:8300", "", nil},
+		{"vault server -dev: VAULT_DEV_LISTEN_ADDRESS", Caller{CLI: Vault, Args: []string{"server", "-dev"}}, map[string]string{"VAULT_ADDR": a, "VAULT_DEV_LISTEN_ADDRESS": "127.0.0.1:8400"}, "http://127.0.0.1:8400", "", nil},
+		{"vault server -dev-tls: https", Caller{CLI: Vault, Args: []string{"server", "-dev-tls"}}, map[string]string{"VAULT_ADDR": a}, "https://127.0.0.1:8200", "", nil},
+		{"bao server -dev: BAO_DEV_LISTEN_ADDRESS first", Caller{CLI: Bao, Args: []string{"server", "-dev"}}, map[string]string{"BAO_ADDR": b, "BAO_DEV_LISTEN_ADDRESS": "127.0.0.1:8500", "VAULT_DEV_LISTEN_ADDRESS": "127.0.0.1:8400"}, "http://127.0.0.1:8500", "", nil},
 		{"vault: a stray BAO_ADDR changes nothing", vault, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, a, "", nil},
 		{"vault: BAO_ADDR alone is not read", vault, map[string]string{"BAO_ADDR": b}, "", "", nil},
 		{"vault: BAO_NAMESPACE is not read", vault, map[string]string{"VAULT_ADDR": a, "BAO_NAMESPACE": "x"}, a, "", nil},

@@ -140,10 +140,10 @@ var commands = []string{
 
 // noHTTPFlags are the subcommands without -address: version and the
 // operator commands that build their own flag sets, and the HCP commands
-// of vault-hcp-lib. The server has -address, but `vault server -dev`
-// hands the helper the root token of the server it starts, which listens
-// on -dev-listen-address, not -address: the environment decides there,
-// as before.
+// of vault-hcp-lib. The server is listed here for the command names only:
+// Parse reads its -dev-listen-address and -dev-tls, because `vault server
+// -dev` hands the helper the root token of the server it starts, which
+// listens there, not at -address or VAULT_ADDR.
 var noHTTPFlags = []string{
 	"hcp connect",
 	"hcp disconnect",
