@@ -189,8 +189,14 @@ func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
 		return res, fmt.Errorf("check the login token: %w", err)
 	}
 
-	if !blind && h.adoptable(info) {
-		return h.adopt(ctx, sess, st, incoming, info, res)
+	if !blind {
+		ok, err := h.adoptable(ctx, st, info)
+		if err != nil {
+			return h.refusePending(ctx, st, info, err, res)
+		}
+		if ok {
+			return h.adopt(ctx, sess, st, incoming, info, res)
+		}
 	}
 	if info.Batch() {
 		return h.cannotMint(ctx, sess, st, incoming, info, errBatch, res)
@@ -295,11 +301,56 @@ func (h *Healer) keepStored(ctx context.Context, sess *store.Session, st store.S
 	return res, true, nil
 }
 
-// adoptable: ours, and not minted by this tool on another host or for
-// another user (two machines may share a display name; neither adopts,
-// and so later revokes, the other's token).
-func (h *Healer) adoptable(info TokenInfo) bool {
-	return h.Spec.Ours(info) && !h.foreignMeta(info.Meta)
+// adoptable is the adoption rule: ours, and not minted by this tool on
+// another host or for another user (two machines may share a display
+// name; neither adopts, and so later revokes, the other's token). An
+// error (wrapping ErrPendingRevocation) means the token must not be
+// stored at all, as ours or otherwise: it is queued for revocation at
+// some local address, and storing it again would undo a rotation.
+func (h *Healer) adoptable(ctx context.Context, st store.State, info TokenInfo) (bool, error) {
+	if err := h.notPending(ctx, st, info); err != nil {
+		return false, err
+	}
+	return h.Spec.Ours(info) && !h.foreignMeta(info.Meta), nil
+}
+
+// ErrPendingRevocation: the token is queued for revocation (a rotation,
+// an adoption or an erase replaced it); it is never stored again.
+var ErrPendingRevocation = errors.New("token is queued for revocation")
+
+// notPending is nil unless info's accessor is pending at this address
+// or at another local one.
+func (h *Healer) notPending(ctx context.Context, st store.State, info TokenInfo) error {
+	acc := info.Accessor
+	if acc == "" {
+		return nil
+	}
+	isIt := func(p store.Pending) bool { return p.Accessor == acc }
+	if i := slices.IndexFunc(st.Pending, isIt); i >= 0 {
+		return fmt.Errorf("%w: %s (accessor %s) was %s; it is revoked when its grace ends", ErrPendingRevocation, info.DisplayName, acc, st.Pending[i].Reason)
+	}
+	states, errs := h.Files.List()
+	for _, err := range errs {
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "list the store for the adoption rule", "error", err.Error())
+	}
+	for _, o := range states {
+		if o.Key() != h.Key && slices.ContainsFunc(o.Pending, isIt) {
+			return fmt.Errorf("%w: %s (accessor %s) is pending revocation at %s", ErrPendingRevocation, info.DisplayName, acc, o.Key())
+		}
+	}
+	return nil
+}
+
+// refusePending refuses to store a token queued for revocation: as a
+// weak login is refused (a *RefusedError) while a valid periodic token
+// is stored, otherwise with cause; nothing stored changes either way.
+func (h *Healer) refusePending(ctx context.Context, st store.State, info TokenInfo, cause error, res Result) (Result, error) {
+	h.log(ctx, slog.LevelWarn, EventRefused, "login_accessor", info.Accessor, "login_display_name", info.DisplayName, "cause", cause.Error())
+	if _, valid, err := h.storedValid(ctx, st); err == nil && valid {
+		res.Event, res.Accessor = EventRefused, st.Current.Accessor
+		return res, &RefusedError{Login: info, Kept: *st.Current, Cause: cause}
+	}
+	return res, fmt.Errorf("%w; nothing stored: log in with an admin method (vault login -method=oidc)", cause)
 }
 
 // cannotMintError is Vault's refusal of a mint (403 or 400), which the
@@ -397,9 +448,7 @@ func (h *Healer) storedValid(ctx context.Context, st store.State) (TokenInfo, bo
 	}
 	// Still the token this tool stored, under the guard it was stored with:
 	// a config change must not let a weak login drop a live periodic token.
-	recorded := info.DisplayName == cur.DisplayName && info.Period > 0 &&
-		(cur.RequiredPolicy == "" || info.HasPolicy(cur.RequiredPolicy))
-	return info, recorded, nil
+	return info, RecordedSpec(cur).Ours(info), nil
 }
 
 // cannotMint handles a login token that cannot mint: refuse it while a
@@ -442,12 +491,22 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
+	if errors.Is(e.Cause, ErrPendingRevocation) {
+		return fmt.Sprintf("refused to store the token %s (accessor %s): %v; keeping periodic token %s (accessor %s)",
+			e.Login.DisplayName, e.Login.Accessor, e.Cause, e.Kept.DisplayName, e.Kept.Accessor)
+	}
 	return fmt.Sprintf("refused to store the login token %s (policies %v): it cannot mint a periodic token (%v); keeping periodic token %s (accessor %s); to use the login token once, run `vault login -no-store` and pass it as VAULT_TOKEN",
 		e.Login.DisplayName, e.Login.Policies, e.Cause, e.Kept.DisplayName, e.Kept.Accessor)
 }
 
-// Unwrap makes errors.Is(err, ErrWeakToken) true.
-func (e *RefusedError) Unwrap() error { return ErrWeakToken }
+// Unwrap makes errors.Is(err, ErrWeakToken) true, and
+// errors.Is(err, ErrPendingRevocation) for a token queued for revocation.
+func (e *RefusedError) Unwrap() []error {
+	if errors.Is(e.Cause, ErrPendingRevocation) {
+		return []error{ErrWeakToken, e.Cause}
+	}
+	return []error{ErrWeakToken}
+}
 
 // Steps of a mint at which a test build can crash.
 const (
@@ -871,6 +930,9 @@ func (h *Healer) Adopt(ctx context.Context, incoming string) (Result, error) {
 	info, err := h.Vault.LookupSelf(ctx, incoming)
 	if err != nil {
 		return Result{}, fmt.Errorf("check the token: %w", err)
+	}
+	if err := h.notPending(ctx, st, info); err != nil {
+		return h.refusePending(ctx, st, info, err, Result{})
 	}
 	if !h.Spec.Ours(info) {
 		return Result{}, fmt.Errorf("%w: %s (accessor %s): %s; nothing stored", ErrNotOurs, info.DisplayName, info.Accessor, h.Spec.WhyNotOurs(info))

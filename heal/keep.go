@@ -55,7 +55,13 @@ func (h *Healer) KeepToken(ctx context.Context, token string) (KeepResult, error
 		return res, fmt.Errorf("check the token in ~/.vault-token: %w", err)
 	}
 	res.Info = info
-	if h.adoptable(info) {
+	ok, err := h.adoptable(ctx, st, info)
+	if err != nil {
+		r, err := h.refusePending(ctx, st, info, err, res.Result)
+		res.Result = r
+		return res, err
+	}
+	if ok {
 		r, err := h.adopt(ctx, sess, st, token, info, res.Result)
 		res.Result = r
 		return res, err

@@ -95,10 +95,15 @@ func (h *Healer) settleJournal(ctx context.Context, sess *store.Session, st stor
 // when the mirror heals it, it is a warning, not a failure.
 func (h *Healer) checkAndHeal(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) (store.State, bool, error) {
 	var problem Report
-	valid, reachable := h.checkStored(ctx, st, &problem)
+	chk := h.checkStored(ctx, st, &problem)
+	valid := chk.valid
 	var err error
-	if reachable && h.Mirror != nil {
-		st, valid, err = h.checkMirror(ctx, sess, st, valid, opt, rep)
+	if chk.reachable && h.Mirror != nil {
+		st, valid, err = h.checkMirror(ctx, sess, st, chk, opt, rep)
+	}
+	if chk.configDrift && valid && st.Current != nil && st.Current.Accessor == chk.accessor {
+		// Renewed, so that it lives, but a person should log in.
+		rep.Healthy = false
 	}
 	for _, l := range problem.Lines {
 		if valid {
@@ -108,7 +113,7 @@ func (h *Healer) checkAndHeal(ctx context.Context, sess *store.Session, st store
 		}
 		rep.Lines = append([]Line{l}, rep.Lines...)
 	}
-	if err == nil && !valid && st.Current == nil && reachable && rep.Healthy {
+	if err == nil && !valid && st.Current == nil && chk.reachable && rep.Healthy {
 		// Nothing stored (erased, or never logged in) and nothing in the
 		// mirror to heal from: nothing to renew, nothing wrong.
 		rep.add(EventSkip, "%s: no token stored", h.Key)
@@ -129,12 +134,23 @@ func (h *Healer) recordRenewal(sess *store.Session, st store.State, rep *Report)
 	}
 }
 
-// checkStored looks the stored token up. valid: it is ours and Vault
-// accepts it. reachable: Vault answered.
-func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) (valid, reachable bool) {
+// storedCheck is what checkStored found.
+type storedCheck struct {
+	valid     bool // ours (or ours under its recorded guard) and Vault accepts it
+	reachable bool // Vault answered
+	dead      bool // Vault said the stored token is revoked or expired
+	// configDrift: the configuration no longer matches the stored token,
+	// which passes the guard recorded with it: it is renewed so that it
+	// lives, and the run is unhealthy until an admin login rotates it.
+	configDrift bool
+	accessor    string
+}
+
+// checkStored looks the stored token up.
+func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) storedCheck {
 	cur := st.Current
 	if cur == nil {
-		return false, true
+		return storedCheck{reachable: true}
 	}
 	info, err := h.Vault.LookupSelf(ctx, cur.Token)
 	switch {
@@ -143,21 +159,30 @@ func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) (
 		rep.add(EventError, "%s: the stored token %s (accessor %s) is revoked or expired; run `vault login -method=oidc` (or another admin login) to mint a new periodic token",
 			h.Key, cur.DisplayName, cur.Accessor)
 		h.log(ctx, slog.LevelError, EventError, "op", "renew", "accessor", cur.Accessor, "error", "stored token is not valid")
-		return false, true
+		return storedCheck{reachable: true, dead: true, accessor: cur.Accessor}
 	case err != nil:
 		rep.Healthy = false
 		rep.add(EventError, "%s: %v", h.Key, err)
 		h.log(ctx, slog.LevelError, EventError, "op", "renew", "error", err.Error())
-		return false, false
+		return storedCheck{accessor: cur.Accessor}
 	}
-	if !h.guardSpec(st).Ours(info) {
+	guard := h.guardSpec(st)
+	if !guard.Ours(info) && !h.Recorded && cur.Source.Periodic() && RecordedSpec(cur).Ours(info) {
+		// A config edit must not let the only token expire: renew it under
+		// the guard recorded with it until an admin login rotates it.
+		rep.add(EventWarn, "%s: the configuration no longer matches the stored token %s (accessor %s: %s); renewing it under the guard recorded with it; the next admin login (vault login -method=oidc) rotates it",
+			h.Key, info.DisplayName, info.Accessor, guard.WhyNotOurs(info))
+		h.log(ctx, slog.LevelWarn, EventWarn, "op", "renew", "accessor", info.Accessor, "note", "the configuration no longer matches; renewed under the recorded guard")
+		return storedCheck{valid: true, reachable: true, configDrift: true, accessor: cur.Accessor}
+	}
+	if !guard.Ours(info) {
 		rep.Healthy = false
 		rep.add(EventDrift, "%s: the stored token %s (accessor %s, policies %s) is not ours (%s), so it is not renewed; run `vault login -method=oidc` (or another admin login) to mint the periodic token",
 			h.Key, info.DisplayName, info.Accessor, strings.Join(info.Policies, ","), h.guardSpec(st).WhyNotOurs(info))
 		h.log(ctx, slog.LevelWarn, EventDrift, "accessor", info.Accessor, "display_name", info.DisplayName, "policies", info.Policies)
-		return false, true
+		return storedCheck{reachable: true, accessor: cur.Accessor}
 	}
-	return true, true
+	return storedCheck{valid: true, reachable: true, accessor: cur.Accessor}
 }
 
 // guardSpec is the spec the stored token is checked against: the
@@ -234,6 +259,11 @@ func containsAccessor(ps []store.Pending, acc string) bool {
 // revocation guard spares (strict: what any other local address holds,
 // current, pending or journaled).
 func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOptions, rep *Report) {
+	if h.Recorded {
+		// The default display name is not ours to sweep by.
+		rep.add(EventSkip, "%s: --scan skipped: the configuration could not be read, so the display name to sweep by is unknown; fix it and run --scan again", h.Key)
+		return
+	}
 	want := h.Spec.VaultDisplayName()
 	var stale []TokenInfo
 	looked, err := h.scan(ctx, authorities(st), func(acc string, info TokenInfo) {
@@ -297,7 +327,8 @@ func (h *Healer) foreignMeta(meta map[string]string) bool {
 // It returns the (possibly new) state and whether a valid periodic token
 // is now stored; an error means the state could not be read back and
 // the run must not save it.
-func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.State, valid bool, opt RenewOptions, rep *Report) (store.State, bool, error) {
+func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.State, chk storedCheck, opt RenewOptions, rep *Report) (store.State, bool, error) {
+	valid := chk.valid
 	content, settled := h.mirrorContent(ctx, st, valid, opt, rep)
 	if settled {
 		return st, valid, nil
@@ -311,13 +342,23 @@ func (h *Healer) checkMirror(ctx context.Context, sess *store.Session, st store.
 	case err != nil:
 		rep.add(EventWarn, "%s: could not check %s: %v", h.Key, path, err)
 		return st, valid, nil
-	case h.adoptable(info):
+	}
+	ok, perr := h.adoptable(ctx, st, info)
+	switch {
+	case perr != nil:
+		if valid {
+			h.restoreMirror(ctx, st, valid, opt, rep, EventWarn, "%s: %s held a replaced token (%v); restored the periodic token", h.Key, path, perr)
+		} else {
+			rep.add(EventWarn, "%s: %s holds a replaced token (%v); not stored", h.Key, path, perr)
+		}
+		return st, valid, nil
+	case ok:
 		return h.healByAdopt(ctx, sess, st, valid, content, info, opt, rep)
 	case valid:
 		h.restoreOverClobber(ctx, st, content, info, opt, rep)
 		return st, valid, nil
 	}
-	return h.healByMint(ctx, sess, st, valid, content, info, opt, rep)
+	return h.healByMint(ctx, sess, st, chk.dead, content, info, opt, rep)
 }
 
 // mirrorContent reads the mirror. settled: nothing needs Vault's
@@ -397,8 +438,11 @@ func (h *Healer) restoreOverClobber(ctx context.Context, st store.State, content
 
 // healByMint: no valid periodic token is stored; mint one with the
 // authority of the mirror's token, as the old renewer did. Vault's
-// answer decides whether it can.
-func (h *Healer) healByMint(ctx context.Context, sess *store.Session, st store.State, valid bool, content string, info TokenInfo, opt RenewOptions, rep *Report) (store.State, bool, error) {
+// answer decides whether it can. The stored token it replaces gets no
+// grace only when dead (Vault said it is revoked or expired); a live one
+// that is not ours gets the rotation's grace.
+func (h *Healer) healByMint(ctx context.Context, sess *store.Session, st store.State, dead bool, content string, info TokenInfo, opt RenewOptions, rep *Report) (store.State, bool, error) {
+	const valid = false
 	path := h.Mirror.Path
 	if opt.DryRun {
 		rep.add(EventDryRun, "%s: would mint a periodic token with the authority of %s from %s", h.Key, info.DisplayName, path)
@@ -407,8 +451,7 @@ func (h *Healer) healByMint(ctx context.Context, sess *store.Session, st store.S
 	spec, err := h.Spec.ForLogin(info)
 	if err == nil {
 		var res Result
-		// No valid periodic token is stored: the one replaced gets no grace.
-		res, err = h.mint(ctx, sess, st, content, info, spec, Result{replacedDead: true})
+		res, err = h.mint(ctx, sess, st, content, info, spec, Result{replacedDead: dead})
 		if err == nil {
 			rep.add(EventHealed, "%s: minted %s (accessor %s) with the authority of %s found in %s", h.Key, spec.VaultDisplayName(), res.Accessor, info.DisplayName, path)
 			for _, w := range res.Warnings {

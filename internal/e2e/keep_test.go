@@ -393,3 +393,75 @@ func TestFaultRenewEndsAtItsOperationBound(t *testing.T) {
 	mustExit(t, "renew once Vault answers", renew(t, e.h), 0)
 	e.settled(t)
 }
+
+// A token rotated out (pending, in its grace) is never stored again: not
+// by `vault login -method=token` with it, not by renew finding it in a
+// stale ~/.vault-token. The successor stays current, the old one pending.
+func TestRotatedTokenIsNeverAdoptedAgain(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	old := lookupJSON(t, h)
+	oldTok, oldAcc := old["id"].(string), old["accessor"].(string)
+	mustExit(t, "rotate", h.Run(t, "", bins.Helper, "rotate"), 0)
+	newAcc := lookupJSON(t, h)["accessor"].(string)
+
+	check := func(when string) {
+		t.Helper()
+		st, _ := statusJSON(t, h)
+		if len(st.Addresses) != 1 || st.Addresses[0].Accessor != newAcc || len(st.Addresses[0].Pending) != 1 || st.Addresses[0].Pending[0].Accessor != oldAcc {
+			t.Fatalf("%s: status %+v, want %s current and %s pending", when, st, newAcc, oldAcc)
+		}
+		if _, err := s.Lookup(t, newAcc); err != nil {
+			t.Fatalf("%s: the successor %s is gone: %v", when, newAcc, err)
+		}
+	}
+	res := h.Run(t, oldTok, vaulttest.Bin(t), "login", "-method=token", "-")
+	if res.Code == 0 || !strings.Contains(res.Stderr, "queued for revocation") {
+		t.Errorf("login with the rotated-out token: %s\nwant a refusal saying it is queued for revocation", res)
+	}
+	check("after a login with the old token")
+
+	if err := os.WriteFile(h.TokenFile(), []byte(oldTok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res = renew(t, h)
+	mustExit(t, "renew with the old token in ~/.vault-token", res, 0)
+	if got := linesWith(res.Stdout, "WARN"); len(got) != 1 || !strings.Contains(got[0], "queued for revocation") {
+		t.Errorf("WARN lines = %q, want one saying the file held a token queued for revocation\n%s", got, res)
+	}
+	check("after renew")
+	if b, err := os.ReadFile(h.TokenFile()); err != nil || string(b) == oldTok {
+		t.Errorf("~/.vault-token still holds the old token (%v)", err)
+	}
+}
+
+// A config edit never stops the renewal of the live token minted under
+// the old one: renew renews it under the guard recorded with it, says
+// the configuration no longer matches, and exits 1 until an admin login
+// rotates it.
+func TestConfigEditStillRenews(t *testing.T) {
+	t.Parallel()
+	_, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	acc := lookupJSON(t, h)["accessor"].(string)
+	writeConfig(t, h, strings.Replace(wizardConfig, `"devvm-wizard"`, `"devvm-renamed"`, 1))
+
+	res := renew(t, h)
+	mustExit(t, "renew after a display_name edit", res, 1)
+	if got := linesWith(res.Stdout, "OK"); len(got) != 1 || !strings.Contains(got[0], acc) {
+		t.Errorf("OK lines = %q, want the stored token %s renewed\n%s", got, acc, res)
+	}
+	if got := linesWith(res.Stdout, "WARN"); len(got) != 1 || !strings.Contains(got[0], "no longer matches") || !strings.Contains(got[0], "rotates it") {
+		t.Errorf("WARN lines = %q, want one saying the config no longer matches and a login rotates it\n%s", got, res)
+	}
+	if got := linesWith(res.Stdout, "DRIFT"); len(got) != 0 {
+		t.Errorf("DRIFT lines = %q, want none\n%s", got, res)
+	}
+
+	mustExit(t, "admin login after the edit", h.LoginUserpass(t, "admin"), 0)
+	if cur := lookupJSON(t, h); cur["accessor"] == acc || cur["display_name"] != "token-devvm-renamed" {
+		t.Errorf("after the admin login: %v (%v), want a new token-devvm-renamed", cur["accessor"], cur["display_name"])
+	}
+	mustExit(t, "renew after the rotation", renew(t, h), 0)
+}
