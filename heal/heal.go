@@ -152,17 +152,27 @@ func (h *Healer) lock(ctx context.Context) (*store.Session, store.State, error) 
 	return sess, st, nil
 }
 
+// begin starts an operation that may change the state: it takes the
+// address's lock and settles what an interrupted mint left (with the
+// stored periodic token's authority, then more's). The caller closes the
+// session.
+func (h *Healer) begin(ctx context.Context, more ...string) (*store.Session, store.State, []string, error) {
+	sess, st, err := h.lock(ctx)
+	if err != nil {
+		return nil, store.State{}, nil, err
+	}
+	st, warn := h.recover(ctx, sess, st, authorities(st, more...))
+	return sess, st, warn, nil
+}
+
 // Store is the `store` verb: the decision for a new login token.
 func (h *Healer) Store(ctx context.Context, incoming string) (Result, error) {
-	sess, st, err := h.lock(ctx)
+	sess, st, warn, err := h.begin(ctx, incoming)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.Close()
-	var res Result
-
-	st, warn := h.recover(ctx, sess, st, authorities(st, incoming))
-	res.Warnings = append(res.Warnings, warn...)
+	res := Result{Warnings: warn}
 
 	if st.Current != nil && st.Current.Token == incoming {
 		h.log(ctx, slog.LevelInfo, EventUnchanged, "accessor", st.Current.Accessor)
@@ -727,14 +737,12 @@ func setIntent(j []store.Intent, id, step, accessor string) []store.Intent {
 // Erase is the `erase` verb: forget the stored token, revoking it when
 // this tool minted it.
 func (h *Healer) Erase(ctx context.Context) (Result, error) {
-	sess, st, err := h.lock(ctx)
+	sess, st, warn, err := h.begin(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.Close()
-	var res Result
-	st, warn := h.recover(ctx, sess, st, authorities(st))
-	res.Warnings = append(res.Warnings, warn...)
+	res := Result{Warnings: warn}
 
 	cur := st.Current
 	if cur == nil {
@@ -947,14 +955,12 @@ var ErrNothingToRotate = errors.New("no periodic token to rotate")
 // periodic token with its own authority. The old one stays valid for
 // RotateGrace; the first sweep after that revokes it.
 func (h *Healer) Rotate(ctx context.Context) (Result, error) {
-	sess, st, err := h.lock(ctx)
+	sess, st, warn, err := h.begin(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.Close()
-	var res Result
-	st, warn := h.recover(ctx, sess, st, authorities(st))
-	res.Warnings = append(res.Warnings, warn...)
+	res := Result{Warnings: warn}
 	cur := st.Current
 	if cur == nil || !cur.Source.Periodic() {
 		return res, fmt.Errorf("%w: none is stored for %s; log in with an admin method (vault login -method=oidc) first", ErrNothingToRotate, h.Key)

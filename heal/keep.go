@@ -38,13 +38,12 @@ type KeepResult struct {
 // An error from Vault (ErrInvalidToken, ErrUnavailable...) changes
 // nothing.
 func (h *Healer) KeepToken(ctx context.Context, token string) (KeepResult, error) {
-	sess, st, err := h.lock(ctx)
+	sess, st, warn, err := h.begin(ctx)
 	if err != nil {
 		return KeepResult{}, err
 	}
 	defer sess.Close()
 	var res KeepResult
-	st, warn := h.recover(ctx, sess, st, authorities(st))
 	res.Warnings = append(res.Warnings, warn...)
 	if st.Current != nil && st.Current.Token == token {
 		res.Event, res.Accessor = EventUnchanged, st.Current.Accessor

@@ -121,6 +121,12 @@ func ReadRegularFile(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readAtMost(f, p, max)
+}
+
+// readAtMost reads f (opened from p) to its end, failing with
+// ErrTooLarge past max bytes.
+func readAtMost(f *os.File, p string, max int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
@@ -161,14 +167,7 @@ func ReadPrivateFile(p string, uid int, max int64) ([]byte, error) {
 	if fi.Size() > max {
 		return nil, fmt.Errorf("read %q: %d bytes, at most %d allowed: %w", p, fi.Size(), max, ErrTooLarge)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("read %q: more than %d bytes: %w", p, max, ErrTooLarge)
-	}
-	return data, nil
+	return readAtMost(f, p, max)
 }
 
 // checkDir checks that p is a private directory of uid. A missing
