@@ -65,29 +65,34 @@ func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (strin
 // could not be found; then nothing is printed.
 func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string, lazy Lazy) int {
 	if errors.Is(keyErr, caller.ErrUncertain) || errors.Is(keyErr, caller.ErrConflict) {
-		fmt.Fprintf(stderr, "vault-token-helper: get: no token printed: %v\n", keyErr)
-		return 1
+		return getFailed(stderr, "no token printed: "+keyErr.Error())
 	}
 	if keyErr != nil {
-		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", keyErr)
-		return 1
+		return getFailed(stderr, keyErr.Error())
 	}
 	st, err := store.New(dataDir).Peek(key)
 	if err != nil {
-		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", err)
-		return 1
+		return getFailed(stderr, err.Error())
 	}
 	if st.Current == nil {
 		return 0
 	}
 	if _, err := io.WriteString(stdout, st.Current.Token); err != nil {
-		fmt.Fprintf(stderr, "vault-token-helper: get: %v\n", err)
-		return 1
+		return getFailed(stderr, err.Error())
 	}
 	if lazy != nil {
 		lazy(key, st)
 	}
 	return 0
+}
+
+// getFailed prints why get printed no token, on one line. The Vault CLI
+// shows a failed helper's output inside double quotes, escaping any it
+// holds, so the message's own quotes (around paths) become single ones.
+func getFailed(stderr io.Writer, msg string) int {
+	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\n", "; "), `"`, "'")
+	fmt.Fprintf(stderr, "vault-token-helper: get: %s\n", msg)
+	return 1
 }
 
 // Lazy is what get does after printing the token (MaybeLazyRenew);

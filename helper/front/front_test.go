@@ -34,6 +34,22 @@ func TestGetBadAddress(t *testing.T) {
 	}
 }
 
+// A refused token file: one line, and no double quote for the Vault CLI
+// to escape when it shows the output inside its own quotes.
+func TestGetRefusedFileOneLineNoQuotes(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "vault-token-helper")
+	if err := os.MkdirAll(data, 0o755); err != nil { // loose: refused
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}))
+	code := Get(&stdout, &stderr, key, err, data, nil)
+	out := stderr.String()
+	if code != 1 || stdout.Len() != 0 || strings.Count(out, "\n") != 1 || strings.Contains(out, `"`) {
+		t.Fatalf("Get with a loose data directory: exit %d, stdout %q, stderr %q; want 1 and one line without double quotes", code, stdout.String(), out)
+	}
+}
+
 func TestMainRunsFullForOtherVerbs(t *testing.T) {
 	// With no full binary next to the test executable, every verb but get
 	// fails with one line that says how to fix it.
