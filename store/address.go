@@ -68,7 +68,9 @@ func NormalizeAddr(raw string) (string, error) {
 	case "http", "https":
 	case "unix":
 		p := u.Path
-		if u.Host != "" || p == "" || !path.IsAbs(p) {
+		// A path with space at either end would not survive the TrimSpace
+		// of the next normalization ("unix:/// #" -> "unix:/// ").
+		if u.Host != "" || p == "" || !path.IsAbs(p) || strings.TrimSpace(p) != p {
 			return "", fmt.Errorf("%w %q: want unix:///absolute/path/to/socket", ErrBadAddress, raw)
 		}
 		return "unix://" + path.Clean(p), nil
