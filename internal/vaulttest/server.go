@@ -120,18 +120,31 @@ type Server struct {
 // sets up the fixtures and stops it when the test ends.
 func Start(t T) *Server {
 	t.Helper()
-	skipShort(t)
+	return startDev(t, false)
+}
+
+// startDev starts a dev server (with withTLS, serving HTTPS), trying
+// three times, sets up the fixtures and stops it when the test ends.
+func startDev(t T, withTLS bool) *Server {
+	t.Helper()
+	if skipShort(t) {
+		return nil
+	}
 	bin := Bin(t)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin, false)
+		s, err := start(t, bin, withTLS)
 		if err == nil {
 			s.setup(t)
 			return s
 		}
 		lastErr = err
 	}
-	t.Fatalf("start vault dev server: %v", lastErr)
+	what := "start vault dev server"
+	if withTLS {
+		what += " with TLS"
+	}
+	t.Fatalf("%s: %v", what, lastErr)
 	return nil
 }
 

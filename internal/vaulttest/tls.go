@@ -17,21 +17,7 @@ import (
 // fixtures are those of Start.
 func StartTLS(t T) *Server {
 	t.Helper()
-	if skipShort(t) {
-		return nil
-	}
-	bin := Bin(t)
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin, true)
-		if err == nil {
-			s.setup(t)
-			return s
-		}
-		lastErr = err
-	}
-	t.Fatalf("start vault dev server with TLS: %v", lastErr)
-	return nil
+	return startDev(t, true)
 }
 
 // newClient is an API client for s with token: NewClient, trusting
