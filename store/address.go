@@ -68,12 +68,17 @@ func NormalizeAddr(raw string) (string, error) {
 	case "http", "https":
 	case "unix":
 		p := u.Path
-		// A path with space at either end would not survive the TrimSpace
-		// of the next normalization ("unix:/// #" -> "unix:/// ").
-		if u.Host != "" || p == "" || !path.IsAbs(p) || strings.TrimSpace(p) != p {
+		// A cleaned path with space at either end would not survive the
+		// TrimSpace of the next normalization ("unix:/// #" -> "unix:/// ",
+		// "unix:////  /" -> "unix:///  ").
+		// Nor would a '%', '#', '?' or control character, which the next
+		// parse reads as an escape, a fragment, a query or an error.
+		c := path.Clean(p)
+		if u.Host != "" || p == "" || !path.IsAbs(p) || strings.TrimSpace(c) != c ||
+			strings.ContainsFunc(c, func(r rune) bool { return r < 0x20 || r == 0x7f || strings.ContainsRune("%#?", r) }) {
 			return "", fmt.Errorf("%w %q: want unix:///absolute/path/to/socket", ErrBadAddress, raw)
 		}
-		return "unix://" + path.Clean(p), nil
+		return "unix://" + c, nil
 	case "":
 		return "", fmt.Errorf("%w %q: no scheme, want https://host:port", ErrBadAddress, raw)
 	default:
