@@ -59,7 +59,7 @@ vault:
 	@cd "$(dir $(VAULT_BIN))" && echo "$$(pwd -P)/$(notdir $(VAULT_BIN))"
 
 test: vault
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	VTH_E2E=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # heal's decisions are unit-tested on the fake Vault: its coverage may not

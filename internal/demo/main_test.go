@@ -14,12 +14,7 @@ var update = flag.Bool("update", false, "rewrite the README's 60-seconds block f
 // TestREADMEMatchesDemo runs the demo and compares its transcript with the
 // README's 60-seconds block, line for line, so the two cannot drift.
 func TestREADMEMatchesDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the demo runs a real Vault")
-	}
-	if _, err := vaulttest.BinPath(); err != nil {
-		t.Fatal(err)
-	}
+	vaulttest.Need(t, vaulttest.BinPath) // the demo runs a real Vault
 	bins, err := vaulttest.Build(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

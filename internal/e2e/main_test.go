@@ -42,15 +42,8 @@ func crashBinaries(t *testing.T) vaulttest.Binaries {
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if testing.Short() {
-		// `make test-short` is the unit tests: everything here runs the
-		// built binaries, most of it against a real Vault.
-		fmt.Println("skipping the end-to-end tests in -short mode")
-		os.Exit(0)
-	}
-	if _, err := vaulttest.BinPath(); err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL: end-to-end tests need Vault:", err)
-		os.Exit(1)
+	if _, run := vaulttest.Gate("the end-to-end tests", vaulttest.BinPath, os.Exit); !run {
+		return
 	}
 	dir, err := os.MkdirTemp("", "vth-e2e-bin-")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 // The fault proxy against a real dev Vault: each fault, limited to one
 // path or not, forwarded or not, as a client sees it.
 func TestProxy(t *testing.T) {
+	Need(t, BinPath)
 	s := Start(t)
 	p := StartProxy(t, s)
 	const (

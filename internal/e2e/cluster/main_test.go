@@ -34,13 +34,8 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if testing.Short() {
-		fmt.Println("skipping the cluster tests in -short mode")
-		os.Exit(0)
-	}
-	if _, err := vaulttest.BinPath(); err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL: cluster tests need Vault:", err)
-		os.Exit(1)
+	if _, run := vaulttest.Gate("the cluster tests", vaulttest.BinPath, os.Exit); !run {
+		return
 	}
 	dir, err := os.MkdirTemp("", "vth-cluster-bin-")
 	if err != nil {
