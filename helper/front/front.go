@@ -36,11 +36,13 @@ import (
 	"github.com/adrg/xdg"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+	"github.com/vault-token-helper/vault-token-helper/helper/names"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
-// FullName is the binary that implements every verb but get.
-const FullName = "vault-token-helper-full"
+// FullName is the usual name of the binary that implements every verb
+// but get; a front finds it by its own name (names.Of).
+const FullName = names.Full
 
 // Main runs the front with the process's arguments (without argv[0]).
 func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
@@ -111,7 +113,7 @@ func lazyRenew(dataDir string) Lazy {
 		if err != nil {
 			return
 		}
-		MaybeLazyRenew(dataDir, key, st, now, filepath.Join(filepath.Dir(self), RenewName), StartDetached)
+		MaybeLazyRenew(dataDir, key, st, now, filepath.Join(filepath.Dir(self), names.Of(self).Renew), StartDetached)
 	}
 }
 
@@ -170,7 +172,7 @@ func execFull(args []string) error {
 	if err != nil {
 		return fmt.Errorf("find %s: %w", FullName, err)
 	}
-	full := filepath.Join(filepath.Dir(self), FullName)
+	full := filepath.Join(filepath.Dir(self), names.Of(self).Full)
 	argv := append([]string{full}, args...)
 	if err := syscall.Exec(full, argv, os.Environ()); err != nil {
 		return fmt.Errorf("run %q: %w; reinstall with ./install.sh", full, err)

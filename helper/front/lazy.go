@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vault-token-helper/vault-token-helper/helper/names"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -53,8 +54,9 @@ const LazyInterval = time.Hour
 // when there was none) beyond which get starts a renew.
 const LazyStale = 48 * time.Hour
 
-// RenewName is the binary the lazy renew starts, next to the front.
-const RenewName = "vault-token-renew"
+// RenewName is the usual name of the binary the lazy renew starts, next
+// to the front (names.Of finds it by the front's own name).
+const RenewName = names.Renew
 
 // LazyRenewOn reports whether get may start a background renew for the
 // store under dataDir: true unless the marker file is there. Status and

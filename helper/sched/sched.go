@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
+	"github.com/vault-token-helper/vault-token-helper/helper/names"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -65,7 +66,7 @@ const (
 	// Marker ends the crontab line, which is how the line is found again.
 	Marker = "# vault-token-helper: vault-token-renew"
 	// RenewName is the binary each scheduler runs.
-	RenewName = "vault-token-renew"
+	RenewName = names.Renew
 	// LogName is the file under Env.LogDir that launchd and cron append
 	// renew's output to (systemd keeps it in the journal).
 	LogName = "vault-token-renew.out"

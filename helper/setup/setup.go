@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/names"
 	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -51,9 +52,9 @@ const (
 
 // Names of the installed binaries.
 const (
-	HelperName = "vault-token-helper"      // the front the CLI runs
-	FullName   = "vault-token-helper-full" // the front executes it for every verb but get
-	RenewName  = "vault-token-renew"
+	HelperName = names.Helper // the front the CLI runs
+	FullName   = names.Full   // the front executes it for every verb but get
+	RenewName  = names.Renew
 )
 
 // maxBinarySize bounds what setup reads of the binaries it installs
@@ -401,9 +402,12 @@ func (r *run) installBinaries(context.Context) error {
 	if err := os.MkdirAll(r.bindir, 0o755); err != nil {
 		return r.fail("create %q: %w", r.bindir, err)
 	}
-	// The full binary first: the front must never run without it.
-	for _, name := range []string{FullName, HelperName, RenewName} {
-		src := filepath.Join(r.env.BinSource, name)
+	// The full binary first: the front must never run without it. The
+	// sources may have the names `go install` gives; what is installed
+	// has the usual ones.
+	from := names.In(r.env.BinSource, "")
+	for i, name := range names.Usual.All() {
+		src := filepath.Join(r.env.BinSource, from.All()[i])
 		dst := filepath.Join(r.bindir, name)
 		data, err := store.ReadRegularFile(src, maxBinarySize)
 		if err != nil {
