@@ -168,13 +168,7 @@ func TestLockHeldByStoppedProcess(t *testing.T) {
 	}
 	pid := stopped.Process.Pid
 	t.Cleanup(func() { _ = stopped.Process.Kill(); _ = stopped.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for processState(pid) != "T" {
-		if time.Now().After(deadline) {
-			t.Fatalf("the crashpoints store never stopped itself (state %q)", processState(pid))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	vaulttest.Eventually(t, "the crashpoints store stops itself", func() bool { return processState(pid) == "T" })
 
 	h.Setenv("VAULT_TOKEN_HELPER_LOCK_WAIT", "1s")
 	res := h.Run(t, s.Login(t, "admin"), bins.Helper, "store")

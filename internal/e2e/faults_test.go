@@ -645,18 +645,14 @@ var unsealKeyRE = regexp.MustCompile(`Unseal Key: (\S+)`)
 func waitUnsealed(t *testing.T, s *vaulttest.Server) {
 	t.Helper()
 	c := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	vaulttest.Eventually(t, "vault is active after the unseal", func() bool {
 		resp, err := c.Get(s.Addr + "/v1/sys/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("vault not active 30s after unseal")
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // The periodic token revoked by someone else (renew's side is in

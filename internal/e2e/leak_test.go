@@ -265,14 +265,8 @@ func TestRenewHonoursSIGTERM(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			deadline := time.Now().Add(time.Minute)
-			for !waiting() {
-				if time.Now().After(deadline) {
-					_ = cmd.Process.Kill()
-					t.Fatalf("renew never waited for %s:\n%s", tt.waitFor, out.String())
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			vaulttest.Eventually(t, "renew waits for "+tt.waitFor, waiting)
 			start := time.Now()
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)

@@ -36,14 +36,27 @@ func ttlOf(t *testing.T, s *vaulttest.Server, accessor string) time.Duration {
 	return tok.TTL
 }
 
+// ttlBelowItsStart waits until the token's TTL, counted by Vault in
+// whole seconds, has ticked below what it was at the first look, so a
+// renew that resets it shows as a rise, and returns it.
+func ttlBelowItsStart(t *testing.T, s *vaulttest.Server, accessor string) time.Duration {
+	t.Helper()
+	start := ttlOf(t, s, accessor)
+	var ttl time.Duration
+	vaulttest.Eventually(t, "the TTL ticks down from "+start.String(), func() bool {
+		ttl = ttlOf(t, s, accessor)
+		return ttl < start
+	})
+	return ttl
+}
+
 // The nightly run renews the periodic token: its TTL goes back up.
 func TestRenewResetsTTL(t *testing.T) {
 	t.Parallel()
 	s, h := world(t, wizardConfig)
 	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
 	acc := lookupJSON(t, h)["accessor"].(string)
-	time.Sleep(2100 * time.Millisecond) // let the TTL tick down by whole seconds
-	before := ttlOf(t, s, acc)
+	before := ttlBelowItsStart(t, s, acc)
 
 	res := renew(t, h)
 	mustExit(t, "vault-token-renew", res, 0)
@@ -79,8 +92,7 @@ func TestRenewNeverRenewsForeignToken(t *testing.T) {
 	s, h := world(t, wizardConfig)
 	mustExit(t, "weak first login", h.LoginUserpass(t, "weak"), 0)
 	acc := lookupJSON(t, h)["accessor"].(string)
-	time.Sleep(1100 * time.Millisecond)
-	before := ttlOf(t, s, acc)
+	before := ttlBelowItsStart(t, s, acc)
 	res := renew(t, h)
 	mustExit(t, "renew with a passed-through token", res, 1)
 	drift := linesWith(res.Stdout, "DRIFT")

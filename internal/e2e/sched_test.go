@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,16 +39,27 @@ func storedState(t *testing.T, h *vaulttest.Home, s *vaulttest.Server) (store.Ke
 	return k, st
 }
 
-// poll calls cond every 200ms until it holds or timeout passes.
-func poll(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, timeout)
+// renewsOf lists the pids of the running lazy renews of addr: the
+// processes whose command line is `RENEW --address addr`. The command
+// line stays readable while the renew is non-dumpable.
+func renewsOf(addr string) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
 		}
-		time.Sleep(200 * time.Millisecond)
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+		if len(argv) == 3 && strings.Contains(filepath.Base(argv[0]), "renew") && argv[1] == "--address" && argv[2] == addr && processState(pid) != "Z" {
+			pids = append(pids, pid)
+		}
 	}
+	return pids
 }
 
 func stampPath(t *testing.T, h *vaulttest.Home, k store.Key) string {
@@ -73,7 +85,7 @@ func TestLazyRenew(t *testing.T) {
 	}
 	// The scenario: a minute with no renew. Wait until the recorded expiry
 	// is less than half the period away, as get will see it.
-	poll(t, 90*time.Second, "the token becomes due", func() bool { return front.LazyDue(st, time.Now()) })
+	vaulttest.Eventually(t, "the token becomes due", func() bool { return front.LazyDue(st, time.Now()) })
 	before := ttlOf(t, s, acc)
 	// Vault counts the TTL in whole seconds and the recorded expiry comes
 	// from a lookup made a moment after the mint: allow one second.
@@ -91,7 +103,7 @@ func TestLazyRenew(t *testing.T) {
 		t.Errorf("the second lookup started another renew: stamp %q, then %q", stamp, again)
 	}
 
-	poll(t, 15*time.Second, "the background renew records its run", func() bool {
+	vaulttest.Eventually(t, "the background renew records its run", func() bool {
 		_, st := storedState(t, h, s)
 		return st.LastRenew != nil
 	})
@@ -103,8 +115,9 @@ func TestLazyRenew(t *testing.T) {
 		t.Errorf("TTL after the lazy renew = %s, want near 2m (before: %s)", after, before)
 	}
 	// A second renew, had one started with the first, would wait for the
-	// address's lock and log its own OK right after the first.
-	time.Sleep(2 * time.Second)
+	// address's lock and log its own OK after the first: wait until no
+	// renew of this address runs, then count.
+	vaulttest.Eventually(t, "every background renew of "+s.Addr+" has ended", func() bool { return len(renewsOf(s.Addr)) == 0 })
 	if n := countEvents(logText(t, h), "OK"); n != 1 {
 		t.Errorf("%d renews logged OK, want 1:\n%s", n, logText(t, h))
 	}
@@ -150,7 +163,7 @@ func TestLazyRenewOff(t *testing.T) {
 	if _, err := os.Lstat(stampPath(t, h, k)); err != nil {
 		t.Errorf("with lazy_renew back on, a lookup of a due token started no renew: %v", err)
 	}
-	poll(t, 15*time.Second, "the background renew records its run", func() bool {
+	vaulttest.Eventually(t, "the background renew records its run", func() bool {
 		_, st := storedState(t, h, s)
 		return st.LastRenew != nil
 	})

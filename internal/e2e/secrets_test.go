@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
@@ -137,14 +136,8 @@ func inspectStopped(t *testing.T, h *vaulttest.Home, token string) (cmdline, env
 		t.Fatal(err)
 	}
 	pid := cmd.Process.Pid
-	deadline := time.Now().Add(30 * time.Second)
-	for processState(pid) != "T" {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("the store never stopped mid-mint")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	vaulttest.Eventually(t, "the store stops mid-mint", func() bool { return processState(pid) == "T" })
 	c, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		t.Fatal(err)

@@ -107,13 +107,7 @@ func TestKillActiveDuringMint(t *testing.T) {
 		done <- outcome{res, err}
 	}()
 	// Vault minted: the token is there, the answer is held.
-	deadline := time.Now().Add(2 * time.Minute)
-	for len(u.live(t)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the held mint never reached Vault")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	vaulttest.Eventually(t, "the held mint reaches Vault", func() bool { return len(u.live(t)) > 0 })
 	c.Kill(t, c.Active(t))
 	o := <-done
 	if o.err != nil {
