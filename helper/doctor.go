@@ -5,7 +5,6 @@ import (
 	"debug/buildinfo"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -47,14 +46,9 @@ const (
 	CheckMirror     = "mirror"
 )
 
-func doctor(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "")
-	if code, done := parseFlags(fs, helperName+" doctor", args, stderr); done {
-		return code
-	}
+func doctor(ctx context.Context, asJSON bool, stdout, stderr io.Writer, env Env) int {
 	rep := runDoctor(ctx, env)
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {

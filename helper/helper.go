@@ -89,73 +89,20 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return usageError(stderr, helperName, fmt.Sprintf("unknown command %q", verb), suggestVerb(verb))
 	}
-	prog := helperName + " " + v.Name
-	if verb != "setup" && verb != "renew" && wantsHelp(rest) {
-		printVerbHelp(stdout, prog, v)
+	c := call{ctx: ctx, verb: v.Name, prog: helperName + " " + v.Name, args: rest,
+		stdin: stdin, stdout: stdout, stderr: stderr, env: env, tty: tty}
+	if !v.OwnHelp && wantsHelp(rest) {
+		printVerbHelp(stdout, c.prog, v)
 		return ExitOK
 	}
-	extra := func(max int) bool { return len(rest) > max }
-	switch verb {
-	case "help":
-		if len(rest) == 0 {
-			printHelp(stdout)
-			return ExitOK
+	if v.MaxArgs != ownArgs {
+		c.flags = flagSet(c.prog, v.Flags)
+		if code, done := parseFlags(c.flags, c.prog, rest, v.MaxArgs, stderr); done {
+			return code
 		}
-		h, ok := lookupVerb(rest[0])
-		if !ok || len(rest) > 1 {
-			return usageError(stderr, prog, fmt.Sprintf("no command %q", strings.Join(rest, " ")), suggestVerb(rest[0]))
-		}
-		printVerbHelp(stdout, helperName+" "+h.Name, h)
-		return ExitOK
-	case "version":
-		if extra(0) {
-			break
-		}
-		printVersion(stdout, helperName, env)
-		return ExitOK
-	case "get":
-		if !extra(0) {
-			return get(stdout, stderr, env)
-		}
-	case "store", "adopt":
-		if !extra(0) {
-			return cliSafe(stderr, tty, func(stderr io.Writer) int { return storeVerb(ctx, verb, stdin, stderr, env) })
-		}
-	case "erase":
-		if !extra(0) {
-			return cliSafe(stderr, tty, func(stderr io.Writer) int { return erase(ctx, stderr, env) })
-		}
-	case "rotate":
-		if len(rest) == 0 {
-			return rotate(ctx, stderr, env)
-		}
-	case "status":
-		return status(ctx, rest, stdout, stderr, env)
-	case "doctor":
-		return doctor(ctx, rest, stdout, stderr, env)
-	case "renew":
-		return runRenew(ctx, prog, rest, stdout, stderr, env)
-	case "check-config":
-		if !extra(1) {
-			return checkConfig(rest, stdout, stderr, env)
-		}
-	case "setup":
-		return setupVerb(ctx, rest, stdout, stderr, env)
-	case "completion":
-		if len(rest) != 1 {
-			return usageError(stderr, prog, "name one shell: bash, zsh or fish", "")
-		}
-		if err := completion(stdout, rest[0]); err != nil {
-			return usageError(stderr, prog, err.Error(), "")
-		}
-		return ExitOK
-	case "man":
-		if !extra(0) {
-			manPage(stdout, env.Version, env.Now())
-			return ExitOK
-		}
+		c.args = c.flags.Args()
 	}
-	return usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(rest, " ")), "")
+	return v.Run(c)
 }
 
 // cliSafe runs a verb the Vault CLI calls (store, erase) and keeps what

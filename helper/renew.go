@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -136,26 +135,22 @@ func parseRenewArgs(prog string, args []string, stdout, stderr io.Writer, env En
 			strings.Join(heal.RenewEvents[:len(heal.RenewEvents)-1], ", "), heal.RenewEvents[len(heal.RenewEvents)-1])
 		return opt, ExitOK, true
 	}
-	flags := flag.NewFlagSet(prog, flag.ContinueOnError)
-	flags.SetOutput(io.Discard)
-	addrFlag := flags.String("address", "", "")
-	flags.BoolVar(&opt.Scan, "scan", false, "")
-	flags.BoolVar(&opt.DryRun, "dry-run", false, "")
+	// The table's flags, and --version: vault-token-renew is a program
+	// of its own.
+	flags := flagSet(prog, renewFlags)
 	version := flags.Bool("version", false, "")
-	flags.StringVar(&opt.metricsFile, "metrics-file", "", "")
-	if err := flags.Parse(args); err != nil {
-		problem, suggestion := flagProblem(flags, err)
-		return opt, usageError(stderr, prog, problem, suggestion), true
+	if code, done := parseFlags(flags, prog, args, 0, stderr); done {
+		return opt, code, true
 	}
-	if flags.NArg() > 0 {
-		return opt, usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(flags.Args(), " ")), ""), true
-	}
+	opt.Scan, opt.DryRun = flags.Lookup("scan").Value.String() == "true", flags.Lookup("dry-run").Value.String() == "true"
+	opt.metricsFile = flags.Lookup("metrics-file").Value.String()
+	addrFlag := flags.Lookup("address").Value.String()
 	if *version {
 		printVersion(stdout, prog, env)
 		return opt, ExitOK, true
 	}
-	if *addrFlag != "" {
-		a, err := store.NormalizeAddr(*addrFlag)
+	if addrFlag != "" {
+		a, err := store.NormalizeAddr(addrFlag)
 		if err != nil {
 			return opt, usageError(stderr, prog, "--address: "+oneLine(err.Error()), ""), true
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
@@ -51,8 +52,17 @@ func setupVerb(ctx context.Context, args []string, stdout, stderr io.Writer, env
 		Now:   env.Now,
 		Tool:  setupTool{env: env, stderr: stderr},
 		Sched: sched.Env{UID: os.Getuid(), Run: runCommand},
+		Usage: setupUsage(),
 	}
 	return installer.Run(ctx, args, stdout, stderr, senv)
+}
+
+// setupUsage is setup's --help, from the verb table like every other.
+func setupUsage() string {
+	v, _ := lookupVerb("setup")
+	var b strings.Builder
+	printVerbHelp(&b, helperName+" setup", v)
+	return b.String()
 }
 
 // setupTool is installer.Tool with the code every command runs.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -121,13 +120,7 @@ type Status struct {
 	CLIConfig CLIConfigStatus `json:"cli_config"`
 }
 
-func status(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "")
-	metricsFile := fs.String("metrics-file", "", "")
-	if code, done := parseFlags(fs, helperName+" status", args, stderr); done {
-		return code
-	}
+func status(ctx context.Context, asJSON bool, metricsFile string, stdout, stderr io.Writer, env Env) int {
 	cfg, cfgErr := LoadConfig(env.Paths.Config)
 	if cfgErr != nil {
 		// Status still reports what is stored, each token checked against
@@ -136,13 +129,13 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 		cfg = DefaultConfig()
 	}
 	rep := buildStatus(ctx, env, cfg, cfgErr)
-	if path := cmp.Or(*metricsFile, cfg.MetricsFile); path != "" {
+	if path := cmp.Or(metricsFile, cfg.MetricsFile); path != "" {
 		ms, err := statusMetrics(env, cfg, rep.Addresses)
 		if err = errors.Join(WriteMetrics(path, ms), err); err != nil {
 			fmt.Fprintf(stderr, "vault-token-helper: status: %s\n", oneLine(err.Error()))
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {

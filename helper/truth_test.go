@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/helper/sched"
-	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/internal/fakevault"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -590,14 +590,67 @@ func TestManPageFromTable(t *testing.T) {
 	}
 }
 
-// TestSetupFlagsDocumented holds the table's setup flags to setup's own
-// parser, which has its help.
-func TestSetupFlagsDocumented(t *testing.T) {
+// TestEveryFlagEverywhere: every flag of the table is accepted by the
+// verb's parser (a flag after it is the one refused), and shows in the
+// verb's --help, the completions of the three shells and the man page;
+// vault-token-renew's flags likewise.
+func TestEveryFlagEverywhere(t *testing.T) {
 	t.Parallel()
-	v, _ := lookupVerb("setup")
-	for _, f := range v.Flags {
-		if !strings.Contains(installer.Usage, "--"+f.Name) {
-			t.Errorf("setup --help lacks --%s", f.Name)
+	env := testEnv(t, fakevault.New("http://127.0.0.1:8200"))
+	outputs := map[string]string{}
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		var b strings.Builder
+		if err := completion(&b, shell); err != nil {
+			t.Fatal(err)
+		}
+		outputs[shell] = b.String()
+	}
+	var man strings.Builder
+	manPage(&man, "test", time.Unix(0, 0))
+	outputs["man"] = man.String()
+
+	type verb struct {
+		prog  string
+		argv  func(flag ...string) []string
+		help  string
+		flags []flagDoc
+	}
+	var verbs []verb
+	for _, v := range verbTable() {
+		r := runHelper(env, "", v.Name, "--help")
+		verbs = append(verbs, verb{helperName + " " + v.Name, func(f ...string) []string { return append([]string{v.Name}, f...) }, r.stdout, v.Flags})
+	}
+	var renewHelp strings.Builder
+	RunRenew(context.Background(), []string{"--help"}, &renewHelp, io.Discard, env)
+	verbs = append(verbs, verb{"vault-token-renew", nil, renewHelp.String(), renewFlags})
+
+	for _, v := range verbs {
+		for _, f := range v.flags {
+			args := []string{"--" + f.Name}
+			if f.Arg != "" {
+				args = append(args, "/x")
+				if len(f.Values) > 0 && f.Values[0] != "file" {
+					args[1] = f.Values[0]
+				}
+			}
+			args = append(args, "--zz-not-a-flag")
+			var stderr strings.Builder
+			if v.argv == nil {
+				RunRenew(context.Background(), args, io.Discard, &stderr, env)
+			} else {
+				stderr.WriteString(runHelper(env, "", v.argv(args...)...).stderr)
+			}
+			if !strings.Contains(stderr.String(), "zz-not-a-flag") {
+				t.Errorf("%s %q: got %q, want only --zz-not-a-flag refused", v.prog, args, stderr.String())
+			}
+			if !strings.Contains(v.help, "--"+f.Name) {
+				t.Errorf("%s --help lacks --%s:\n%s", v.prog, f.Name, v.help)
+			}
+			for where, want := range map[string]string{"bash": "--" + f.Name, "zsh": "'--" + f.Name + "[", "fish": "-l " + f.Name, "man": `\-\-` + strings.ReplaceAll(f.Name, "-", `\-`)} {
+				if !strings.Contains(outputs[where], want) {
+					t.Errorf("%s --%s: the %s output lacks %q", v.prog, f.Name, where, want)
+				}
+			}
 		}
 	}
 }

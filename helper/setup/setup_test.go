@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -271,6 +272,12 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--prefix"}, options{}, "--prefix needs a directory"},
 		{[]string{"--cli", "nomad"}, options{}, `--cli "nomad": want vault, bao or both`},
 		{[]string{"extra"}, options{}, `unknown argument "extra"`},
+		{[]string{"-scheduler", "cron", "-force"}, options{scheduler: sched.Cron, force: true}, ""},
+		{[]string{"--scheduler=none"}, options{scheduler: sched.None}, ""},
+		{[]string{"--scheduler", "at"}, options{}, `--scheduler "at": want systemd, launchd, cron or none`},
+		{[]string{"--scheduler"}, options{}, "--scheduler needs a value (KIND)"},
+		{[]string{"--uninstall=yes"}, options{}, "--uninstall takes no value"},
+		{[]string{"--prefix="}, options{}, "--prefix needs a directory"},
 	}
 	for _, tt := range tests {
 		got, _, err := parseArgs(tt.args)
@@ -282,6 +289,29 @@ func TestParseArgs(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("parseArgs(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
+		}
+	}
+}
+
+// Every flag of Flags (what the help, completions and man page show)
+// is accepted by parseArgs and means something there.
+func TestParseArgsAcceptsEveryFlag(t *testing.T) {
+	t.Parallel()
+	for _, f := range Flags() {
+		args := []string{"--" + f.Name}
+		if f.Arg != "" {
+			v := "/p"
+			if len(f.Values) > 0 && f.Values[0] != "file" {
+				v = f.Values[0]
+			}
+			args = append(args, v)
+		}
+		got, help, err := parseArgs(args)
+		if err != nil || help {
+			t.Errorf("parseArgs(%q): error %v (help %v), want it accepted", args, err, help)
+		}
+		if got == (options{}) {
+			t.Errorf("parseArgs(%q) set nothing", args)
 		}
 	}
 }
