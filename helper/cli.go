@@ -106,13 +106,17 @@ func verbTable() []verbDoc {
 			Long: "Prints the token stored for the address (and namespace) the calling CLI talks to: its -address and -namespace flags, else VAULT_ADDR and VAULT_NAMESPACE. No newline; nothing stored prints nothing. The Vault CLI runs it before every command."},
 		{Name: "store", Run: cliVerb(storeVerb), Summary: "keep a login token read on stdin (mints the periodic token)",
 			Long: "Reads a login token on stdin, mints a periodic token from it and keeps that; refuses a token that cannot mint while a valid one is kept. The Vault CLI runs it after `vault login`."},
-		{Name: "erase", Run: cliVerb(func(ctx context.Context, _ string, _ io.Reader, stderr io.Writer, env Env) int { return erase(ctx, stderr, env) }), Summary: "forget the stored token (revokes it if this tool minted it)",
+		{Name: "erase", Run: cliVerb(func(ctx context.Context, _ string, _ io.Reader, stderr io.Writer, env Env) int {
+			return erase(ctx, stderr, env)
+		}), Summary: "forget the stored token (revokes it if this tool minted it)",
 			Long: "Forgets the token stored for the address the calling CLI uses, revoking it when this tool minted it, and says in one line what it did."},
 		{Name: "rotate", Run: func(c call) int { return rotate(c.ctx, c.stderr, c.env) }, Summary: "mint a new periodic token; the old one stays valid for rotate_grace",
 			Long: "Mints a new periodic token with the stored one's authority and keeps it; the old one stays valid for rotate_grace (default 1h), then the first sweep (vault-token-renew or a login) revokes it. Says in one line what it did."},
 		{Name: "adopt", Run: cliVerb(storeVerb), Summary: "keep the periodic token on stdin if it is ours; never mints",
 			Long: "Reads a periodic token on stdin and keeps it when it is ours (its policies and display name match the configuration). Never mints."},
-		{Name: "status", Run: func(c call) int { return status(c.ctx, c.on("json"), c.value("metrics-file"), c.stdout, c.stderr, c.env) }, Summary: "will my token survive? exit 1 with the reasons when not", Flags: []flagDoc{{Name: "json", Help: "print JSON (schema: docs/status-schema.json)"}, {Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "also write the Prometheus textfile PATH (absolute); overrides metrics_file"}},
+		{Name: "status", Run: func(c call) int {
+			return status(c.ctx, c.on("json"), c.value("metrics-file"), c.stdout, c.stderr, c.env)
+		}, Summary: "will my token survive? exit 1 with the reasons when not", Flags: []flagDoc{{Name: "json", Help: "print JSON (schema: docs/status-schema.json)"}, {Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "also write the Prometheus textfile PATH (absolute); overrides metrics_file"}},
 			Long: "Shows every stored address, its expiry, last renew, mirror and the scheduler that renews it, never the token. Exit 0 when every token will survive, 1 with the reasons when one will not: no scheduler will run renew, the last successful renew is older than 48 hours, a token expires within 7 days, a token is invalid or not ours, a token file is refused, or the CLI config does not name this helper."},
 		{Name: "doctor", Run: func(c call) int { return doctor(c.ctx, c.on("json"), c.stdout, c.stderr, c.env) }, Summary: "check the whole install, each check with its fix", Flags: []flagDoc{{Name: "json", Help: "print JSON"}},
 			Long: "Runs the checks in order, each marked passed or failed with one line saying how to fix it: the CLI config names this helper (vault and bao), the front and the full binary are the same version, the configuration is valid, VAULT_ADDR is set and has a stored token, file modes, Vault reachable with the TLS settings in use, the stored token valid and ours, the scheduler will run, the mirror in sync. Exit 1 when any check fails."},
