@@ -46,8 +46,9 @@ var helpFlag = flagDoc{Name: "help", Help: "show this help"}
 // renewFlags are vault-token-renew's flags, also those of the renew verb.
 var renewFlags = []flagDoc{
 	{Name: "address", Arg: "URL", Help: "renew only this Vault address (as in VAULT_ADDR)"},
-	{Name: "scan", Help: "also list every token and revoke other tokens with our display name (needs list on auth/token/accessors)"},
+	{Name: "scan", Help: "also list every token and revoke the other tokens with our display name that this installation minted for the address (needs list on auth/token/accessors)"},
 	{Name: "dry-run", Help: "say what would be done; change nothing"},
+	{Name: "revoke", Arg: "ACCESSOR", Help: "with --scan, also revoke this token with our display name that no metadata attributes to this installation (a hand-made leftover); repeat for several"},
 	{Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "write the Prometheus textfile PATH (absolute) after the run; overrides metrics_file"},
 }
 

@@ -143,9 +143,19 @@ func parseRenewArgs(prog string, args []string, stdout, stderr io.Writer, env En
 	flags.BoolVar(&opt.DryRun, "dry-run", false, "")
 	version := flags.Bool("version", false, "")
 	flags.StringVar(&opt.metricsFile, "metrics-file", "", "")
+	flags.Func("revoke", "", func(acc string) error {
+		if acc == "" || strings.ContainsAny(acc, " \t\n") {
+			return fmt.Errorf("not an accessor: %q", acc)
+		}
+		opt.Revoke = append(opt.Revoke, acc)
+		return nil
+	})
 	if err := flags.Parse(args); err != nil {
 		problem, suggestion := flagProblem(flags, err)
 		return opt, usageError(stderr, prog, problem, suggestion), true
+	}
+	if len(opt.Revoke) > 0 && !opt.Scan {
+		return opt, usageError(stderr, prog, "--revoke names a token for --scan to revoke: add --scan", ""), true
 	}
 	if flags.NArg() > 0 {
 		return opt, usageError(stderr, prog, fmt.Sprintf("unexpected arguments %q", strings.Join(flags.Args(), " ")), ""), true

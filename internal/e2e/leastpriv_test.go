@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
 )
 
 // Issue 20, items 1, 4 and 6: least privilege and revocation safety.
@@ -59,4 +61,62 @@ func TestDroppedPolicyRotates(t *testing.T) {
 	if again := lookupJSON(t, h); again["accessor"] != cur["accessor"] {
 		t.Errorf("the third login replaced %v with %v; want it KEPT", cur["accessor"], again["accessor"])
 	}
+}
+
+// Two installations (two HOMEs) on one dev Vault with one display name:
+// Y adopts a hand-made periodic token, which carries no install id; X's
+// `vault-token-renew --scan`, with its stored admin token's authority,
+// never revokes it, and says so (SPARED). A hand-made leftover is
+// revoked only when the user names it (--revoke ACCESSOR).
+func TestScanNeverRevokesAnUnattributedToken(t *testing.T) {
+	t.Parallel()
+	s, x := world(t, wizardConfig)
+	y := vaulttest.NewHome(t, s, bins.Helper)
+	writeConfig(t, y, wizardConfig)
+	mustExit(t, "admin login in X", x.LoginUserpass(t, "admin"), 0)
+	accX := lookupJSON(t, x)["accessor"].(string)
+
+	tokY, accY := s.MintPeriodic(t, "devvm-wizard", "vault-admin", "sops-admin")
+	mustExit(t, "adopt in Y", y.Run(t, tokY, bins.Helper, "adopt"), 0)
+	if got := lookupJSON(t, y)["accessor"]; got != accY {
+		t.Fatalf("Y's CLI uses %v, want the adopted %s", got, accY)
+	}
+	_, leftover := s.MintPeriodic(t, "devvm-wizard", "vault-admin")
+
+	res := renew(t, x, "--scan")
+	mustExit(t, "renew --scan in X", res, 0)
+	for _, acc := range []string{accX, accY, leftover} {
+		if _, err := s.Lookup(t, acc); err != nil {
+			t.Errorf("token %s was revoked by X's --scan: %v", acc, err)
+		}
+	}
+	if _, err := s.LookupToken(t, tokY); err != nil {
+		t.Errorf("Y's adopted token no longer looks up: %v", err)
+	}
+	spared := linesWith(res.Stdout, "SPARED")
+	for _, acc := range []string{accY, leftover} {
+		if !slices.ContainsFunc(spared, func(l string) bool {
+			return strings.Contains(l, acc) && strings.Contains(l, "vault-token-renew --scan --revoke "+acc)
+		}) {
+			t.Errorf("no SPARED line names %s and how to revoke it:\n%s", acc, res)
+		}
+	}
+	if scan := linesWith(res.Stdout, "SCAN"); len(scan) != 1 || !strings.Contains(scan[0], "revoked 0") {
+		t.Errorf("SCAN lines = %q, want one saying revoked 0\n%s", scan, res)
+	}
+
+	// Named, the leftover goes; Y's token stays.
+	res = renew(t, x, "--scan", "--revoke", leftover)
+	mustExit(t, "renew --scan --revoke", res, 0)
+	if _, err := s.Lookup(t, leftover); err == nil {
+		t.Errorf("the named leftover %s is still live\n%s", leftover, res)
+	}
+	if _, err := s.LookupToken(t, tokY); err != nil {
+		t.Errorf("Y's adopted token no longer looks up after a named scan: %v", err)
+	}
+	mustExit(t, "Y's CLI still works", y.Vault(t, "token", "lookup"), 0)
+	mustExit(t, "renew in Y", renew(t, y), 0)
+
+	// --revoke without --scan is a usage error.
+	mustExit(t, "--revoke alone", renew(t, x, "--revoke", leftover), 2)
 }
