@@ -606,7 +606,7 @@ func (h *Healer) mintFailed(ctx context.Context, sess *store.Session, st store.S
 	if errors.Is(err, ErrOutcomeUnknown) {
 		// Keep the intent: the next run looks for a token carrying its ID.
 		h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "intent_id", intentID, "error", err.Error())
-		return fmt.Errorf("mint: %w (the next run looks for a token minted by this attempt and revokes it)", err)
+		return fmt.Errorf("mint: %w; Vault may have minted the token all the same: %s", err, settleRemedy(st))
 	}
 	st.Journal = dropIntent(st.Journal, intentID)
 	if serr := sess.Save(st); serr != nil {

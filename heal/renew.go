@@ -78,7 +78,8 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 }
 
 // settleJournal recovers what interrupted mints left (a dry run only
-// says it would).
+// says it would). What it cannot settle is an ERROR, with the command
+// that settles it, and makes the run unhealthy.
 func (h *Healer) settleJournal(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
 	if opt.DryRun {
 		if len(st.Journal) > 0 {
@@ -88,6 +89,12 @@ func (h *Healer) settleJournal(ctx context.Context, sess *store.Session, st stor
 	}
 	st, warn := h.recover(ctx, sess, st, authorities(st))
 	for _, w := range warn {
+		if w == Unsettled(st) {
+			// A live admin token may be untracked: a person should act.
+			rep.Healthy = false
+			rep.add(EventError, "%s: %s", h.Key, w)
+			continue
+		}
 		rep.add(EventWarn, "%s: %s", h.Key, w)
 	}
 	return st

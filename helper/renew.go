@@ -205,7 +205,7 @@ func renewTargets(env Env, states []store.State, mk store.Key, only string) []st
 // checked against the guard recorded with it and the mirror is left alone.
 func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, stdout io.Writer) (healthy, drift bool) {
 	k := st.Key()
-	if st.Current == nil && !mirrored {
+	if st.Current == nil && !mirrored && len(st.Journal) == 0 {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
 		return true, false
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -119,4 +120,101 @@ func TestScanNeverRevokesAnUnattributedToken(t *testing.T) {
 
 	// --revoke without --scan is a usage error.
 	mustExit(t, "--revoke alone", renew(t, x, "--revoke", leftover), 2)
+}
+
+// A first mint whose connection is cut after create-orphan: Vault holds a
+// live admin token that nothing stored records, and nothing stored has
+// the authority to find it. renew and status are unhealthy and name the
+// command that settles it; that exact command (an admin login) finds the
+// token by its intent id, revokes it, and mints the periodic token.
+func TestInterruptedFirstMint(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	s.EnableOIDC(t)
+	p := vaulttest.StartProxy(t, s)
+	h := vaulttest.NewHome(t, s, bins.Helper)
+	writeConfig(t, h, wizardConfig)
+	h.Setenv("VAULT_ADDR", p.Addr)
+	h.Setenv("VAULT_CLIENT_TIMEOUT", faultTimeout.String())
+
+	p.Set(vaulttest.Rule{Path: createOrphanPath, Fault: vaulttest.Reset})
+	if res := h.LoginUserpass(t, "admin"); res.Code == 0 {
+		t.Fatalf("the admin login whose mint was cut succeeded:\n%s", res)
+	}
+	p.Set()
+	orphans := s.Tokens(t, wizard)
+	if len(orphans) != 1 || orphans[0].Meta["intent_id"] == "" {
+		t.Fatalf("tokens named %s: %+v, want the one minted behind the client's back, with its intent id", wizard, orphans)
+	}
+	orphan := orphans[0].Accessor
+
+	// The nightly run cannot settle it and says what does.
+	res := renew(t, h)
+	mustExit(t, "renew", res, 1)
+	errs := linesWith(res.Stdout, "ERROR")
+	if len(errs) != 1 || !strings.Contains(errs[0], "interrupted mint(s) not settled") {
+		t.Errorf("ERROR lines = %q, want one saying the interrupted mint is not settled\n%s", errs, res)
+	}
+	if strings.Contains(res.Stdout, "--scan") {
+		t.Errorf("renew suggests --scan, which cannot settle a mint with nothing stored:\n%s", res)
+	}
+	remedy := backticked(errs, "vault login")
+
+	text := h.Run(t, "", bins.Helper, "status")
+	mustExit(t, "status", text, 1)
+	if strings.Contains(text.Stdout, "(erased)") || !strings.Contains(text.Stdout, "interrupted mint(s) not settled") {
+		t.Errorf("status calls the address erased or says nothing of the journal:\n%s", text)
+	}
+	if got := backticked(nonEmptyLines(text.Stdout), "vault login"); got != remedy {
+		t.Errorf("status prints %q, renew %q: want one remedy", got, remedy)
+	}
+	var js struct {
+		Healthy   bool `json:"healthy"`
+		Addresses []struct {
+			JournalEntries int      `json:"journal_entries"`
+			Reasons        []string `json:"reasons"`
+		} `json:"addresses"`
+	}
+	out := h.Run(t, "", bins.Helper, "status", "--json")
+	if err := json.Unmarshal([]byte(out.Stdout), &js); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if js.Healthy || len(js.Addresses) != 1 || js.Addresses[0].JournalEntries != 1 || len(js.Addresses[0].Reasons) == 0 {
+		t.Errorf("status --json = %+v, want unhealthy with the journal entry as a reason", js)
+	}
+	if _, err := s.Lookup(t, orphan); err != nil {
+		t.Fatalf("the orphan died before the remedy ran: %v", err)
+	}
+
+	// The command it prints, as printed.
+	if remedy != "vault login -method=oidc" {
+		t.Fatalf("remedy = %q, want `vault login -method=oidc`", remedy)
+	}
+	mustExit(t, remedy, h.LoginOIDC(t, vaulttest.OIDCRole), 0)
+	if _, err := s.Lookup(t, orphan); err == nil {
+		t.Errorf("the token of the interrupted mint (%s) is still live after %s", orphan, remedy)
+	}
+	stored := lookupJSON(t, h)["accessor"].(string)
+	if live := s.Tokens(t, wizard); len(live) != 1 || live[0].Accessor != stored {
+		t.Errorf("live tokens named %s: %+v, want only the stored %s", wizard, live, stored)
+	}
+	if n := journalLen(t, h); n != 0 {
+		t.Errorf("journal has %d entries after %s, want 0", n, remedy)
+	}
+	if after := h.Run(t, "", bins.Helper, "status"); strings.Contains(after.Stdout, "interrupted mint") {
+		t.Errorf("status still reports the interrupted mint:\n%s", after)
+	}
+	mustExit(t, "renew after the remedy", renew(t, h), 0)
+}
+
+// backticked is the first `command` in lines that starts with prefix.
+func backticked(lines []string, prefix string) string {
+	for _, l := range lines {
+		for i, part := range strings.Split(l, "`") {
+			if i%2 == 1 && strings.HasPrefix(part, prefix) {
+				return part
+			}
+		}
+	}
+	return ""
 }
