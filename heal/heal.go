@@ -15,7 +15,9 @@
 //     it no longer matches (a rotation), on Rotate, or with RotateOnLogin.
 //     A replaced token stays valid for RotateGrace before a sweep revokes it.
 //   - Every revocation passes one guard (mayRevoke): a token another
-//     local address holds as current is never revoked.
+//     local address holds as current is never revoked, nor one --scan
+//     found that no metadata attributes to this installation unless
+//     the user names it.
 //   - A mint is journaled: the intent is fsynced before the request, the
 //     accessor as soon as Vault answers, and the journal is cleared in the
 //     same atomic write that stores the token. Every operation first
@@ -604,7 +606,7 @@ func (h *Healer) mintFailed(ctx context.Context, sess *store.Session, st store.S
 	if errors.Is(err, ErrOutcomeUnknown) {
 		// Keep the intent: the next run looks for a token carrying its ID.
 		h.log(ctx, slog.LevelError, EventError, "op", "create-orphan", "intent_id", intentID, "error", err.Error())
-		return fmt.Errorf("mint: %w (the next run looks for a token minted by this attempt and revokes it)", err)
+		return fmt.Errorf("mint: %w; Vault may have minted the token all the same: %s", err, settleRemedy(st))
 	}
 	st.Journal = dropIntent(st.Journal, intentID)
 	if serr := sess.Save(st); serr != nil {
@@ -856,16 +858,43 @@ func (h *Healer) sweep(ctx context.Context, sess *store.Session, st store.State,
 // address holds (two keys can name one Vault: 127.0.0.1 and localhost).
 var ErrHeldElsewhere = errors.New("held by another local address")
 
+// ErrUnattributed: the revocation guard spared a token --scan found
+// that no metadata attributes to this installation (made by hand and
+// perhaps adopted by another installation, minted by another
+// installation, or for another address); a scan revokes it only when
+// the user names it (--revoke ACCESSOR).
+var ErrUnattributed = errors.New("no metadata attributes it to this installation")
+
+// revocation is what the revocation guard is told of a token to revoke.
+type revocation struct {
+	accessor string
+	// found is the token's lookup when --scan found it: no address
+	// recorded it, so only its metadata can say it is this
+	// installation's. nil for a recorded revocation (pending, journaled,
+	// the stored token, a login token).
+	found *TokenInfo
+	// named: the user named the accessor (--revoke), which stands in for
+	// the metadata.
+	named bool
+}
+
+// recorded is the revocation of a token some record of this address
+// names (pending, journal, the stored token, the login).
+func recorded(accessor string) revocation { return revocation{accessor: accessor} }
+
 // mayRevoke is the one revocation guard, passed by every revocation
 // (sweep, rotation, erase, recovery, undo, revoke_login_token, --scan):
-// nil when accessor may be revoked, an error wrapping ErrHeldElsewhere
-// when another local address holds it as its current token. strict
-// (--scan, which revokes what no address recorded) also spares what
-// another address has pending or journaled: that address settles those.
-func (h *Healer) mayRevoke(ctx context.Context, accessor string, strict bool) error {
-	if accessor == "" {
+// nil when the token may be revoked; an error wrapping ErrHeldElsewhere
+// when another local address holds it as its current token. A token
+// --scan found (r.found), which no address recorded, is also spared when
+// another address has it pending or journaled (that address settles
+// those), and, unless the user named it, when no metadata attributes it
+// to this installation (ErrUnattributed).
+func (h *Healer) mayRevoke(ctx context.Context, r revocation) error {
+	if r.accessor == "" {
 		return nil
 	}
+	scanned := r.found != nil
 	states, errs := h.Files.List()
 	for _, err := range errs {
 		h.log(ctx, slog.LevelWarn, EventWarn, "op", "list the store for the revocation guard", "error", err.Error())
@@ -876,25 +905,48 @@ func (h *Healer) mayRevoke(ctx context.Context, accessor string, strict bool) er
 		}
 		how := ""
 		switch {
-		case st.Current != nil && st.Current.Accessor == accessor:
+		case st.Current != nil && st.Current.Accessor == r.accessor:
 			how = "current"
-		case !strict:
-		case slices.ContainsFunc(st.Pending, func(p store.Pending) bool { return p.Accessor == accessor }):
+		case !scanned:
+		case slices.ContainsFunc(st.Pending, func(p store.Pending) bool { return p.Accessor == r.accessor }):
 			how = "pending"
-		case slices.ContainsFunc(st.Journal, func(in store.Intent) bool { return in.Accessor == accessor }):
+		case slices.ContainsFunc(st.Journal, func(in store.Intent) bool { return in.Accessor == r.accessor }):
 			how = "journaled"
 		}
 		if how != "" {
-			return fmt.Errorf("%w: %s holds %s as its %s token", ErrHeldElsewhere, st.Key(), accessor, how)
+			return fmt.Errorf("%w: %s holds %s as its %s token", ErrHeldElsewhere, st.Key(), r.accessor, how)
+		}
+	}
+	if scanned && !r.named {
+		if why := h.unattributed(r.found.Meta); why != "" {
+			return fmt.Errorf("%w: %s", ErrUnattributed, why)
 		}
 	}
 	return nil
 }
 
+// unattributed says why a token's metadata does not attribute it to this
+// installation and this address, or "" when it does: created by this
+// tool with this installation's id (or, minted before install ids, on
+// this host for this user), for this address.
+func (h *Healer) unattributed(meta map[string]string) string {
+	switch {
+	case meta["created_by"] != "vault-token-helper":
+		return "it carries no metadata of vault-token-helper (made by hand, and perhaps adopted by another installation)"
+	case h.foreignMeta(meta):
+		return "its metadata says another installation (or another host or user) minted it"
+	case meta["install_id"] == "" && (meta["host"] != h.Host || meta["user"] != h.User):
+		return "its metadata names no installation, host and user"
+	case otherAddress(meta, h.Key.Addr):
+		return fmt.Sprintf("this installation minted it for %s", meta["address"])
+	}
+	return ""
+}
+
 // revokeSelf revokes token (with accessor) with its own authority, past
 // the revocation guard.
 func (h *Healer) revokeSelf(ctx context.Context, token, accessor string) error {
-	if err := h.mayRevoke(ctx, accessor, false); err != nil {
+	if err := h.mayRevoke(ctx, recorded(accessor)); err != nil {
 		return err
 	}
 	return h.Vault.RevokeSelf(ctx, token)
@@ -903,15 +955,20 @@ func (h *Healer) revokeSelf(ctx context.Context, token, accessor string) error {
 // revokeAccessor tries each authority in turn until one is allowed, past
 // the revocation guard.
 func (h *Healer) revokeAccessor(ctx context.Context, auth []string, accessor string) error {
-	if err := h.mayRevoke(ctx, accessor, false); err != nil {
+	return h.revoke(ctx, auth, recorded(accessor))
+}
+
+// revoke is revokeAccessor for any revocation the guard is told of.
+func (h *Healer) revoke(ctx context.Context, auth []string, r revocation) error {
+	if err := h.mayRevoke(ctx, r); err != nil {
 		return err
 	}
 	if len(auth) == 0 {
-		return fmt.Errorf("no token with the authority to revoke accessor %s", accessor)
+		return fmt.Errorf("no token with the authority to revoke accessor %s", r.accessor)
 	}
 	var err error
 	for _, a := range auth {
-		err = h.Vault.RevokeAccessor(ctx, a, accessor)
+		err = h.Vault.RevokeAccessor(ctx, a, r.accessor)
 		if err == nil || errors.Is(err, ErrUnknownAccessor) || !errors.Is(err, ErrDenied) {
 			return err
 		}

@@ -2,6 +2,7 @@ package heal_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -114,7 +115,7 @@ func TestRecoveryThatCannotFinishKeepsTheIntent(t *testing.T) {
 		{"the accessor cannot be revoked", heal.StepMintRecorded,
 			fakevault.Fault{Op: heal.OpRevokeAccessor, Kind: fakevault.Unavailable}, "could not revoke token"},
 		{"the accessors cannot be listed", heal.StepMintAnswered,
-			fakevault.Fault{Op: heal.OpListAccessors, Kind: fakevault.Unavailable}, "--scan"},
+			fakevault.Fault{Op: heal.OpListAccessors, Kind: fakevault.Unavailable}, "interrupted mint(s) not settled"},
 		{"the found token cannot be revoked", heal.StepMintAnswered,
 			fakevault.Fault{Op: heal.OpRevokeAccessor, Kind: fakevault.Unavailable}, "could not revoke token"},
 	}
@@ -164,5 +165,42 @@ func TestRecoveryNothingMinted(t *testing.T) {
 	w.mustStore(w.stored()) // UNCHANGED, after settling the journal
 	if len(w.state().Journal) != 0 || !strings.Contains(w.log.String(), "nothing was minted") {
 		t.Errorf("journal %+v, log:\n%s\nwant settled: nothing was minted", w.state().Journal, w.log)
+	}
+}
+
+// TestLostFirstMint: the answer to a first mint is lost after Vault
+// minted (a connection cut after create-orphan). Nothing stored has the
+// authority to find that token, so the nightly renew cannot settle it:
+// the run is unhealthy and its ERROR names the command that does, an
+// admin login, whose authority finds and revokes it (and mints).
+func TestLostFirstMint(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.v.Fail(fakevault.Fault{Op: heal.OpCreateOrphan, Kind: fakevault.OutcomeUnknown, Applied: true, Times: 1})
+	_, err := w.store(w.admin())
+	if !errors.Is(err, heal.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "vault login -method=oidc") {
+		t.Fatalf("store: got %v, want ErrOutcomeUnknown naming the admin login that settles it", err)
+	}
+	orphans := w.ours()
+	if len(orphans) != 1 || len(w.state().Journal) != 1 {
+		t.Fatalf("live tokens of ours %v, journal %+v; want the one minted behind the client's back, journaled", orphans, w.state().Journal)
+	}
+
+	rep := w.renew(heal.RenewOptions{})
+	text := reportText(rep)
+	if rep.Healthy || !strings.Contains(text, heal.EventError+" "+addr+": 1 interrupted mint(s) not settled") || !strings.Contains(text, "`vault login -method=oidc`") {
+		t.Errorf("renew:\n%s\nwant unhealthy, an ERROR naming the admin login", text)
+	}
+	if got := heal.Unsettled(w.state()); !strings.Contains(got, "`vault login -method=oidc`") {
+		t.Errorf("Unsettled = %q, want the admin login", got)
+	}
+
+	res := w.mustStore(w.admin())
+	w.onlyOurs(t, res.Accessor)
+	if w.live(orphans[0]) || len(w.state().Journal) != 0 || heal.Unsettled(w.state()) != "" {
+		t.Errorf("after the admin login: orphan live %v, journal %+v; want revoked and settled", w.live(orphans[0]), w.state().Journal)
+	}
+	if rep := w.renew(heal.RenewOptions{}); !rep.Healthy {
+		t.Errorf("renew after the admin login:\n%s\nwant healthy", reportText(rep))
 	}
 }

@@ -15,8 +15,12 @@ import (
 // RenewOptions shape one renew run.
 type RenewOptions struct {
 	// Scan also lists every token and revokes the other tokens with our
-	// display name (except those another host or user minted).
+	// display name that this installation minted for this address and no
+	// other local address holds (scanReport).
 	Scan bool
+	// Revoke names accessors --scan may revoke although no metadata
+	// attributes them to this installation (a hand-made leftover).
+	Revoke []string
 	// DryRun reports what would be done and changes nothing.
 	DryRun bool
 }
@@ -74,7 +78,8 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 }
 
 // settleJournal recovers what interrupted mints left (a dry run only
-// says it would).
+// says it would). What it cannot settle is an ERROR, with the command
+// that settles it, and makes the run unhealthy.
 func (h *Healer) settleJournal(ctx context.Context, sess *store.Session, st store.State, opt RenewOptions, rep *Report) store.State {
 	if opt.DryRun {
 		if len(st.Journal) > 0 {
@@ -84,6 +89,12 @@ func (h *Healer) settleJournal(ctx context.Context, sess *store.Session, st stor
 	}
 	st, warn := h.recover(ctx, sess, st, authorities(st))
 	for _, w := range warn {
+		if w == Unsettled(st) {
+			// A live admin token may be untracked: a person should act.
+			rep.Healthy = false
+			rep.add(EventError, "%s: %s", h.Key, w)
+			continue
+		}
 		rep.add(EventWarn, "%s: %s", h.Key, w)
 	}
 	return st
@@ -253,11 +264,13 @@ func containsAccessor(ps []store.Pending, acc string) bool {
 	return false
 }
 
-// scanReport is --scan: every other token with our display name is
-// revoked, except those whose metadata says another installation (or,
-// before install ids, another host or user) minted them and those the
-// revocation guard spares (strict: what any other local address holds,
-// current, pending or journaled).
+// scanReport is --scan: every other token with our display name that
+// the revocation guard lets go is revoked. The guard spares what any
+// other local address holds (current, pending or journaled) and what no
+// metadata attributes to this installation and this address (a
+// hand-made token, perhaps adopted by another installation; another
+// installation's; one minted for another address), unless the user
+// named it in opt.Revoke. A spared unattributed token is a SPARED line.
 func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOptions, rep *Report) {
 	if h.Recorded {
 		// The default display name is not ours to sweep by.
@@ -265,35 +278,59 @@ func (h *Healer) scanReport(ctx context.Context, st store.State, opt RenewOption
 		return
 	}
 	want := h.Spec.VaultDisplayName()
-	var stale []TokenInfo
+	var stale []revocation
+	seen := map[string]bool{}
 	looked, err := h.scan(ctx, authorities(st), func(acc string, info TokenInfo) {
-		if info.DisplayName != want || acc == st.Current.Accessor || containsAccessor(st.Pending, acc) || h.mayRevoke(ctx, acc, true) != nil {
-			return
-		}
-		if h.foreignMeta(info.Meta) || otherAddress(info.Meta, h.Key.Addr) {
+		if info.DisplayName != want || acc == st.Current.Accessor || containsAccessor(st.Pending, acc) {
 			return
 		}
 		info.Accessor = acc
-		stale = append(stale, info)
+		r := revocation{accessor: acc, found: &info, named: slices.Contains(opt.Revoke, acc)}
+		seen[acc] = true
+		err := h.mayRevoke(ctx, r)
+		switch {
+		case errors.Is(err, ErrUnattributed):
+			hint := ""
+			if info.Meta["created_by"] != "vault-token-helper" {
+				hint = fmt.Sprintf("; if it is a leftover of yours, name it: vault-token-renew --scan --revoke %s", acc)
+			}
+			rep.add(EventSpared, "%s: %s (accessor %s) not revoked: %v%s", h.Key, info.DisplayName, acc, err, hint)
+			h.log(ctx, slog.LevelInfo, EventSpared, "accessor", acc, "display_name", info.DisplayName, "reason", err.Error())
+		case err != nil && r.named:
+			rep.add(EventSpared, "%s: %s (accessor %s) not revoked: %v", h.Key, info.DisplayName, acc, err)
+		case err != nil:
+		default:
+			stale = append(stale, r)
+		}
 	})
 	if err != nil {
 		rep.Healthy = false
 		rep.add(EventError, "%s: scan: %v", h.Key, err)
 		return
 	}
+	for _, acc := range opt.Revoke {
+		if !seen[acc] {
+			rep.add(EventWarn, "%s: --revoke %s: no token with display name %s other than the stored and pending ones has that accessor; nothing revoked", h.Key, acc, want)
+		}
+	}
 	revoked := 0
-	for _, info := range stale {
+	for _, r := range stale {
+		name := r.found.DisplayName
 		if opt.DryRun {
-			rep.add(EventDryRun, "%s: would revoke %s (accessor %s)", h.Key, info.DisplayName, info.Accessor)
+			rep.add(EventDryRun, "%s: would revoke %s (accessor %s)", h.Key, name, r.accessor)
 			continue
 		}
-		if err := h.revokeAccessor(ctx, authorities(st), info.Accessor); err != nil && !errors.Is(err, ErrUnknownAccessor) {
-			rep.add(EventWarn, "%s: could not revoke %s: %v", h.Key, info.Accessor, err)
+		if err := h.revoke(ctx, authorities(st), r); err != nil && !errors.Is(err, ErrUnknownAccessor) {
+			rep.add(EventWarn, "%s: could not revoke %s: %v", h.Key, r.accessor, err)
 			continue
 		}
 		revoked++
-		rep.add(EventRevoked, "%s: %s (accessor %s) found by --scan", h.Key, info.DisplayName, info.Accessor)
-		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", info.Accessor, "display_name", info.DisplayName, "reason", "scan")
+		reason := "scan"
+		if r.named {
+			reason = "scan, named with --revoke"
+		}
+		rep.add(EventRevoked, "%s: %s (accessor %s) found by --scan", h.Key, name, r.accessor)
+		h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", r.accessor, "display_name", name, "reason", reason)
 	}
 	rep.add(EventScan, "%s: looked at %d tokens, revoked %d with display name %s", h.Key, looked, revoked, want)
 }

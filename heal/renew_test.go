@@ -256,12 +256,15 @@ func TestRenewMirrorCannotBeRestored(t *testing.T) {
 	}
 }
 
-// TestRenewScan is --scan: what it revokes and what it spares.
+// TestRenewScan is --scan: what it revokes and what it spares. A token
+// no metadata attributes to this installation (a hand-made one, which
+// another installation may have adopted) is revoked only when named.
 func TestRenewScan(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	acc := w.mustStore(w.admin()).Accessor
 	_, handMade := w.handMade()
+	_, named := w.handMade()
 	_, kept := w.handMade()
 	mk := func(meta map[string]string) string {
 		_, a := w.v.Token(fakevault.TokenSpec{DisplayName: ourName, Policies: []string{"admin"}, Period: period, Meta: meta})
@@ -271,18 +274,21 @@ func TestRenewScan(t *testing.T) {
 	otherUser := mk(map[string]string{"created_by": "vault-token-helper", "host": "devvm", "user": "jane", "address": addr})
 	otherAddr := mk(map[string]string{"created_by": "vault-token-helper", "host": "devvm", "user": "wizard", "address": "http://localhost:8200"})
 	sameMachine := mk(map[string]string{"created_by": "vault-token-helper", "host": "devvm", "user": "wizard", "address": addr})
+	otherTool := mk(map[string]string{"host": "devvm", "user": "wizard"})
 	_, otherName := w.v.Token(fakevault.TokenSpec{DisplayName: "token-other", Policies: []string{"admin"}, Period: period})
 	_, heldCurrent := w.handMade()
 	w.setOther(other, func(st *store.State) {
 		st.Current = &store.Token{Token: "hvs.other", Accessor: heldCurrent, Source: store.SourceAdopted}
 		st.Pending = []store.Pending{{Accessor: kept, Reason: "replaced"}}
 	})
+	opt := heal.RenewOptions{Scan: true, Revoke: []string{named, heldCurrent, "nonesuch"}}
 
-	dry := w.renew(heal.RenewOptions{Scan: true, DryRun: true})
-	if n := strings.Count(reportText(dry), "would revoke"); n != 2 {
-		t.Errorf("dry run:\n%s\nwant 2 would-revoke lines", reportText(dry))
+	dry := opt
+	dry.DryRun = true
+	if rep := w.renew(dry); strings.Count(reportText(rep), "would revoke") != 2 {
+		t.Errorf("dry run:\n%s\nwant 2 would-revoke lines", reportText(rep))
 	}
-	rep := w.renew(heal.RenewOptions{Scan: true})
+	rep := w.renew(opt)
 	if !rep.Healthy || !strings.Contains(reportText(rep), "revoked 2 with display name "+ourName) {
 		t.Errorf("report:\n%s\nwant healthy and 2 revoked", reportText(rep))
 	}
@@ -290,13 +296,25 @@ func TestRenewScan(t *testing.T) {
 		name, acc string
 		live      bool
 	}{
-		{"current", acc, true}, {"hand-made", handMade, false}, {"pending at another key", kept, true},
-		{"current at another key", heldCurrent, true},
+		{"current", acc, true}, {"hand-made, not named", handMade, true}, {"hand-made, named", named, false},
+		{"pending at another key", kept, true}, {"current at another key, named", heldCurrent, true},
 		{"another host's", otherHost, true}, {"another user's", otherUser, true}, {"another address's", otherAddr, true},
+		{"another tool's metadata", otherTool, true},
 		{"this machine's, unrecorded", sameMachine, false}, {"another display name", otherName, true},
 	} {
 		if w.live(tc.acc) != tc.live {
 			t.Errorf("%s token: live %v, want %v", tc.name, w.live(tc.acc), tc.live)
+		}
+	}
+	text := reportText(rep)
+	for _, want := range []string{
+		heal.EventSpared + " " + addr + ": " + ourName + " (accessor " + handMade + ") not revoked",
+		"--scan --revoke " + handMade,
+		heal.EventSpared + " " + addr + ": " + ourName + " (accessor " + heldCurrent + ") not revoked",
+		heal.EventWarn + " " + addr + ": --revoke nonesuch",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report:\n%s\nwant a line with %q", text, want)
 		}
 	}
 }

@@ -143,8 +143,15 @@ func mintable(policies []string) []string {
 
 // Matches reports whether a valid token of ours still matches this
 // spec, so that a login keeps it instead of minting (KEPT): the drift
-// guard, the configured period, and every configured policy. It says
-// why not in a few words.
+// guard, the configured period, and exactly the configured policies. A
+// token holding a policy the configuration no longer names does not
+// match (a config change that takes a right away takes it away at the
+// next admin login), nor one missing a configured policy. "default" is
+// never counted as extra: Vault adds it to every token minted without
+// no_default_policy, which is how this tool mints. With no policies
+// configured (the login's own are minted), the policies are not
+// compared; a configured "root" is not compared either, as it is never
+// minted. It says why not in a few words.
 func (s Spec) Matches(info TokenInfo) (bool, string) {
 	s = s.WithDefaults()
 	if !s.Ours(info) {
@@ -153,9 +160,19 @@ func (s Spec) Matches(info TokenInfo) (bool, string) {
 	if info.Period != s.Period {
 		return false, fmt.Sprintf("its period %s is not the configured %s", info.Period, s.Period)
 	}
-	for _, p := range s.Policies {
+	// What a mint would ask for: root is never minted (ForLogin).
+	want := slices.DeleteFunc(slices.Clone(s.Policies), func(p string) bool { return p == "root" })
+	if len(want) == 0 {
+		return true, "it matches"
+	}
+	for _, p := range want {
 		if !info.HasPolicy(p) {
 			return false, fmt.Sprintf("policy %q is configured but not among %v", p, info.Policies)
+		}
+	}
+	for _, p := range info.Policies {
+		if p != "default" && !slices.Contains(want, p) {
+			return false, fmt.Sprintf("it holds policy %q, which the configuration does not name (%v)", p, want)
 		}
 	}
 	return true, "it matches"

@@ -160,3 +160,50 @@ func TestForeignMeta(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecMatches: a kept token must hold exactly the configured
+// policies (Vault's "default" aside), so that a config change that takes
+// a right away rotates at the next admin login.
+func TestSpecMatches(t *testing.T) {
+	t.Parallel()
+	const period = 768 * time.Hour
+	spec := func(policies ...string) Spec {
+		return Spec{DisplayName: "devvm-wizard", Policies: policies, Period: period, RequiredPolicy: "vault-admin"}
+	}
+	token := func(policies ...string) TokenInfo {
+		return TokenInfo{DisplayName: "token-devvm-wizard", Policies: policies, Period: period}
+	}
+	tests := []struct {
+		name string
+		spec Spec
+		info TokenInfo
+		want bool
+		why  string
+	}{
+		{"exactly the configured policies, and default", spec("vault-admin", "sops-admin"), token("default", "sops-admin", "vault-admin"), true, "it matches"},
+		{"no default policy on the token (hand-made, adopted)", spec("vault-admin", "sops-admin"), token("sops-admin", "vault-admin"), true, "it matches"},
+		{"default configured, and the token has it", spec("vault-admin", "default"), token("default", "vault-admin"), true, "it matches"},
+		{"a policy dropped from the config", spec("vault-admin"), token("default", "sops-admin", "vault-admin"), false, `holds policy "sops-admin"`},
+		{"a policy added to the config", spec("vault-admin", "sops-admin", "read-only"), token("default", "sops-admin", "vault-admin"), false, `policy "read-only" is configured`},
+		{"one policy swapped for another", spec("vault-admin", "read-only"), token("default", "sops-admin", "vault-admin"), false, "policy"},
+		{"default configured, the token lacks it", spec("vault-admin", "default"), token("vault-admin"), false, `policy "default" is configured`},
+		{"root on the token is extra", spec("vault-admin"), token("default", "root", "vault-admin"), false, `holds policy "root"`},
+		{"root in the config is never minted, so never missing", spec("vault-admin", "root"), token("default", "vault-admin"), true, "it matches"},
+		{"no policies configured: the login's own, not compared", Spec{DisplayName: "devvm-wizard", Period: period, RequiredPolicy: "vault-admin"},
+			token("default", "sops-admin", "vault-admin"), true, "it matches"},
+		{"another period", spec("vault-admin", "sops-admin"), with(token("default", "sops-admin", "vault-admin"), func(i *TokenInfo) { i.Period = time.Hour }), false, "period"},
+		{"not ours", spec("vault-admin", "sops-admin"), with(token("default", "sops-admin", "vault-admin"), func(i *TokenInfo) { i.DisplayName = "token-other" }), false, "display name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, why := tt.spec.Matches(tt.info)
+			if got != tt.want {
+				t.Errorf("Matches = %v (%s), want %v", got, why, tt.want)
+			}
+			if !strings.Contains(why, tt.why) {
+				t.Errorf("Matches says %q, want it to mention %q", why, tt.why)
+			}
+		})
+	}
+}

@@ -32,6 +32,8 @@ type flagDoc struct {
 	Name, Arg, Help string
 	// Values completes Arg (shell completion); "file" completes a path.
 	Values []string
+	// Many: the flag may be given more than once (its values: manyFlag).
+	Many bool
 }
 
 // verbDoc documents one verb of vault-token-helper.
@@ -80,22 +82,32 @@ func flagSet(name string, flags []flagDoc) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	for _, f := range flags {
-		if f.Arg == "" {
+		switch {
+		case f.Arg == "":
 			fs.Bool(f.Name, false, f.Help)
-		} else {
+		case f.Many:
+			fs.Var(new(manyFlag), f.Name, f.Help)
+		default:
 			fs.String(f.Name, "", f.Help)
 		}
 	}
 	return fs
 }
 
+// manyFlag is the value of a flag given once per value.
+type manyFlag []string
+
+func (m *manyFlag) String() string     { return strings.Join(*m, ",") }
+func (m *manyFlag) Set(v string) error { *m = append(*m, v); return nil }
+
 var helpFlag = flagDoc{Name: "help", Help: "show this help"}
 
 // renewFlags are vault-token-renew's flags, also those of the renew verb.
 var renewFlags = []flagDoc{
 	{Name: "address", Arg: "URL", Help: "renew only this Vault address (as in VAULT_ADDR)"},
-	{Name: "scan", Help: "also list every token and revoke other tokens with our display name (needs list on auth/token/accessors)"},
+	{Name: "scan", Help: "also list every token and revoke the other tokens with our display name that this installation minted for the address (needs list on auth/token/accessors)"},
 	{Name: "dry-run", Help: "say what would be done; change nothing"},
+	{Name: "revoke", Arg: "ACCESSOR", Many: true, Help: "with --scan, also revoke this token with our display name that no metadata attributes to this installation (a hand-made leftover); repeat for several"},
 	{Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "write the Prometheus textfile PATH (absolute) after the run; overrides metrics_file"},
 }
 
@@ -117,7 +129,7 @@ func verbTable() []verbDoc {
 		{Name: "status", Run: func(c call) int {
 			return status(c.ctx, c.on("json"), c.value("metrics-file"), c.stdout, c.stderr, c.env)
 		}, Summary: "will my token survive? exit 1 with the reasons when not", Flags: []flagDoc{{Name: "json", Help: "print JSON (schema: docs/status-schema.json)"}, {Name: "metrics-file", Arg: "PATH", Values: []string{"file"}, Help: "also write the Prometheus textfile PATH (absolute); overrides metrics_file"}},
-			Long: "Shows every stored address, its expiry, last renew, mirror and the scheduler that renews it, never the token. Exit 0 when every token will survive, 1 with the reasons when one will not: no scheduler will run renew, the last successful renew is older than 48 hours, a token expires within 7 days, a token is invalid or not ours, a token file is refused, or the CLI config does not name this helper."},
+			Long: "Shows every stored address, its expiry, last renew, mirror and the scheduler that renews it, never the token. Exit 0 when every token will survive, 1 with the reasons when one will not: no scheduler will run renew, the last successful renew is older than 48 hours, a token expires within 7 days, a token is invalid or not ours, an interrupted mint is not settled (a live token may be untracked), a token file is refused, or the CLI config does not name this helper."},
 		{Name: "doctor", Run: func(c call) int { return doctor(c.ctx, c.on("json"), c.stdout, c.stderr, c.env) }, Summary: "check the whole install, each check with its fix", Flags: []flagDoc{{Name: "json", Help: "print JSON"}},
 			Long: "Runs the checks in order, each marked passed or failed with one line saying how to fix it: the CLI config names this helper (vault and bao), the front and the full binary are the same version, the configuration is valid, VAULT_ADDR is set and has a stored token, file modes, Vault reachable with the TLS settings in use, the stored token valid and ours, the scheduler will run, the mirror in sync. Exit 1 when any check fails."},
 		{Name: "renew", MaxArgs: ownArgs, OwnHelp: true, Run: func(c call) int { return runRenew(c.ctx, c.prog, c.args, c.stdout, c.stderr, c.env) }, Summary: "renew every stored periodic token (what vault-token-renew does)", Flags: renewFlags,

@@ -145,6 +145,15 @@ func parseRenewArgs(prog string, args []string, stdout, stderr io.Writer, env En
 	opt.Scan, opt.DryRun = flags.Lookup("scan").Value.String() == "true", flags.Lookup("dry-run").Value.String() == "true"
 	opt.metricsFile = flags.Lookup("metrics-file").Value.String()
 	addrFlag := flags.Lookup("address").Value.String()
+	for _, acc := range *flags.Lookup("revoke").Value.(*manyFlag) {
+		if acc == "" || strings.ContainsAny(acc, " \t\n") {
+			return opt, usageError(stderr, prog, fmt.Sprintf("--revoke: not an accessor: %q", acc), ""), true
+		}
+		opt.Revoke = append(opt.Revoke, acc)
+	}
+	if len(opt.Revoke) > 0 && !opt.Scan {
+		return opt, usageError(stderr, prog, "--revoke names a token for --scan to revoke: add --scan", ""), true
+	}
 	if *version {
 		printVersion(stdout, prog, env)
 		return opt, ExitOK, true
@@ -190,7 +199,7 @@ func renewTargets(env Env, states []store.State, mk store.Key, only string) []st
 // checked against the guard recorded with it and the mirror is left alone.
 func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, stdout io.Writer) (healthy, drift bool) {
 	k := st.Key()
-	if st.Current == nil && !mirrored {
+	if st.Current == nil && !mirrored && len(st.Journal) == 0 {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
 		return true, false
 	}

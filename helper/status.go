@@ -259,8 +259,17 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st 
 	if mirrored {
 		as.Mirror = mirrorState(env.Paths.MirrorDef, cur)
 	}
+	// An interrupted mint may have left a live admin token nothing
+	// records: unhealthy until it is settled (heal.Unsettled says how).
+	unsettled := heal.Unsettled(st)
+	if unsettled != "" {
+		as.Reasons = append(as.Reasons, unsettled)
+	}
 	if cur == nil {
 		as.Problem = "no token stored (erased, or never stored)"
+		if unsettled != "" {
+			as.Problem = "no token stored, and an interrupted mint is not settled"
+		}
 		return as
 	}
 	as.State, as.Stored = AddrStored, true
@@ -457,7 +466,11 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
 			continue
 		case AddrErased:
-			fmt.Fprintln(w, "  no token stored (erased)")
+			if a.JournalEntries > 0 {
+				fmt.Fprintf(w, "  no token stored; journal: %d interrupted mint(s) not settled (see below)\n", a.JournalEntries)
+			} else {
+				fmt.Fprintln(w, "  no token stored (erased)")
+			}
 			if len(a.PendingRevoke) > 0 {
 				fmt.Fprintf(w, "  to revoke:   %s\n", strings.Join(a.PendingRevoke, ", "))
 			}
@@ -522,7 +535,7 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		}
 		fmt.Fprintf(w, "  to revoke:   %s\n", pending)
 		if a.JournalEntries > 0 {
-			fmt.Fprintf(w, "  journal:     %d interrupted mint(s), settled by the next store, erase or renew\n", a.JournalEntries)
+			fmt.Fprintf(w, "  journal:     %d interrupted mint(s) not settled (see below)\n", a.JournalEntries)
 		}
 	}
 	s := rep.Scheduler
