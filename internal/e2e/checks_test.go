@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
 )
@@ -103,5 +107,48 @@ func TestStatusAndDoctorMakeTheChecksOfGet(t *testing.T) {
 				t.Errorf("doctor: got vault-addr %q (failed %v), want it failed saying the file is refused", detail, failed)
 			}
 		})
+	}
+}
+
+// `sleep 70 | vault-token-helper store`: a stdin that is never closed.
+// store ends within its bound with an error saying what to do, and
+// nothing is stored (issue 20, item 8). The test only waits for it to
+// end; the bound is shortened with VAULT_CLIENT_TIMEOUT.
+func TestStoreEndsOnAStdinNeverClosed(t *testing.T) {
+	t.Parallel()
+	_, h := world(t, wizardConfig)
+	h.Setenv("VAULT_CLIENT_TIMEOUT", "1s")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close() // held open until the test ends: the writer never closes
+	if _, err := w.WriteString(h.Server().Login(t, "admin") + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bins.Helper, "store")
+	cmd.Env, cmd.Dir, cmd.Stdin = h.Env(), h.Dir, r
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("store on a stdin never closed: still running, killed: %v", ctx.Err())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("store: got %v, want exit 1\nstderr: %s", err, stderr.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if !strings.Contains(msg, "stdin was not closed within") || !strings.Contains(msg, "close stdin") || strings.Contains(msg, "\n") {
+		t.Errorf("store: got stderr %q, want one line saying stdin was not closed and what to do", msg)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("store: got stdout %q, want none", stdout.String())
+	}
+	if got := h.Run(t, "", bins.Helper, "get"); got.Code != 0 || got.Stdout != "" {
+		t.Errorf("get after the failed store: got %s, want nothing stored", got)
 	}
 }
