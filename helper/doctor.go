@@ -133,11 +133,21 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 			cur = &states[i]
 		}
 	}
+	// refused: why the store's checks (those get and renew make) refuse
+	// VAULT_ADDR's token file; file-modes names every refused one.
+	var refused error
+	for _, err := range errs {
+		if k, ok := refusedKey(files, err); ok && keyErr == nil && k == key {
+			refused = err
+		}
+	}
 	switch {
 	case env.Getenv("VAULT_ADDR") == "":
 		add(CheckVaultAddr, false, "VAULT_ADDR is not set: the CLI talks to https://127.0.0.1:8200", "export VAULT_ADDR=https://your-vault:8200 (in your shell profile)")
 	case keyErr != nil:
 		add(CheckVaultAddr, false, "VAULT_ADDR is not usable: "+oneLine(keyErr.Error()), "set VAULT_ADDR to a URL like https://vault.example.com:8200")
+	case refused != nil:
+		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has a token file that get and renew refuse: %s", key, oneLine(refused.Error())), unsafeFix(refused, "see the file-modes check"))
 	case cur == nil || cur.Current == nil:
 		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "run `vault login` (for example -method=oidc)")
 	default:
@@ -149,9 +159,8 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	modeFix := ""
 	for _, err := range errs {
 		modeProblems = append(modeProblems, oneLine(err.Error()))
-		var ue *store.UnsafeError
-		if errors.As(err, &ue) && modeFix == "" {
-			modeFix = ue.Fix
+		if modeFix == "" {
+			modeFix = unsafeFix(err, "")
 		}
 	}
 	for _, p := range []string{env.Paths.Config, env.Paths.MirrorDef} {
@@ -187,6 +196,9 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 		add(CheckTokenValid, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
 	default:
 		reach, valid := vaultChecks(ctx, env, cfg, key, cur)
+		if refused != nil {
+			valid.Detail, valid.Fix = "not checked: the token file is refused", unsafeFix(refused, "see the file-modes check")
+		}
 		checks = append(checks, reach, valid)
 	}
 
@@ -233,6 +245,15 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 		rep.Healthy = rep.Healthy && c.OK
 	}
 	return rep
+}
+
+// unsafeFix is the fix an UnsafeError in err names, else def.
+func unsafeFix(err error, def string) string {
+	var ue *store.UnsafeError
+	if errors.As(err, &ue) {
+		return ue.Fix
+	}
+	return def
 }
 
 func vaultChecks(ctx context.Context, env Env, cfg *Config, key store.Key, cur *store.State) (reach, valid Check) {

@@ -416,12 +416,14 @@ func newID() string {
 }
 
 func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
-	// The bound holds from here: setup (config, log, store) never blocks.
-	ctx, cancel := context.WithTimeout(ctx, env.operationBound())
+	// The bound holds from here, the read of stdin included: setup
+	// (config, log, store) never blocks.
+	bound := env.operationBound()
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	tok, err := ReadToken(stdin)
+	tok, err := readTokenWithin(ctx, stdin, bound)
 	if err != nil {
-		return fail(stderr, verb+": ", err)
+		return fail(stderr, verb+": nothing changed: ", err)
 	}
 	env.red.Add(tok, "")
 	if verb == "store" && caller.DevServer(callerOf(env, verb)) {
@@ -460,6 +462,32 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 		fmt.Fprintf(stderr, "vault-token-helper: %s (accessor %s) for %s\n", what, res.Accessor, s.key)
 	}
 	return ExitOK
+}
+
+// readTokenWithin is ReadToken inside the operation's bound: ctx, whose
+// deadline is bound from now. A stdin that never reaches its end
+// (`sleep 70 | vault-token-helper store`) ends the command when ctx
+// does, with an error saying what to do; the read goes on in a
+// goroutine that the process's exit ends.
+func readTokenWithin(ctx context.Context, stdin io.Reader, bound time.Duration) (string, error) {
+	type read struct {
+		tok string
+		err error
+	}
+	done := make(chan read, 1)
+	go func() {
+		tok, err := ReadToken(stdin)
+		done <- read{tok, err}
+	}()
+	select {
+	case r := <-done:
+		return r.tok, r.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "", fmt.Errorf("%w: stdin was not closed within %s (the bound of a store); whatever runs this must write the token and close stdin, as the vault CLI does", ErrBadToken, bound)
+		}
+		return "", fmt.Errorf("%w: stdin was not closed: %w", ErrBadToken, ctx.Err())
+	}
 }
 
 // checkConfig parses the configuration file (or the one named) and

@@ -214,12 +214,14 @@ func refusedKey(files *store.Files, err error) (store.Key, bool) {
 	} else {
 		return store.Key{}, false
 	}
-	dir := filepath.Dir(p)
-	if filepath.Base(p) != "state.json" || filepath.Dir(dir) != filepath.Join(files.Root, "tokens") {
-		if filepath.Dir(p) != filepath.Join(files.Root, "tokens") {
-			return store.Key{}, false
-		}
+	tokens := filepath.Join(files.Root, "tokens")
+	dir := filepath.Dir(p) // a file of the address's directory (state.json, lock)
+	switch {
+	case filepath.Dir(dir) == tokens:
+	case dir == tokens:
 		dir = p // the address's directory itself is refused
+	default:
+		return store.Key{}, false
 	}
 	name := filepath.Base(dir)
 	addr, ns, _ := strings.Cut(name, "+ns=")

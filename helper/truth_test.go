@@ -154,6 +154,19 @@ func TestStatusVerdicts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "its token file is refused"},
+		// The checks of get and renew, made by the store for status too.
+		{"address directory 0777", func(t *testing.T, env *Env) {
+			p := store.New(env.Paths.Data).StatePath(store.Key{Addr: "http://127.0.0.1:8200"})
+			if err := os.Chmod(filepath.Dir(p), 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}, "its token file is refused: refusing"},
+		{"lock file 0644", func(t *testing.T, env *Env) {
+			p := store.New(env.Paths.Data).StatePath(store.Key{Addr: "http://127.0.0.1:8200"})
+			if err := os.Chmod(filepath.Join(filepath.Dir(p), "lock"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "its token file is refused: refusing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -724,5 +737,43 @@ func TestConfirmations(t *testing.T) {
 	}
 	if r := runHelper(env, tok+"\n", "adopt"); r.code != ExitFail || strings.Contains(r.stderr, "adopted") {
 		t.Errorf("adopt of a revoked token: got %+v, want exit 1", r)
+	}
+}
+
+// TestStatusAndDoctorAgreeOnARefusedStore: an address directory get
+// refuses is one problem, named the same way by status and by doctor
+// (both read the store through the checks of get and renew).
+func TestStatusAndDoctorAgreeOnARefusedStore(t *testing.T) {
+	t.Parallel()
+	env, _ := storedEnv(t)
+	dir := filepath.Dir(store.New(env.Paths.Data).StatePath(store.Key{Addr: "http://127.0.0.1:8200"}))
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, getErr := store.New(env.Paths.Data).Token(store.Key{Addr: "http://127.0.0.1:8200"})
+	if getErr == nil {
+		t.Fatal("get: got no error, want the directory refused")
+	}
+	rep, _ := statusJSON(t, env)
+	if len(rep.Addresses) != 1 || rep.Addresses[0].State != AddrRefused || rep.Addresses[0].Problem != getErr.Error() {
+		t.Fatalf("status: got %+v, want the address refused with get's error %q", rep.Addresses, getErr)
+	}
+	r := runHelper(env, "", "doctor", "--json")
+	var drep DoctorReport
+	if err := json.Unmarshal([]byte(r.stdout), &drep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Check{}
+	for _, c := range drep.Checks {
+		got[c.Name] = c
+	}
+	if c := got[CheckFileModes]; c.OK || c.Detail != getErr.Error() || c.Fix != "chmod 700 \""+dir+"\"" {
+		t.Errorf("doctor %s: got %+v, want it failed with get's error and its fix", CheckFileModes, c)
+	}
+	if c := got[CheckVaultAddr]; c.OK || !strings.Contains(c.Detail, "get and renew refuse") {
+		t.Errorf("doctor %s: got %+v, want it failed saying get and renew refuse the file", CheckVaultAddr, c)
+	}
+	if drep.Healthy || r.code != ExitFail {
+		t.Errorf("doctor: got healthy %v exit %d, want unhealthy, exit %d", drep.Healthy, r.code, ExitFail)
 	}
 }

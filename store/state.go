@@ -177,7 +177,13 @@ func New(root string) *Files {
 
 func (f *Files) tokensDir() string      { return filepath.Join(f.Root, "tokens") }
 func (f *Files) dir(k Key) string       { return filepath.Join(f.tokensDir(), k.dirName()) }
-func (f *Files) statePath(k Key) string { return filepath.Join(f.dir(k), "state.json") }
+func (f *Files) statePath(k Key) string { return filepath.Join(f.dir(k), stateName) }
+
+// The files of an address directory.
+const (
+	stateName = "state.json"
+	lockName  = "lock"
+)
 
 // StatePath is the file holding the state (and the token) for k.
 func (f *Files) StatePath(k Key) string { return f.statePath(k) }
@@ -199,31 +205,61 @@ func (f *Files) Peek(k Key) (State, error) { return f.read(k) }
 // read loads the state of k without the lock; a missing state is empty.
 func (f *Files) read(k Key) (State, error) {
 	empty := State{Version: stateVersion, Address: k.Addr, Namespace: k.Namespace}
-	for _, d := range []string{f.Root, f.tokensDir(), f.dir(k)} {
-		if err := checkDir(d, f.uid); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return empty, nil
-			}
-			return empty, err
-		}
-	}
-	p := f.statePath(k)
-	data, err := ReadPrivateFile(p, f.uid, maxStateSize)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return empty, nil
-		}
-		return empty, err
-	}
-	st, err := decodeState(p, data)
-	if err != nil {
+	st, found, err := f.readDir(f.dir(k))
+	if err != nil || !found {
 		return empty, err
 	}
 	if st.Address != k.Addr || st.Namespace != k.Namespace {
-		return empty, fmt.Errorf("%w %q: it belongs to %s, not %s", ErrCorrupt, p, st.Key(), k)
+		return empty, fmt.Errorf("%w %q: it belongs to %s, not %s", ErrCorrupt, f.statePath(k), st.Key(), k)
 	}
 	f.learn(st)
 	return st, nil
+}
+
+// readDir is the read path's checks and decoding of the state in the
+// address directory dir (under the tokens directory), shared by Token,
+// Peek, Load and List: each directory from Root down is a private
+// directory of ours, the state file a private regular file read with
+// ReadPrivateFile, decoded by decodeState. A missing directory or state
+// file is found = false with a nil error.
+func (f *Files) readDir(dir string) (st State, found bool, err error) {
+	for _, d := range []string{f.Root, f.tokensDir(), dir} {
+		if err := checkDir(d, f.uid); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return State{}, false, nil
+			}
+			return State{}, false, err
+		}
+	}
+	p := filepath.Join(dir, stateName)
+	data, err := ReadPrivateFile(p, f.uid, maxStateSize)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return State{}, false, nil
+		}
+		return State{}, false, err
+	}
+	st, err = decodeState(p, data)
+	if err != nil {
+		return State{}, false, err
+	}
+	return st, true, nil
+}
+
+// checkLock is the writers' check of the lock file in the address
+// directory dir, made before Lock opens it: when it exists it must be a
+// private regular file of ours. A missing lock file is fine (Lock
+// creates it).
+func (f *Files) checkLock(dir string) error {
+	lp := filepath.Join(dir, lockName)
+	fi, err := os.Lstat(lp)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return checkOwnedPrivate(lp, fi, f.uid, false)
 }
 
 // learn registers the state's token with the Redactor.
@@ -248,12 +284,18 @@ func decodeState(p string, data []byte) (State, error) {
 
 // List returns the state of every address in the store, in directory
 // order. An entry that cannot be read is returned in errs and skipped.
+// Each entry passes the checks of both paths: those of the read path
+// (readDir, which get makes) and the lock file's (checkLock, which every
+// writer makes), so that what List reports usable, get, store and renew
+// can use; status and doctor report what it refuses.
 func (f *Files) List() (states []State, errs []error) {
-	if err := checkDir(f.Root, f.uid); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+	for _, d := range []string{f.Root, f.tokensDir()} {
+		if err := checkDir(d, f.uid); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, nil
+			}
+			return nil, []error{err}
 		}
-		return nil, []error{err}
 	}
 	entries, err := os.ReadDir(f.tokensDir())
 	if err != nil {
@@ -263,22 +305,20 @@ func (f *Files) List() (states []State, errs []error) {
 		return nil, []error{err}
 	}
 	for _, e := range entries {
-		p := filepath.Join(f.tokensDir(), e.Name(), "state.json")
-		data, err := ReadPrivateFile(p, f.uid, maxStateSize)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		dir := filepath.Join(f.tokensDir(), e.Name())
+		st, found, err := f.readDir(dir)
+		if err == nil {
+			err = f.checkLock(dir)
 		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		st, err := decodeState(p, data)
-		if err != nil {
-			errs = append(errs, err)
+		if !found {
 			continue
 		}
 		if st.Key().dirName() != e.Name() {
-			errs = append(errs, fmt.Errorf("%w %q: it names %s, which does not belong in this directory", ErrCorrupt, p, st.Key()))
+			errs = append(errs, fmt.Errorf("%w %q: it names %s, which does not belong in this directory", ErrCorrupt, filepath.Join(dir, stateName), st.Key()))
 			continue
 		}
 		f.learn(st)
@@ -307,12 +347,10 @@ func (f *Files) Lock(ctx context.Context, k Key, wait time.Duration) (*Session, 
 			return nil, err
 		}
 	}
-	lp := filepath.Join(f.dir(k), "lock")
-	if fi, err := os.Lstat(lp); err == nil {
-		if err := checkOwnedPrivate(lp, fi, f.uid, false); err != nil {
-			return nil, err
-		}
+	if err := f.checkLock(f.dir(k)); err != nil {
+		return nil, err
 	}
+	lp := filepath.Join(f.dir(k), lockName)
 	// gofrs/flock opens the file itself: with openFlags, as OpenPrivate
 	// does, and the descriptor is checked as OpenPrivate checks it.
 	l := flock.New(lp, flock.SetFlag(os.O_CREATE|os.O_RDONLY|openFlags), flock.SetPermissions(0o600))

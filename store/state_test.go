@@ -283,7 +283,7 @@ func TestStaleLockFileDoesNotBlock(t *testing.T) {
 	must(t, err)
 	must(t, s.Close())
 	// A lock file left by a process that died: content but no holder.
-	must(t, os.WriteFile(filepath.Join(f.dir(k), "lock"), []byte("999999\n"), 0o600))
+	must(t, os.WriteFile(filepath.Join(f.dir(k), lockName), []byte("999999\n"), 0o600))
 	s, err = f.Lock(context.Background(), k, 100*time.Millisecond)
 	if err != nil {
 		t.Fatalf("Lock with a stale lock file: %v", err)
@@ -341,6 +341,77 @@ func TestReadAndListShareTheDecoder(t *testing.T) {
 			states, errs := f.List()
 			if len(states) != 0 || len(errs) != 1 || !errors.Is(errs[0], ErrCorrupt) {
 				t.Errorf("List: got %d states and errors %v, want none and one ErrCorrupt", len(states), errs)
+			}
+		})
+	}
+}
+
+// TestListMakesTheChecksOfGetAndRenew: what get (Token) or a writer
+// (Lock, which renew and store take) refuses, List refuses with the same
+// error, so that status and doctor, which read the store through List,
+// never call healthy a store that get or renew will not use.
+func TestListMakesTheChecksOfGetAndRenew(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		mutate  func(t *testing.T, f *Files, k Key)
+		problem string
+		// lockOnly: get does not read the lock file; only a writer refuses.
+		lockOnly bool
+	}{
+		{"address directory 0777", func(t *testing.T, f *Files, k Key) { must(t, os.Chmod(f.dir(k), 0o777)) }, "mode 0777", false},
+		{"address directory of another owner", func(t *testing.T, f *Files, k Key) {
+			if os.Geteuid() != 0 {
+				t.Skip("chown needs root")
+			}
+			must(t, os.Chown(f.dir(k), 4242, -1))
+		}, "owned by uid 4242", false},
+		{"address directory a symlink", func(t *testing.T, f *Files, k Key) {
+			d, real := f.dir(k), filepath.Join(f.Root, "elsewhere")
+			must(t, os.Rename(d, real))
+			must(t, os.Symlink(real, d))
+		}, "symlink", false},
+		{"tokens directory 0755", func(t *testing.T, f *Files, k Key) { must(t, os.Chmod(f.tokensDir(), 0o755)) }, "mode 0755", false},
+		{"state file 0644", func(t *testing.T, f *Files, k Key) { must(t, os.Chmod(f.statePath(k), 0o644)) }, "mode 0644", false},
+		{"lock file 0644", func(t *testing.T, f *Files, k Key) {
+			must(t, os.Chmod(filepath.Join(f.dir(k), lockName), 0o644))
+		}, "mode 0644", true},
+		{"lock file a symlink", func(t *testing.T, f *Files, k Key) {
+			lp := filepath.Join(f.dir(k), lockName)
+			must(t, os.Remove(lp))
+			must(t, os.Symlink(f.statePath(k), lp))
+		}, "symlink", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := New(filepath.Join(t.TempDir(), "vault-token-helper"))
+			k := testKey(t)
+			save(t, f, k, "hvs.secret")
+			tt.mutate(t, f, k)
+
+			var want error
+			if tt.lockOnly {
+				if _, err := f.Token(k); err != nil {
+					t.Fatalf("Token: got %v, want no error (get does not read the lock file)", err)
+				}
+				s, err := f.Lock(context.Background(), k, time.Second)
+				if err == nil {
+					s.Close()
+				}
+				want = err
+			} else {
+				_, want = f.Token(k)
+			}
+			if !errors.Is(want, ErrUnsafe) || !strings.Contains(want.Error(), tt.problem) {
+				t.Fatalf("the read or write path: got %v, want ErrUnsafe saying %q", want, tt.problem)
+			}
+			states, errs := f.List()
+			if len(states) != 0 || len(errs) != 1 {
+				t.Fatalf("List: got %d states and errors %v, want none and one error", len(states), errs)
+			}
+			if got := errs[0]; !errors.Is(got, ErrUnsafe) || got.Error() != want.Error() {
+				t.Errorf("List: got %v, want the same error as get or renew: %v", got, want)
 			}
 		})
 	}
