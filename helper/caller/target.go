@@ -16,7 +16,7 @@ type Env struct {
 	// an unset one.
 	Lookup func(string) (string, bool)
 	// SameAddr reports whether two address values name the same server
-	// (store.NormalizeAddr compares them); SameNS the same for namespaces.
+	// (store.SameServer); SameNS the same for namespaces.
 	SameAddr func(a, b string) bool
 	SameNS   func(a, b string) bool
 }

@@ -120,7 +120,7 @@ func lazyRenew(dataDir string) Lazy {
 // KeyFor is the key of the server and namespace that the command of c
 // talks to (caller.Target), for get, store and erase alike.
 func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, error) {
-	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: sameAddr, SameNS: sameNS})
+	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: store.SameServer, SameNS: sameNS})
 	if errors.Is(err, caller.ErrUncertain) {
 		name := "VAULT"
 		if c.CLI == caller.Bao {
@@ -132,15 +132,6 @@ func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, 
 		return store.Key{}, err
 	}
 	return store.NewKey(addr, ns)
-}
-
-func sameAddr(a, b string) bool {
-	na, errA := store.NormalizeAddr(a)
-	nb, errB := store.NormalizeAddr(b)
-	if errA != nil || errB != nil {
-		return strings.TrimSpace(a) == strings.TrimSpace(b)
-	}
-	return na == nb
 }
 
 func sameNS(a, b string) bool { return store.NormalizeNamespace(a) == store.NormalizeNamespace(b) }
