@@ -4,9 +4,10 @@
 //
 // Protocol (the Vault CLI runs the helper with exactly one argument):
 //   - get: print the token stored for the address and namespace the
-//     calling CLI talks to (its -address and -namespace flags, else
-//     VAULT_ADDR and VAULT_NAMESPACE, or their BAO_ twins under the bao
-//     CLI: front.KeyFor) on stdout with no newline; nothing stored prints
+//     calling CLI talks to (its -agent-address, VAULT_AGENT_ADDR,
+//     -address and -namespace flags, else VAULT_ADDR and VAULT_NAMESPACE,
+//     or their BAO_ twins under the bao CLI: front.KeyFor) on stdout with
+//     no newline; nothing stored prints
 //     nothing. No network, no lock, no configuration. Exit 0, or 1 with
 //     one line on stderr when the token file is unsafe (symlink, foreign
 //     owner, loose mode) or the server cannot be told for certain.
