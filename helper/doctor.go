@@ -216,7 +216,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	}
 
 	// 9. The mirror in sync.
-	mk := storedMirrorKey(cfg, states, sameVault)
+	mk := storedMirrorKey(cfg, states)
 	switch {
 	case !cfg.Mirror:
 		add(CheckMirror, true, "the ~/.vault-token mirror is off (mirror = false)", "")

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -85,34 +83,6 @@ func (env Env) vault(addr, namespace string, o heal.ClientOptions) (heal.Vault, 
 		return nil, env.red.Error(err)
 	}
 	return redactVault{v: v, red: env.red}, nil
-}
-
-// sameVault reports whether two normalized addresses name one server:
-// equal, or two spellings of the loopback interface (localhost,
-// 127.0.0.0/8, ::1) with the same scheme, port and path. It resolves no
-// name: two servers behind one ingress, load balancer or CDN share their
-// IP addresses, so a DNS answer says nothing about which Vault a host
-// name reaches (and a lookup could hang past the command's deadline).
-func sameVault(a, b string) bool {
-	if a == b {
-		return true
-	}
-	ua, errA := url.Parse(a)
-	ub, errB := url.Parse(b)
-	if errA != nil || errB != nil || ua.Scheme != ub.Scheme || ua.Port() != ub.Port() || ua.Path != ub.Path || ua.Host == "" || ub.Host == "" {
-		return false
-	}
-	return isLoopbackHost(ua.Hostname()) && isLoopbackHost(ub.Hostname())
-}
-
-// isLoopbackHost reports whether host is a loopback spelling: localhost
-// or a loopback IP literal. No name is resolved.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Paths are the files and directories the tool uses.

@@ -4,9 +4,10 @@
 //
 // Protocol (the Vault CLI runs the helper with exactly one argument):
 //   - get: print the token stored for the address and namespace the
-//     calling CLI talks to (its -address and -namespace flags, else
-//     VAULT_ADDR and VAULT_NAMESPACE, or their BAO_ twins under the bao
-//     CLI: front.KeyFor) on stdout with no newline; nothing stored prints
+//     calling CLI talks to (its -agent-address, VAULT_AGENT_ADDR,
+//     -address and -namespace flags, else VAULT_ADDR and VAULT_NAMESPACE,
+//     or their BAO_ twins under the bao CLI: front.KeyFor) on stdout with
+//     no newline; nothing stored prints
 //     nothing. No network, no lock, no configuration. Exit 0, or 1 with
 //     one line on stderr when the token file is unsafe (symlink, foreign
 //     owner, loose mode) or the server cannot be told for certain.
@@ -276,7 +277,7 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 		log.Warn(heal.EventWarn, "op", "mirror", "error", "mirror_address matches several stored addresses", "addresses", strings.Join(amb, " "))
 		fmt.Fprintf(stderr, "vault-token-helper: warning: mirror_address %s matches %s, none written exactly as it; ~/.vault-token mirrors none of them: write mirror_address as one of them\n", cfg.MirrorAddress, strings.Join(amb, " and "))
 	}
-	if mirrorKey(cfg, states, key, sameVault) == key {
+	if mirrorKey(cfg, states, key) == key {
 		h.Mirror = heal.NewMirror(env.Paths.MirrorDef)
 	}
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
@@ -324,12 +325,12 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (
 // root namespace when it is stored in several), or else the only address
 // with a stored token (current, the one being worked on, when none has
 // one yet). A stored address written exactly as mirror_address wins;
-// without one, an address matches under another loopback spelling of the
-// same scheme and port (same reports it: localhost and 127.0.0.1). When
+// without one, an address matches under another spelling of the same
+// socket (store.SameServer: localhost and 127.0.0.1, nothing else). When
 // several spellings match and none is exact, none is picked (see
 // mirrorAmbiguous). The zero Key means none.
-func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) store.Key {
-	k, _ := mirrorMatch(cfg, states, current, same)
+func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
+	k, _ := mirrorMatch(cfg, states, current)
 	return k
 }
 
@@ -337,11 +338,11 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key, same func(a
 // mirror_address under other spellings than its own, when there are
 // several: then ~/.vault-token mirrors none of them. Empty otherwise.
 func mirrorAmbiguous(cfg *Config, states []store.State) []string {
-	_, amb := mirrorMatch(cfg, states, store.Key{}, sameVault)
+	_, amb := mirrorMatch(cfg, states, store.Key{})
 	return amb
 }
 
-func mirrorMatch(cfg *Config, states []store.State, current store.Key, same func(a, b string) bool) (store.Key, []string) {
+func mirrorMatch(cfg *Config, states []store.State, current store.Key) (store.Key, []string) {
 	if !cfg.Mirror {
 		return store.Key{}, nil
 	}
@@ -358,7 +359,7 @@ func mirrorMatch(cfg *Config, states []store.State, current store.Key, same func
 			switch {
 			case k.Addr == cfg.MirrorAddress:
 				exact = append(exact, k)
-			case same(k.Addr, cfg.MirrorAddress):
+			case store.SameServer(k.Addr, cfg.MirrorAddress):
 				alias = append(alias, k)
 				if !slices.Contains(spellings, k.Addr) {
 					spellings = append(spellings, k.Addr)
@@ -376,7 +377,7 @@ func mirrorMatch(cfg *Config, states []store.State, current store.Key, same func
 		}
 		switch len(matching) {
 		case 0:
-			if same(current.Addr, cfg.MirrorAddress) {
+			if current.Addr != "" && store.SameServer(current.Addr, cfg.MirrorAddress) {
 				return current, nil
 			}
 			return store.Key{Addr: cfg.MirrorAddress}, nil
@@ -401,12 +402,12 @@ func mirrorMatch(cfg *Config, states []store.State, current store.Key, same func
 
 // storedMirrorKey is mirrorKey for commands that work on every stored
 // address (renew, status): the current key is the store's only one.
-func storedMirrorKey(cfg *Config, states []store.State, same func(a, b string) bool) store.Key {
+func storedMirrorKey(cfg *Config, states []store.State) store.Key {
 	var only store.Key
 	if len(states) == 1 {
 		only = states[0].Key()
 	}
-	return mirrorKey(cfg, states, only, same)
+	return mirrorKey(cfg, states, only)
 }
 
 func newID() string {

@@ -194,7 +194,7 @@ func WriteMetrics(path string, ms []AddressMetrics) error {
 // names the keys whose token a renew found not ours.
 func storeMetrics(env Env, cfg *Config, drift map[store.Key]bool) ([]AddressMetrics, error) {
 	states, errs := env.files().List()
-	mk := storedMirrorKey(cfg, states, sameVault)
+	mk := storedMirrorKey(cfg, states)
 	now := env.Now()
 	var ms []AddressMetrics
 	for _, st := range states {

@@ -77,7 +77,7 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 		log.Error(heal.EventError, "op", "renew: list the store", "error", oneLine(err.Error()))
 		renewLine(stdout, heal.EventError, "%s", err)
 	}
-	mk := storedMirrorKey(cfg, states, sameVault)
+	mk := storedMirrorKey(cfg, states)
 	if amb := mirrorAmbiguous(cfg, states); len(amb) > 0 {
 		log.Warn(heal.EventWarn, "op", "mirror", "error", "mirror_address matches several stored addresses", "addresses", strings.Join(amb, " "))
 		renewLine(stdout, heal.EventWarn, "mirror_address %s matches %s, none written exactly as it; ~/.vault-token mirrors none of them: write mirror_address as one of them", cfg.MirrorAddress, strings.Join(amb, " and "))

@@ -119,7 +119,7 @@ func (t setupTool) UninstallToken() (store.Key, string, error) {
 	if cfg, err := LoadConfig(t.env.Paths.Config); err == nil {
 		c := *cfg
 		c.Mirror = true // the address ~/.vault-token would mirror, even with mirror = false
-		if k := mirrorKey(&c, states, current, sameVault); k != (store.Key{}) {
+		if k := mirrorKey(&c, states, current); k != (store.Key{}) {
 			key = k
 		}
 	}

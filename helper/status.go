@@ -160,7 +160,7 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 	if cfgErr != nil {
 		rep.Reasons = append(rep.Reasons, "the configuration: "+oneLine(cfgErr.Error())+"; run `vault-token-helper check-config`")
 	}
-	mk := storedMirrorKey(cfg, states, sameVault)
+	mk := storedMirrorKey(cfg, states)
 	for _, st := range states {
 		as := addressStatus(ctx, env, cfg, cfgErr != nil, st, st.Key() == mk, now)
 		as.Selected = env.Getenv("VAULT_ADDR") != "" && st.Key() == selected

@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // DefaultAddr is the address the Vault CLI uses when VAULT_ADDR is unset.
@@ -49,7 +52,9 @@ func NormalizeNamespace(ns string) string {
 }
 
 // NormalizeAddr turns a VAULT_ADDR value into the form tokens are keyed
-// by: scheme and host lowercased, the default port made explicit, the
+// by: the scheme lowercased, the host as the client dials it (see
+// dialHost: ASCII lowercased, a non-ASCII name in its IDNA xn-- form, an
+// IP literal in its canonical form), the default port made explicit, the
 // trailing slash dropped. An empty value is the CLI's default address.
 // unix:// addresses keep their cleaned socket path.
 func NormalizeAddr(raw string) (string, error) {
@@ -90,9 +95,12 @@ func NormalizeAddr(raw string) (string, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", fmt.Errorf("%w %q: user info, query and fragment are not allowed", ErrBadAddress, raw)
 	}
-	host := strings.ToLower(u.Hostname())
-	if host == "" {
+	if u.Hostname() == "" {
 		return "", fmt.Errorf("%w %q: empty host", ErrBadAddress, raw)
+	}
+	host, err := dialHost(u.Hostname())
+	if err != nil {
+		return "", fmt.Errorf("%w %q: %v", ErrBadAddress, raw, err)
 	}
 	port := u.Port()
 	if port == "" {
@@ -113,6 +121,77 @@ func NormalizeAddr(raw string) (string, error) {
 	}
 	return u.Scheme + "://" + host + ":" + port + p, nil
 }
+
+// dialHost is host as Go's HTTP client dials it, so that a key names the
+// server its token is sent to: net/http converts a non-ASCII host with
+// idna.Lookup.ToASCII (its idnaASCII) and leaves an ASCII one as it is.
+// Unicode lowercasing would not do: "İ.example" lowercases to
+// "i̇.example", while the client dials "xn--i-9bb.example"; and "K" (the
+// Kelvin sign) to "k", which IDNA agrees with, by its own table rather
+// than by chance. A non-ASCII host IDNA refuses is refused: the client
+// would send those bytes to the resolver as they are. ASCII is
+// lowercased (DNS names are case-insensitive), and an IP literal takes
+// its canonical form (::ffff:127.0.0.1 is 127.0.0.1, 0:0::1 is ::1), as
+// the Vault CLI's flag normalizer writes it.
+func dialHost(host string) (string, error) {
+	if !isASCII(host) {
+		a, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return "", fmt.Errorf("host %q is not a valid internationalized domain name (%v); write it in its ASCII xn-- form", host, err)
+		}
+		if a == "" || !isASCII(a) {
+			return "", fmt.Errorf("host %q has no ASCII form; write it in its ASCII xn-- form", host)
+		}
+		host = a
+	}
+	host = strings.ToLower(host)
+	if ip := net.ParseIP(host); ip != nil {
+		host = ip.String()
+	}
+	return host, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// SameServer reports whether two VAULT_ADDR values name one server: the
+// one comparison of addresses in this tool (mirror_address, VAULT_ADDR
+// against BAO_ADDR). Only spellings of one socket are one server: the two
+// normalize to the same address, or one writes localhost where the other
+// writes 127.0.0.1, with the same scheme, port and path. Nothing else is,
+// however close: 127.0.0.2 is another Vault than 127.0.0.1 (an SSH tunnel,
+// a port-forward), and so is ::1 (localhost may resolve to it, but a
+// server on 127.0.0.1 does not listen there). No name is resolved: two
+// servers behind one ingress, load balancer or CDN share their IP
+// addresses, so a DNS answer says nothing about which Vault a name
+// reaches (and a lookup could hang past the command's deadline). Values
+// that do not normalize are the same only when equal once trimmed.
+func SameServer(a, b string) bool {
+	na, errA := NormalizeAddr(a)
+	nb, errB := NormalizeAddr(b)
+	if errA != nil || errB != nil {
+		return errA != nil && errB != nil && strings.TrimSpace(a) == strings.TrimSpace(b)
+	}
+	if na == nb {
+		return true
+	}
+	ua, errA := url.Parse(na)
+	ub, errB := url.Parse(nb)
+	if errA != nil || errB != nil || ua.Scheme != ub.Scheme || ua.Port() != ub.Port() || ua.EscapedPath() != ub.EscapedPath() {
+		return false
+	}
+	return loopbackName(ua.Hostname()) && loopbackName(ub.Hostname())
+}
+
+// loopbackName reports whether a normalized host is one of the two
+// spellings of the IPv4 loopback socket SameServer accepts.
+func loopbackName(host string) bool { return host == "localhost" || host == "127.0.0.1" }
 
 func validPort(p string) bool {
 	if len(p) == 0 || len(p) > 5 {

@@ -25,6 +25,21 @@ func TestNormalizeAddr(t *testing.T) {
 		{"surrounding space", " http://a:1 ", "http://a:1"},
 		{"unix socket", "unix:///run/vault/agent.sock", "unix:///run/vault/agent.sock"},
 		{"unix socket cleaned", "unix:///run//vault/./agent.sock", "unix:///run/vault/agent.sock"},
+
+		// The host as Go's HTTP client dials it (issue 20): IDNA for a
+		// non-ASCII name, never Unicode lowercasing.
+		{"dotted capital I is its IDNA form", "http://İ.example", "http://xn--i-9bb.example:80"},
+		{"non-ASCII name is its IDNA form", "https://Bücher.EXAMPLE:8200", "https://xn--bcher-kva.example:8200"},
+		{"Kelvin sign maps as IDNA maps it", "https://\u212a.example", "https://k.example:443"},
+		{"percent-encoded non-ASCII host", "https://%C3%BC.example", "https://xn--tda.example:443"},
+		{"fullwidth digits are the IP they map to", "http://１２７.０.０.１:8200", "http://127.0.0.1:8200"},
+		{"ideographic full stop is a dot", "http://ü。example:1", "http://xn--tda.example:1"},
+		{"an xn-- name stays as written", "http://XN--TDA.example:1", "http://xn--tda.example:1"},
+		// An IP literal in its canonical form: one socket, one key.
+		{"ipv6 canonical form", "http://[0:0:0:0:0:0:0:1]:8200", "http://[::1]:8200"},
+		{"ipv6 upper case", "http://[FE80::A]:8200", "http://[fe80::a]:8200"},
+		{"ipv4-mapped ipv6 is the ipv4 address", "http://[::ffff:127.0.0.1]:8200", "http://127.0.0.1:8200"},
+		{"127.0.0.2 stays itself", "http://127.0.0.2:8200", "http://127.0.0.2:8200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +75,12 @@ func TestNormalizeAddrErrors(t *testing.T) {
 		"unix://",
 		"http://[::1",
 		"https://vault\x00:8200",
+		// Non-ASCII hosts IDNA refuses: the client would send the raw
+		// bytes to the resolver.
+		"http://a_b.ü:8200",
+		"http://ü\u200d.example",
+		"http://-ü.example",
+		"http://\u0635a.example",
 	} {
 		t.Run(in, func(t *testing.T) {
 			got, err := NormalizeAddr(in)
@@ -67,6 +88,51 @@ func TestNormalizeAddrErrors(t *testing.T) {
 				t.Fatalf("NormalizeAddr(%q) = %q, %v; want an error wrapping ErrBadAddress", in, got, err)
 			}
 		})
+	}
+}
+
+// TestSameServer: only spellings of one socket are one server
+// (issue 20): localhost and 127.0.0.1 at most, never the rest of
+// 127.0.0.0/8 or ::1, and never two names, whatever they resolve to.
+func TestSameServer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"https://vault.example.com", "https://vault.example.com", true},
+		{"https://vault.example.com", "HTTPS://Vault.Example.com:443/", true},
+		{"http://localhost:8200", "http://127.0.0.1:8200", true},
+		{"http://LOCALHOST:8200/", "http://127.0.0.1:8200", true},
+		{"http://[::ffff:127.0.0.1]:8200", "http://localhost:8200", true},
+		{"http://127.0.0.1:8200", "http://127.0.0.2:8200", false},
+		{"http://localhost:8200", "http://127.0.0.2:8200", false},
+		{"http://localhost:8200", "http://[::1]:8200", false},
+		{"http://127.0.0.1:8200", "http://[::1]:8200", false},
+		{"http://[::1]:8200", "http://[0:0::1]:8200", true},
+		{"http://localhost:8200", "http://127.0.0.1:8201", false},
+		{"http://localhost:8200", "https://127.0.0.1:8200", false},
+		{"http://localhost:8200/a", "http://127.0.0.1:8200/b", false},
+		{"http://localhost:8200/a", "http://127.0.0.1:8200/a/", true},
+		{"http://localhost.example.com:8200", "http://127.0.0.1:8200", false},
+		{"http://10.0.0.1:8200", "http://127.0.0.1:8200", false},
+		{"https://vault-prod.example.com", "https://vault-dev.example.com", false},
+		{"http://İ.example", "http://i.example", false},
+		{"http://İ.example", "http://xn--i-9bb.example", true},
+		{"unix:///run/a.sock", "unix:///run//a.sock", true},
+		{"unix:///run/a.sock", "unix:///run/b.sock", false},
+		{"", "https://127.0.0.1:8200", true},
+		{"", "https://localhost:8200", true},
+		{"not an address", " not an address ", true},
+		{"not an address", "another", false},
+		{"not an address", "https://127.0.0.1:8200", false},
+	}
+	for _, tt := range tests {
+		for _, ab := range [][2]string{{tt.a, tt.b}, {tt.b, tt.a}} {
+			if got := SameServer(ab[0], ab[1]); got != tt.want {
+				t.Errorf("SameServer(%q, %q): got %v, want %v", ab[0], ab[1], got, tt.want)
+			}
+		}
 	}
 }
 
@@ -110,7 +176,9 @@ func TestNewKeyNamespace(t *testing.T) {
 }
 
 func FuzzNormalizeAddr(f *testing.F) {
-	for _, s := range []string{"", "https://a", "http://A:80/", "unix:///x", "https://[::1]:1/p/", "a:b"} {
+	for _, s := range []string{"", "https://a", "http://A:80/", "unix:///x", "https://[::1]:1/p/", "a:b",
+		"http://İ.example", "https://\u212a.example", "http://１２７.０.０.１:8200", "http://a_b.ü:8200",
+		"http://[::ffff:127.0.0.1]:8200", "http://[0:0::1]:1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {

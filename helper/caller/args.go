@@ -16,17 +16,22 @@ var ErrUncertain = errors.New("cannot tell which server the command talks to")
 // counts as absent (command/base.go).
 const notSet = "(not set)"
 
-// Flags are the -address and -namespace (-ns) flags of one command line,
-// as the CLI's BaseCommand resolves them.
+// Flags are the -address, -agent-address and -namespace (-ns) flags of
+// one command line, as the CLI's BaseCommand resolves them.
 type Flags struct {
-	Addr  string // the -address value, white space trimmed; "" when absent or empty (then the environment counts)
-	NS    string // the namespace from -ns or -namespace; meaningful when NSSet
-	NSSet bool   // a namespace flag was given (even empty: the root namespace)
+	Addr string // the -address value, white space trimmed; "" when absent or empty (then the environment counts)
+	// AgentAddr is the -agent-address value, white space trimmed; "" when
+	// absent or empty (then VAULT_AGENT_ADDR counts). When set, the CLI
+	// sends every request there instead of to the address (api.NewClient).
+	AgentAddr string
+	NS        string // the namespace from -ns or -namespace; meaningful when NSSet
+	NSSet     bool   // a namespace flag was given (even empty: the root namespace)
 
 	// DevServer is set for `vault server` (and `bao server`): the CLI then
 	// hands the helper the root token of the dev server it starts, which
 	// listens on DevListen (the -dev-listen-address value; "" when absent)
-	// with TLS when DevTLS (-dev-tls). Addr, NS and NSSet are then unset.
+	// with TLS when DevTLS (-dev-tls). Addr, AgentAddr, NS and NSSet are
+	// then unset.
 	DevServer bool
 	DevListen string
 	DevTLS    bool
@@ -175,7 +180,7 @@ func verified(s, k string) bool {
 }
 
 // mentionsServerFlag reports whether any argument before "--" could be an
-// -address, -namespace or -ns flag.
+// -address, -agent-address, -namespace or -ns flag.
 func mentionsServerFlag(args []string) bool {
 	for _, a := range args {
 		if a == "--" {
@@ -189,7 +194,7 @@ func mentionsServerFlag(args []string) bool {
 }
 
 func isServerFlag(name string) bool {
-	return name == "address" || name == "namespace" || name == "ns"
+	return name == "address" || name == "agent-address" || name == "namespace" || name == "ns"
 }
 
 // flagName splits "-name=value" or "--name": ok is false for an argument
@@ -218,12 +223,13 @@ type walk struct {
 	devListen string
 	devTLS    bool
 	addr      string
+	agentAddr string
 	ns        *string
 	namespace *string
 }
 
 func (w walk) flags() Flags {
-	f := Flags{Addr: w.addr, DevListen: w.devListen, DevTLS: w.devTLS}
+	f := Flags{Addr: w.addr, AgentAddr: w.agentAddr, DevListen: w.devListen, DevTLS: w.devTLS}
 	if w.ns != nil && *w.ns != notSet {
 		f.NS, f.NSSet = *w.ns, true
 	} else if w.namespace != nil && *w.namespace != notSet {
@@ -294,6 +300,8 @@ func parseFlags(args []string) (Flags, error) {
 				switch name {
 				case "address":
 					w.addr = v
+				case "agent-address":
+					w.agentAddr = v
 				case "namespace":
 					w.namespace = &v
 				case "ns":

@@ -60,6 +60,18 @@ func TestParse(t *testing.T) {
 		{"ns not set falls back to namespace", "kv|get|-ns=(not set)|-namespace=b", ns("b"), false},
 		{"address and namespace", "token|lookup|-address=" + b + "|-ns=team", Flags{Addr: b, NS: "team", NSSet: true}, false},
 
+		// -agent-address: the CLI sends its requests there (issue 20).
+		{"agent address", "token|lookup|-agent-address=" + b, Flags{AgentAddr: b}, false},
+		{"agent address two dashes separate value", "token|lookup|--agent-address|" + b, Flags{AgentAddr: b}, false},
+		{"agent address trimmed", "token|lookup|-agent-address= " + b + " ", Flags{AgentAddr: b}, false},
+		{"empty agent address means the environment", "token|lookup|-agent-address=", Flags{}, false},
+		{"agent address and address", "token|lookup|-address=http://a:8200|-agent-address=" + b, Flags{Addr: "http://a:8200", AgentAddr: b}, false},
+		{"agent address after a positional argument", "token|lookup|s.abc|-agent-address=" + b, Flags{}, false},
+		{"unknown flag before the agent address", "token|lookup|-frob|-agent-address=" + b, Flags{}, true},
+		{"unknown command with -agent-address", "frobnicate|-agent-address=" + b, Flags{}, true},
+		{"a group, an unknown word, then -agent-address", "token|frob|-agent-address=" + b, Flags{}, true},
+		{"server -agent-address is not the dev listener", "server|-dev|-agent-address=" + b, Flags{DevServer: true}, false},
+
 		// Before the subcommand.
 		{"empty argument before the subcommand", "<empty>|token|lookup|-address=" + b, Flags{Addr: b}, false},
 		{"version flag before the subcommand", "-version|token|lookup|-address=" + b, Flags{Addr: b}, false},

@@ -8,8 +8,8 @@ import (
 
 // FuzzParse: any command line is parsed without a panic, the same way
 // twice; an error is always ErrUncertain; a command line without an
-// -address, -namespace or -ns flag never yields one; and an address
-// comes from the command line.
+// -address, -agent-address, -namespace or -ns flag never yields one; and
+// an address comes from the command line.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"token\x00lookup\x00-address=http://b:8200",
@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 		"\x00-version\x00operator\x00raft\x00list-peers\x00-dr-token\x00-address=x",
 		"read\x00--\x00-h",
 		"server\x00-dev",
+		"token\x00lookup\x00-agent-address=http://b:8100\x00-address\x00http://a:8200",
+		"server\x00-dev\x00-agent-address\x00http://b:8100",
 	} {
 		f.Add(s)
 	}
@@ -41,7 +43,7 @@ func FuzzParse(f *testing.F) {
 				mentions = true
 			}
 		}
-		if got.DevServer && (got.Addr != "" || got.NSSet) {
+		if got.DevServer && (got.Addr != "" || got.AgentAddr != "" || got.NSSet) {
 			t.Fatalf("Parse(%q) = %+v: the dev server's listener and a server flag", args, got)
 		}
 		got.DevServer, got.DevListen, got.DevTLS = false, "", false
@@ -50,6 +52,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if got.Addr != "" && !strings.Contains(line, got.Addr) {
 			t.Fatalf("Parse(%q): address %q is not on the command line", args, got.Addr)
+		}
+		if got.AgentAddr != "" && !strings.Contains(line, got.AgentAddr) {
+			t.Fatalf("Parse(%q): agent address %q is not on the command line", args, got.AgentAddr)
 		}
 	})
 }

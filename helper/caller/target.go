@@ -3,6 +3,7 @@ package caller
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrConflict is returned when the caller is unknown and a VAULT_ variable
@@ -16,7 +17,7 @@ type Env struct {
 	// an unset one.
 	Lookup func(string) (string, bool)
 	// SameAddr reports whether two address values name the same server
-	// (store.NormalizeAddr compares them); SameNS the same for namespaces.
+	// (store.SameServer); SameNS the same for namespaces.
 	SameAddr func(a, b string) bool
 	SameNS   func(a, b string) bool
 }
@@ -27,6 +28,12 @@ type Env struct {
 //   - A flag on the CLI's command line wins (-address, -ns, -namespace),
 //     as in the CLI. An empty -address means the environment's, as in
 //     BaseCommand.Client.
+//   - An agent address wins over both: -agent-address, else
+//     VAULT_AGENT_ADDR (BAO_AGENT_ADDR with the precedence below), when
+//     not empty once trimmed. vault/api's NewClient sends every request
+//     to Config.AgentAddress when it is set, whatever -address says, and
+//     the CLI sets it from the flag over the variable (BaseCommand.Client,
+//     Config.ReadEnvironment): the token follows the request.
 //   - Under the vault CLI, VAULT_ADDR and VAULT_NAMESPACE only: vault
 //     never reads BAO_ variables, so a stray BAO_ADDR changes nothing.
 //   - Under the bao CLI, OpenBao's precedence (api.ReadBaoVariable):
@@ -64,6 +71,16 @@ func Target(c Caller, env Env) (addr, ns string, err error) {
 	if f.Addr != "" {
 		addr = f.Addr
 	}
+	agent, err := fromEnv(c.CLI, env, "AGENT_ADDR", env.SameAddr)
+	if err != nil {
+		return "", "", err
+	}
+	if f.AgentAddr != "" {
+		agent = f.AgentAddr
+	}
+	if strings.TrimSpace(agent) != "" {
+		addr = agent
+	}
 	if f.NSSet {
 		ns = f.NS
 	}
@@ -91,7 +108,7 @@ func fromEnv(cli CLI, env Env, name string, same func(a, b string) bool) (string
 	case same(v, b):
 		return v, nil
 	}
-	return "", fmt.Errorf("%w: VAULT_%s=%q and BAO_%s=%q name different %s, and the program that runs the helper is neither vault nor bao; unset one of them", ErrConflict, name, v, name, b, map[string]string{"ADDR": "servers", "NAMESPACE": "namespaces"}[name])
+	return "", fmt.Errorf("%w: VAULT_%s=%q and BAO_%s=%q name different %s, and the program that runs the helper is neither vault nor bao; unset one of them", ErrConflict, name, v, name, b, map[string]string{"ADDR": "servers", "AGENT_ADDR": "agents", "NAMESPACE": "namespaces"}[name])
 }
 
 // DefaultDevListen is the dev server's -dev-listen-address default.

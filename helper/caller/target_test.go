@@ -18,7 +18,7 @@ func testEnv(vars map[string]string) Env {
 // The precedence table of docs/design.md, row by row.
 func TestTarget(t *testing.T) {
 	t.Parallel()
-	const a, b = "http://a:8200", "http://b:8200"
+	const a, b, c = "http://a:8200", "http://b:8200", "http://agent:8100"
 	vault := Caller{CLI: Vault, Args: []string{"token", "lookup"}}
 	bao := Caller{CLI: Bao, Args: []string{"token", "lookup"}}
 	unknown := Caller{}
@@ -51,6 +51,28 @@ func TestTarget(t *testing.T) {
 		{"vault: VAULT_NAMESPACE", vault, map[string]string{"VAULT_NAMESPACE": "team"}, "", "team", nil},
 		{"vault: uncertain flags", withArgs(vault, "-frob", "-address="+b), map[string]string{"VAULT_ADDR": a}, "", "", ErrUncertain},
 		{"vault: completing ignores the flags", withArgs(vault, "-address="+b), map[string]string{"VAULT_ADDR": a, "COMP_LINE": "vault token lookup -address=" + b}, a, "", nil},
+
+		// The agent address is where the CLI sends the request (issue 20).
+		{"vault: VAULT_AGENT_ADDR wins over VAULT_ADDR", vault, map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": c}, c, "", nil},
+		{"vault: VAULT_AGENT_ADDR wins over -address", withArgs(vault, "-address="+b), map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": c}, c, "", nil},
+		{"vault: -agent-address wins over VAULT_AGENT_ADDR", withArgs(vault, "-agent-address="+b), map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": c}, b, "", nil},
+		{"vault: -agent-address wins over VAULT_ADDR", withArgs(vault, "-agent-address", b), map[string]string{"VAULT_ADDR": a}, b, "", nil},
+		{"vault: empty -agent-address is VAULT_AGENT_ADDR", withArgs(vault, "-agent-address="), map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": c}, c, "", nil},
+		{"vault: empty VAULT_AGENT_ADDR is unset", vault, map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": ""}, a, "", nil},
+		{"vault: blank VAULT_AGENT_ADDR is unset", vault, map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": "  "}, a, "", nil},
+		{"vault: VAULT_AGENT_ADDR keeps VAULT_NAMESPACE", vault, map[string]string{"VAULT_AGENT_ADDR": c, "VAULT_NAMESPACE": "team"}, c, "team", nil},
+		{"vault: BAO_AGENT_ADDR is not read", vault, map[string]string{"VAULT_ADDR": a, "BAO_AGENT_ADDR": c}, a, "", nil},
+		{"vault server -dev: not VAULT_AGENT_ADDR", Caller{CLI: Vault, Args: []string{"server", "-dev"}}, map[string]string{"VAULT_AGENT_ADDR": c}, "http://127.0.0.1:8200", "", nil},
+		{"vault: completing ignores -agent-address", withArgs(vault, "-agent-address="+b), map[string]string{"VAULT_ADDR": a, "COMP_LINE": "vault token lookup -agent-address=" + b}, a, "", nil},
+		{"vault: uncertain -agent-address", withArgs(vault, "-frob", "-agent-address="+b), map[string]string{"VAULT_ADDR": a}, "", "", ErrUncertain},
+		{"bao: BAO_AGENT_ADDR first", bao, map[string]string{"BAO_ADDR": a, "VAULT_AGENT_ADDR": b, "BAO_AGENT_ADDR": c}, c, "", nil},
+		{"bao: VAULT_AGENT_ADDR when BAO_AGENT_ADDR is unset", bao, map[string]string{"BAO_ADDR": a, "VAULT_AGENT_ADDR": c}, c, "", nil},
+		{"bao: a set but empty BAO_AGENT_ADDR is no agent", bao, map[string]string{"BAO_ADDR": a, "VAULT_AGENT_ADDR": c, "BAO_AGENT_ADDR": ""}, a, "", nil},
+		{"bao: -agent-address wins", withArgs(bao, "-agent-address="+b), map[string]string{"BAO_AGENT_ADDR": c}, b, "", nil},
+		{"unknown: VAULT_AGENT_ADDR wins over VAULT_ADDR", unknown, map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": c}, c, "", nil},
+		{"unknown: BAO_AGENT_ADDR alone", unknown, map[string]string{"VAULT_ADDR": a, "BAO_AGENT_ADDR": c}, c, "", nil},
+		{"unknown: agent addresses disagree", unknown, map[string]string{"VAULT_AGENT_ADDR": b, "BAO_AGENT_ADDR": c}, "", "", ErrConflict},
+		{"unknown: -agent-address in the arguments is not read", Caller{Args: []string{"token", "lookup", "-agent-address=" + b}}, map[string]string{"VAULT_ADDR": a}, a, "", nil},
 
 		{"bao: BAO_ADDR first", bao, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, b, "", nil},
 		{"bao: a set but empty BAO_ADDR still wins", bao, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": ""}, "", "", nil},

@@ -1,9 +1,11 @@
 // Package front is the process the Vault CLI runs as its token helper.
 //
 // It answers `get` in-process: print the token stored for the address and
-// namespace the calling CLI talks to (KeyFor: its -address and -namespace
-// flags, else VAULT_ADDR and VAULT_NAMESPACE, or OpenBao's BAO_ twins under
-// the bao CLI), with no network, no lock and no configuration, and exit 0
+// namespace the calling CLI talks to (KeyFor: its -agent-address, else
+// VAULT_AGENT_ADDR, else its -address, else VAULT_ADDR, and its -namespace
+// flags, else VAULT_NAMESPACE, or OpenBao's BAO_ twins under the bao CLI:
+// the address its requests really go to), with no network, no lock and no
+// configuration, and exit 0
 // (nothing stored prints nothing) or 1 with one line on stderr (an unsafe
 // or corrupt token file, or a server that cannot be told for certain: then
 // nothing is printed). After printing a periodic token that looks
@@ -16,8 +18,10 @@
 // BAO_ADDR and VAULT_ADDR in its environment), it takes the home directory
 // from the password database and sets HOME before anything else.
 //
-// It imports only package store, helper/caller (the standard library and
-// x/sys/unix), adrg/xdg and, from the standard library, os/user: vault/api,
+// It imports only package store (and its golang.org/x/net/idna, the
+// conversion net/http applies to a non-ASCII host), helper/caller (the
+// standard library and x/sys/unix), adrg/xdg and, from the standard
+// library, os/user: vault/api,
 // net/http and the rest of the tool cost milliseconds of start-up that
 // `get`, run before every vault command, must not pay.
 package front
@@ -120,7 +124,7 @@ func lazyRenew(dataDir string) Lazy {
 // KeyFor is the key of the server and namespace that the command of c
 // talks to (caller.Target), for get, store and erase alike.
 func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, error) {
-	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: sameAddr, SameNS: sameNS})
+	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: store.SameServer, SameNS: sameNS})
 	if errors.Is(err, caller.ErrUncertain) {
 		name := "VAULT"
 		if c.CLI == caller.Bao {
@@ -132,15 +136,6 @@ func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, 
 		return store.Key{}, err
 	}
 	return store.NewKey(addr, ns)
-}
-
-func sameAddr(a, b string) bool {
-	na, errA := store.NormalizeAddr(a)
-	nb, errB := store.NormalizeAddr(b)
-	if errA != nil || errB != nil {
-		return strings.TrimSpace(a) == strings.TrimSpace(b)
-	}
-	return na == nb
 }
 
 func sameNS(a, b string) bool { return store.NormalizeNamespace(a) == store.NormalizeNamespace(b) }

@@ -2,6 +2,7 @@ package front
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -9,11 +10,48 @@ import (
 	"testing"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // lookup is os.LookupEnv over a map.
 func lookup(env map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+// TestKeyFor: the key is the address the CLI really sends the request to
+// (issue 20): the agent address when there is one, with the address
+// comparison of the store for VAULT_ADDR against BAO_ADDR.
+func TestKeyFor(t *testing.T) {
+	t.Parallel()
+	const a, b = "http://127.0.0.1:8200", "http://127.0.0.2:8200"
+	vault := func(args ...string) caller.Caller {
+		return caller.Caller{CLI: caller.Vault, Args: append([]string{"token", "lookup"}, args...)}
+	}
+	tests := []struct {
+		name   string
+		caller caller.Caller
+		env    map[string]string
+		want   store.Key
+		err    error
+	}{
+		{"VAULT_ADDR", vault(), map[string]string{"VAULT_ADDR": a}, store.Key{Addr: a}, nil},
+		{"VAULT_AGENT_ADDR is where the request goes", vault(), map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": b}, store.Key{Addr: b}, nil},
+		{"-agent-address is where the request goes", vault("-agent-address=" + b), map[string]string{"VAULT_ADDR": a}, store.Key{Addr: b}, nil},
+		{"-agent-address over -address", vault("-address="+a, "-agent-address", b+"/"), nil, store.Key{Addr: b}, nil},
+		{"the agent address of an unknown caller", caller.Caller{}, map[string]string{"VAULT_ADDR": a, "VAULT_AGENT_ADDR": b}, store.Key{Addr: b}, nil},
+		{"localhost and 127.0.0.1 agree", caller.Caller{}, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": "http://localhost:8200"}, store.Key{Addr: a}, nil},
+		{"127.0.0.1 and 127.0.0.2 disagree", caller.Caller{}, map[string]string{"VAULT_ADDR": a, "BAO_ADDR": b}, store.Key{}, caller.ErrConflict},
+		{"a non-ASCII host keys as the client dials it", vault(), map[string]string{"VAULT_AGENT_ADDR": "http://İ.example:8100"}, store.Key{Addr: "http://xn--i-9bb.example:8100"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := KeyFor(tt.caller, lookup(tt.env))
+			if !errors.Is(err, tt.err) || got != tt.want {
+				t.Fatalf("KeyFor: got %v, %v; want %v, %v", got, err, tt.want, tt.err)
+			}
+		})
+	}
 }
 
 func TestGetEmptyStore(t *testing.T) {
