@@ -151,7 +151,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	case "man":
 		if !extra(0) {
-			manPage(stdout, env.Version, env.Now())
+			manPage(stdout, env.Version, manDate(env))
 			return ExitOK
 		}
 	}
