@@ -20,11 +20,12 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
+	"github.com/vault-token-helper/vault-token-helper/helper/version"
 )
 
 // flagDoc documents one flag of a verb; Name has no dashes.
@@ -140,7 +141,7 @@ func verbTable() []verbDoc {
 			Run: func(c call) int { return setupVerb(c.ctx, c.args, c.stdout, c.stderr, c.env) }},
 		{Name: "completion", Args: "bash|zsh|fish", MaxArgs: 1, Run: completionVerb, ArgValues: []string{"bash", "zsh", "fish"}, Summary: "print the shell completion script",
 			Long: "Prints the completion script for a shell. bash: add `source <(vault-token-helper completion bash)` to ~/.bashrc. zsh: `vault-token-helper completion zsh > \"${fpath[1]}/_vault-token-helper\"`. fish: `vault-token-helper completion fish > ~/.config/fish/completions/vault-token-helper.fish`."},
-		{Name: "man", Run: func(c call) int { manPage(c.stdout, c.env.Version, c.env.Now()); return ExitOK }, Summary: "print the man page (roff)",
+		{Name: "man", Run: func(c call) int { manPage(c.stdout, c.env.Version, manDate(c.env)); return ExitOK }, Summary: "print the man page (roff)",
 			Long: "Prints the man page, generated from the same table as this help: `vault-token-helper man | man -l -`."},
 		{Name: "help", Args: "[COMMAND]", MaxArgs: ownArgs, Run: helpVerb, Summary: "show the help of vault-token-helper or of one command"},
 		{Name: "version", Run: func(c call) int { printVersion(c.stdout, helperName, c.env); return ExitOK }, Summary: "print the version, commit and Go version"},
@@ -392,54 +393,16 @@ func editDistance(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
-// BuildInfo is what --version prints besides the version.
-type BuildInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit"` // "unknown" when the build recorded none; "+dirty" when modified
-	GoVersion string `json:"go_version"`
-}
-
-// buildInfo is this binary's: version from -ldflags, commit and Go version
-// from runtime/debug.ReadBuildInfo (the commit from -ldflags when the
-// build recorded none).
-func buildInfo(version, commit string) BuildInfo {
-	b := BuildInfo{Version: version, Commit: "unknown", GoVersion: runtime.Version()}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		b.GoVersion = bi.GoVersion
-		b.Commit = commitOf(bi)
-	}
-	if b.Commit == "unknown" && commit != "" {
-		b.Commit = commit
-	}
-	return b
-}
-
-// commitOf is the VCS revision recorded in a build, "unknown" when none.
-func commitOf(bi *debug.BuildInfo) string {
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "unknown"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "+dirty"
-	}
-	return rev
-}
-
+// printVersion prints the release (or dev), the commit and the Go version,
+// and for a build that was stamped with no release a last line saying so.
+// The first line is "PROG VERSION" with VERSION one word: doctor compares
+// it with the front's --front-version (package version resolves both).
 func printVersion(w io.Writer, prog string, env Env) {
-	b := buildInfo(env.Version, env.Commit)
+	b := version.Of(env.Version, env.Commit)
 	fmt.Fprintf(w, "%s %s\ncommit %s\n%s %s/%s\n", prog, b.Version, b.Commit, b.GoVersion, runtime.GOOS, runtime.GOARCH)
+	if b.Development() {
+		fmt.Fprintf(w, "development build: no release version was stamped (make dist, make build and ./install.sh stamp one)\n")
+	}
 }
 
 // completion prints the completion script for shell.
@@ -595,6 +558,20 @@ func fishValues(f flagDoc) string {
 		return " -x -a " + fishQuote(strings.Join(f.Values, " "))
 	}
 	return " -x"
+}
+
+// manDate is the date the man page names: SOURCE_DATE_EPOCH's when set
+// (reproducible-builds.org; make dist sets it to the commit's time, so two
+// builds of one commit ship the same page), else today.
+func manDate(env Env) time.Time {
+	if env.Getenv != nil {
+		if s := env.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return time.Unix(n, 0)
+			}
+		}
+	}
+	return env.Now()
 }
 
 // manPage prints the man page (roff, man(7) macros) from the table.

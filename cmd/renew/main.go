@@ -10,12 +10,13 @@ import (
 	"syscall"
 
 	"github.com/vault-token-helper/vault-token-helper/helper"
+	buildversion "github.com/vault-token-helper/vault-token-helper/helper/version"
 )
 
 // version and commit are set at build time with
 // -ldflags "-X main.version=... -X main.commit=..." (make build); commit
 // is for builds without Go's VCS stamping.
-var version, commit = "dev", ""
+var version, commit = buildversion.Dev, ""
 
 func main() {
 	helper.Harden()
