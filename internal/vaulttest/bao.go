@@ -20,8 +20,10 @@ package vaulttest
 //     the server's address is BAO_ADDR (not VAULT_ADDR).
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -206,14 +208,57 @@ func (h *Home) BaoLoginUserpass(t T, user string, extra ...string) Result {
 	return h.Bao(t, args...)
 }
 
-// Lines are the non-empty lines of a command's stdout and stderr, for
-// messages in failures.
-func (r Result) Lines() []string {
-	var out []string
-	for _, l := range strings.Split(r.Stdout+"\n"+r.Stderr, "\n") {
-		if strings.TrimSpace(l) != "" {
-			out = append(out, l)
+// BuildCommand builds the command of package pkg (relative to the
+// module root, "./internal/vaulttest/tfconsumer") into dir, named as the
+// package's last element, and returns its path.
+func BuildCommand(dir, pkg string) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out, nil
+}
+
+// AuditRequest is one request entry of a raw audit log: the token it
+// carried and the namespace it was sent to.
+type AuditRequest struct {
+	ClientToken string
+	Namespace   string // the namespace path, "" for the root namespace, "team/"
+	Path        string
+}
+
+// Requests are the request entries of the audit log so far.
+func (a *Audit) Requests(t T) []AuditRequest {
+	t.Helper()
+	var out []AuditRequest
+	for _, line := range strings.Split(a.Text(t), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
 		}
+		var e struct {
+			Type    string `json:"type"`
+			Request struct {
+				ClientToken string `json:"client_token"`
+				Path        string `json:"path"`
+				Namespace   struct {
+					Path string `json:"path"`
+				} `json:"namespace"`
+			} `json:"request"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit log: decode a line: %v", err)
+		}
+		if e.Type != "request" {
+			continue
+		}
+		out = append(out, AuditRequest{ClientToken: e.Request.ClientToken, Namespace: e.Request.Namespace.Path, Path: e.Request.Path})
 	}
 	return out
 }
