@@ -90,6 +90,10 @@ type Healer struct {
 	// InstallID is this installation's id (store.Files.InstallID), sent
 	// in every mint's metadata; tokens carrying another id are not ours.
 	InstallID string
+	// CLI is the command line program that ran the helper, "vault" or
+	// "bao": what to run next is said with its name ("" is vault).
+	CLI string
+
 	// Crash, when set, is called at each named step of a mint; test
 	// builds use it to kill the process there. Nil in normal builds.
 	Crash func(step string)
@@ -360,9 +364,9 @@ func (h *Healer) refusePending(ctx context.Context, st store.State, info TokenIn
 	h.log(ctx, slog.LevelWarn, EventRefused, "login_accessor", info.Accessor, "login_display_name", info.DisplayName, "cause", cause.Error())
 	if _, valid, err := h.storedValid(ctx, st); err == nil && valid {
 		res.Event, res.Accessor = EventRefused, st.Current.Accessor
-		return res, &RefusedError{Login: info, Kept: *st.Current, Cause: cause}
+		return res, &RefusedError{Login: info, Kept: *st.Current, Cause: cause, CLI: h.CLI}
 	}
-	return res, fmt.Errorf("%w; nothing stored: log in with an admin method (vault login -method=oidc)", cause)
+	return res, fmt.Errorf("%w; nothing stored: log in with an admin method (%s login -method=oidc)", cause, h.cli())
 }
 
 // cannotMintError is Vault's refusal of a mint (403 or 400), which the
@@ -475,7 +479,7 @@ func (h *Healer) cannotMint(ctx context.Context, sess *store.Session, st store.S
 		h.log(ctx, slog.LevelWarn, EventRefused, "login_display_name", info.DisplayName, "login_policies", info.Policies,
 			"login_accessor", info.Accessor, "kept_accessor", st.Current.Accessor, "cause", cause.Error())
 		res.Event, res.Accessor = EventRefused, st.Current.Accessor
-		return res, &RefusedError{Login: info, Kept: *st.Current, Cause: cause}
+		return res, &RefusedError{Login: info, Kept: *st.Current, Cause: cause, CLI: h.CLI}
 	}
 	old := st.Current
 	st.Current = h.tokenRecord(incoming, info, store.SourcePassthrough, "")
@@ -500,15 +504,28 @@ type RefusedError struct {
 	Login TokenInfo
 	Kept  store.Token
 	Cause error
+	CLI   string // the CLI named in what to do ("" is vault)
 }
+
+// cliName is the CLI a message names: "vault" unless cli is "bao".
+func cliName(cli string) string {
+	if cli == "bao" {
+		return "bao"
+	}
+	return "vault"
+}
+
+// cli is the CLI that ran the helper, for messages.
+func (h *Healer) cli() string { return cliName(h.CLI) }
 
 func (e *RefusedError) Error() string {
 	if errors.Is(e.Cause, ErrPendingRevocation) {
 		return fmt.Sprintf("refused to store the token %s (accessor %s): %v; keeping periodic token %s (accessor %s)",
 			e.Login.DisplayName, e.Login.Accessor, e.Cause, e.Kept.DisplayName, e.Kept.Accessor)
 	}
-	return fmt.Sprintf("refused to store the login token %s (policies %v): it cannot mint a periodic token (%v); keeping periodic token %s (accessor %s); to use the login token once, run `vault login -no-store` and pass it as VAULT_TOKEN",
-		e.Login.DisplayName, e.Login.Policies, e.Cause, e.Kept.DisplayName, e.Kept.Accessor)
+	cli := cliName(e.CLI)
+	return fmt.Sprintf("refused to store the login token %s (policies %v): it cannot mint a periodic token (%v); keeping periodic token %s (accessor %s); to use the login token once, run `%s login -no-store` and pass it as %s_TOKEN",
+		e.Login.DisplayName, e.Login.Policies, e.Cause, e.Kept.DisplayName, e.Kept.Accessor, cli, strings.ToUpper(cli))
 }
 
 // Unwrap makes errors.Is(err, ErrWeakToken) true, and
@@ -795,7 +812,7 @@ func (h *Healer) Erase(ctx context.Context) (Result, error) {
 			if serr := sess.Save(st); serr != nil {
 				res.Warnings = append(res.Warnings, "could not save: "+serr.Error())
 			}
-			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; the next `vault login` with an admin method revokes it (status lists it until then)", cur.Accessor, err))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; the next `%s login` with an admin method revokes it (status lists it until then)", cur.Accessor, err, h.cli()))
 			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke erased token", "accessor", cur.Accessor, "error", err.Error())
 		}
 	}
@@ -1020,7 +1037,7 @@ func (h *Healer) Rotate(ctx context.Context) (Result, error) {
 	res := Result{Warnings: warn}
 	cur := st.Current
 	if cur == nil || !cur.Source.Periodic() {
-		return res, fmt.Errorf("%w: none is stored for %s; log in with an admin method (vault login -method=oidc) first", ErrNothingToRotate, h.Key)
+		return res, fmt.Errorf("%w: none is stored for %s; log in with an admin method (%s login -method=oidc) first", ErrNothingToRotate, h.Key, h.cli())
 	}
 	info, err := h.Vault.LookupSelf(ctx, cur.Token)
 	if err != nil {

@@ -192,6 +192,11 @@ func devServerStore(stderr io.Writer, env Env) int {
 }
 
 func keyFromEnv(env Env, verb string) (store.Key, error) {
+	return keyOf(env, callerOf(env, verb))
+}
+
+// keyOf is keyFromEnv for a caller already identified.
+func keyOf(env Env, c caller.Caller) (store.Key, error) {
 	lookup := env.LookupEnv
 	if lookup == nil {
 		lookup = func(k string) (string, bool) {
@@ -199,7 +204,7 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 			return v, v != ""
 		}
 	}
-	return front.KeyFor(callerOf(env, verb), lookup)
+	return front.KeyFor(c, lookup)
 }
 
 func get(stdout, stderr io.Writer, env Env) int {
@@ -234,7 +239,8 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 		closeLog()
 		return nil, err
 	}
-	key, err := keyFromEnv(env, verb)
+	c := callerOf(env, verb)
+	key, err := keyOf(env, c)
 	if err != nil {
 		return fail(err)
 	}
@@ -273,6 +279,9 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 		return fail(err)
 	}
 	h.Recorded = cfgErr != nil
+	if c.CLI == caller.Bao {
+		h.CLI = "bao" // what to run next names the CLI that called
+	}
 	if amb := mirrorAmbiguous(cfg, states); len(amb) > 0 {
 		log.Warn(heal.EventWarn, "op", "mirror", "error", "mirror_address matches several stored addresses", "addresses", strings.Join(amb, " "))
 		fmt.Fprintf(stderr, "vault-token-helper: warning: mirror_address %s matches %s, none written exactly as it; ~/.vault-token mirrors none of them: write mirror_address as one of them\n", cfg.MirrorAddress, strings.Join(amb, " and "))

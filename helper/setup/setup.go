@@ -340,6 +340,15 @@ func (r *run) clis() []CLI {
 	return want
 }
 
+// login is the command setup's messages tell the user to run: `bao
+// login` when only bao is configured (--cli bao), else `vault login`.
+func (r *run) login() string {
+	if r.opt.cli == "bao" {
+		return "bao login"
+	}
+	return "vault login"
+}
+
 // names reports whether a token_helper value names our binary.
 func (r *run) names(v string) bool {
 	if v == "" {
@@ -373,7 +382,7 @@ func (r *run) install(ctx context.Context) error {
 	if !slices.Contains(filepath.SplitList(r.env.getenv("PATH")), r.bindir) {
 		r.say("note: %s is not in PATH; the CLI does not need it, but add it to run %s status", r.bindir, HelperName)
 	}
-	r.say("done: vault login now keeps a periodic token; check it with %s status", r.bin)
+	r.say("done: %s now keeps a periodic token; check it with %s status", r.login(), r.bin)
 	// The last line is honest about renewal: a WARNING, with the exact
 	// command, when no scheduler will run renew.
 	warn := ""
@@ -665,7 +674,7 @@ func (r *run) now() time.Time {
 func (r *run) keepToken(ctx context.Context) error {
 	p := r.env.Paths.TokenFile
 	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-		r.say("no %s to keep; the next vault login mints the periodic token", p)
+		r.say("no %s to keep; the next %s mints the periodic token", p, r.login())
 		return nil
 	}
 	if len(r.oursIn) > 0 {
@@ -678,8 +687,8 @@ func (r *run) keepToken(ctx context.Context) error {
 	if len(r.foreignIn) > 0 {
 		// The CLI's token is in the other helper's store; the file is
 		// whatever the built-in helper left there, maybe for another server.
-		r.say("left %s alone: %s named another token helper, which holds the CLI's token; the next vault login stores one with %s",
-			p, strings.Join(r.foreignIn, " and "), r.bin)
+		r.say("left %s alone: %s named another token helper, which holds the CLI's token; the next %s stores one with %s",
+			p, strings.Join(r.foreignIn, " and "), r.login(), r.bin)
 		return nil
 	}
 	tok, err := heal.NewMirror(p).Read()
@@ -687,7 +696,7 @@ func (r *run) keepToken(ctx context.Context) error {
 		return r.fail("cannot keep the token in %q: %w; the CLI is left as it was", p, err)
 	}
 	if tok == "" {
-		r.say("%s holds no token; the next vault login mints the periodic token", p)
+		r.say("%s holds no token; the next %s mints the periodic token", p, r.login())
 		return nil
 	}
 	if key, ok := r.env.Tool.StoredFor(tok); ok {
@@ -714,7 +723,7 @@ func (r *run) keepToken(ctx context.Context) error {
 			p, refused.Login.DisplayName, refused.Login.Accessor, key, refused.Kept.Accessor)
 		return nil
 	case errors.Is(err, heal.ErrInvalidToken):
-		r.say("left %s alone: Vault at %s does not accept its token (revoked or expired); the next vault login mints the periodic token", p, key)
+		r.say("left %s alone: Vault at %s does not accept its token (revoked or expired); the next %s mints the periodic token", p, key, r.login())
 		return nil
 	case errors.Is(err, heal.ErrUnavailable):
 		return r.keepUnchecked(ctx, p, key, tok, "Vault cannot be reached ("+oneLine(err.Error())+")")
@@ -727,8 +736,8 @@ func (r *run) keepToken(ctx context.Context) error {
 	case heal.EventAdopted:
 		r.say("adopted the periodic token in %s for %s (%s, accessor %s)", p, key, res.Info.DisplayName, res.Accessor)
 	default:
-		r.say("kept the token in %s for %s (%s, accessor %s) as passed through; the next admin login (vault login -method=oidc) mints the periodic token",
-			p, key, res.Info.DisplayName, res.Accessor)
+		r.say("kept the token in %s for %s (%s, accessor %s) as passed through; the next admin login (%s -method=oidc) mints the periodic token",
+			p, key, res.Info.DisplayName, res.Accessor, r.login())
 		if res.WhyNotOurs != "" {
 			r.hints = append(r.hints, fmt.Sprintf("%s holds the periodic token %s (accessor %s), which is not ours (%s); to have it renewed instead, edit periodic_token in %s to match it and run: %s adopt < %s",
 				p, res.Info.DisplayName, res.Accessor, res.WhyNotOurs, r.env.Paths.Config, r.bin, p))

@@ -13,11 +13,16 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/internal/vaulttest"
 )
 
-// No OpenBao binary can be had here; these tests run the helper exactly
-// as the bao CLI does, against the dev Vault (the HTTP API is the same).
-// See docs/design.md for the OpenBao source they follow.
+// What a real OpenBao 2.6 cannot show: OpenBao 2.1.0 to 2.5.1 ran the
+// helper with only BAO_ADDR and VAULT_ADDR in its environment (2.5.2 and
+// later pass the whole environment). These tests run the helper exactly
+// as those versions did, with the shim internal/vaulttest/baoexec as the
+// bao CLI, against the dev Vault (the HTTP API is the same), and the
+// vault CLI's precedence over a stray BAO_ADDR. Everything else about bao
+// runs against the real OpenBao 2.6.2 in internal/e2e/bao; docs/openbao.md
+// says which versions were run and which only reasoned about.
 
-// baoMinimal runs `<helper> verb` as OpenBao 2.0.1 to 2.5.1 does:
+// baoMinimal runs `<helper> verb` as OpenBao 2.1.0 to 2.5.1 does:
 // `$SHELL -c "<path> <verb>"` with only BAO_ADDR and VAULT_ADDR in the
 // environment (command/token/helper_external.go, cmd.Env = h.Env). No
 // HOME, no PATH, no XDG variables: the helper must find the home from the
@@ -83,8 +88,8 @@ var baoBin = sync.OnceValues(func() (string, error) {
 })
 
 // Under a process that is the bao CLI (an executable named bao that runs
-// the helper as OpenBao does, through $SHELL -c with only BAO_ADDR and
-// VAULT_ADDR), the helper reads bao's arguments, through the shell when
+// the helper as OpenBao 2.1.0 to 2.5.1 does, through $SHELL -c with only
+// BAO_ADDR and VAULT_ADDR), the helper reads bao's arguments, through the shell when
 // the shell forks (dash) and directly when it executes the helper in its
 // place (bash).
 func TestOpenBaoCallerThroughTheShell(t *testing.T) {

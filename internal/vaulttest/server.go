@@ -109,6 +109,7 @@ type Server struct {
 	CACert    string // the CA of a StartTLS server, for VAULT_CACERT
 
 	bin     string
+	kind    string // "vault" or "bao"
 	cmd     *exec.Cmd
 	log     *syncBuffer
 	oidcCB  int // OIDC callback port for the CLI, once EnableOIDC ran
@@ -130,17 +131,32 @@ func startDev(t T, withTLS bool) *Server {
 	if skipShort(t) {
 		return nil
 	}
-	bin := Bin(t)
+	return startDevOf(t, devKind{bin: Bin(t), name: "vault"}, withTLS)
+}
+
+// devKind is which server binary a dev server runs: vault, or bao
+// (bao.go), with the arguments and environment it adds.
+type devKind struct {
+	bin  string
+	name string // "vault" or "bao", for messages
+	// extra returns more arguments and environment for a server whose
+	// temporary directory is home.
+	extra func(home string) (args, env []string, err error)
+}
+
+// startDevOf is startDev for a kind of server.
+func startDevOf(t T, k devKind, withTLS bool) *Server {
+	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin, withTLS)
+		s, err := start(t, k, withTLS)
 		if err == nil {
 			s.setup(t)
 			return s
 		}
 		lastErr = err
 	}
-	what := "start vault dev server"
+	what := "start " + k.name + " dev server"
 	if withTLS {
 		what += " with TLS"
 	}
@@ -161,7 +177,8 @@ func skipShort(t T) bool {
 
 // start runs one dev server; with withTLS, it serves HTTPS with a
 // certificate of its own CA (-dev-tls), whose file is s.CACert.
-func start(t T, bin string, withTLS bool) (*Server, error) {
+func start(t T, k devKind, withTLS bool) (*Server, error) {
+	bin := k.bin
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -171,6 +188,7 @@ func start(t T, bin string, withTLS bool) (*Server, error) {
 		Addr:      "http://127.0.0.1:" + strconv.Itoa(port),
 		RootToken: newRootToken(),
 		bin:       bin,
+		kind:      k.name,
 		log:       &syncBuffer{},
 	}
 	args := []string{"server", "-dev",
@@ -187,14 +205,22 @@ func start(t T, bin string, withTLS bool) (*Server, error) {
 		s.CACert = filepath.Join(certDir, "vault-ca.pem")
 		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+certDir)
 	}
-	s.cmd = exec.Command(bin, args...)
 	// An empty VAULT_CONFIG_PATH: a config naming a token helper would
 	// be handed the root token.
 	emptyCfg := filepath.Join(home, "empty.hcl")
 	if err := os.WriteFile(emptyCfg, nil, 0o600); err != nil {
 		return nil, err
 	}
-	s.cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "VAULT_LOG_LEVEL=info", "VAULT_CONFIG_PATH=" + emptyCfg}
+	env := []string{"HOME=" + home, "PATH=/usr/bin:/bin", "VAULT_LOG_LEVEL=info", "VAULT_CONFIG_PATH=" + emptyCfg}
+	if k.extra != nil {
+		moreArgs, moreEnv, err := k.extra(home)
+		if err != nil {
+			return nil, err
+		}
+		args, env = append(args, moreArgs...), append(env, moreEnv...)
+	}
+	s.cmd = exec.Command(bin, args...)
+	s.cmd.Env = env
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
 	s.cmd.SysProcAttr = serverProcAttr()
@@ -210,7 +236,7 @@ func start(t T, bin string, withTLS bool) (*Server, error) {
 		select {
 		case err := <-exited:
 			exited <- err
-			return nil, fmt.Errorf("vault server exited early (%v):\n%s", err, s.log.Tail(40))
+			return nil, fmt.Errorf("%s server exited early (%v):\n%s", k.name, err, s.log.Tail(40))
 		default:
 		}
 		// With -dev-tls, the CA file appears once the server listens.
@@ -237,7 +263,7 @@ func start(t T, bin string, withTLS bool) (*Server, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return nil, fmt.Errorf("vault server at %s not healthy after 60s:\n%s", s.Addr, s.log.Tail(40))
+	return nil, fmt.Errorf("%s server at %s not healthy after 60s:\n%s", k.name, s.Addr, s.log.Tail(40))
 }
 
 func (s *Server) stop(t T, exited chan error) {
@@ -253,7 +279,7 @@ func (s *Server) stop(t T, exited chan error) {
 		<-exited
 	}
 	if t.Failed() {
-		t.Logf("vault server %s log (tail):\n%s", s.Addr, s.log.Tail(25))
+		t.Logf("%s server %s log (tail):\n%s", s.kind, s.Addr, s.log.Tail(25))
 	}
 }
 
@@ -312,7 +338,13 @@ path "transit/decrypt/sops-*" { capabilities = ["update"] }`,
 
 func (s *Server) setup(t T) {
 	t.Helper()
-	root := s.Root(t)
+	s.setupWith(t, s.Root(t))
+}
+
+// setupWith creates the fixtures with root, a root client (of one
+// namespace, on OpenBao).
+func (s *Server) setupWith(t T, root *api.Client) {
+	t.Helper()
 	for name, rules := range fixturePolicies {
 		if err := root.Sys().PutPolicy(name, rules); err != nil {
 			t.Fatalf("put policy %s: %v", name, err)

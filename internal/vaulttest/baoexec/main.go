@@ -1,17 +1,23 @@
-// Command baoexec runs a token helper the way the OpenBao CLI 2.0.1 to
-// 2.5.1 does, for tests on machines where no OpenBao binary can be had.
-// The e2e tests build it as an executable named "bao", so that the
-// helper sees a bao CLI as its caller, with the test's arguments.
+// Command baoexec runs a token helper the way the OpenBao CLI 2.1.0 to
+// 2.5.1 does, with only BAO_ADDR and VAULT_ADDR in its environment. It is
+// kept for that alone: the real OpenBao the tests build (2.6.2, `make
+// bao`; internal/e2e/bao) passes its whole environment, as 2.5.2 and
+// later do, so it cannot show the minimal environment. Everything else
+// about bao (the CLI's flags, ~/.bao, namespaces, the shell) is tested
+// against the real one. The e2e tests build it as an executable named
+// "bao", so that the helper sees a bao CLI as its caller, with the test's
+// arguments.
 //
 // Usage: bao <any arguments>, with BAOEXEC_HELPER (the helper's path),
 // BAOEXEC_OP (get, store or erase) and BAO_ADDR in the environment. It
-// does what openbao/openbao command/token/helper_external.go does:
-// ExecScript(path + " " + op), that is `$SHELL -c "<path> <op>"` (/bin/sh
-// when SHELL is unset), with cmd.Env = exactly BAO_ADDR and VAULT_ADDR,
-// both set to the address the command uses (command/config
-// DefaultTokenHelper(vaultAddr)); here that address is BAO_ADDR as given.
-// Its standard streams are the helper's; it exits with the helper's code.
-// Its own arguments are only there for the helper to read.
+// does what openbao/openbao command/token/helper_external.go did in
+// those versions: ExecScript(path + " " + op), that is `$SHELL -c "<path>
+// <op>"` (/bin/sh when SHELL is unset), with cmd.Env = exactly BAO_ADDR
+// and VAULT_ADDR, both set to the address the command uses
+// (command/config DefaultTokenHelper(vaultAddr)); here that address is
+// BAO_ADDR as given. Its standard streams are the helper's; it exits with
+// the helper's code. Its own arguments are only there for the helper to
+// read.
 package main
 
 import (
