@@ -1,6 +1,8 @@
 package helper
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -89,5 +91,43 @@ func TestStoreSaysWhichTokenIsInUse(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, stored) {
 		t.Error("the line names the token")
+	}
+}
+
+// TestDoctorNamesTheHelperPathItFound: a token_helper the CLI cannot run
+// is named as the file holds it, and a leading ~ is said to be the cause.
+func TestDoctorNamesTheHelperPathItFound(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, file string
+		detail     string // substring
+		fix        string // substring; HOME stands for the test's home
+	}{
+		{"tilde in HCL", `token_helper = "~/.local/bin/vault-token-helper"` + "\n",
+			`has token_helper = "~/.local/bin/vault-token-helper": the vault CLI does not expand ~`,
+			`token_helper = "HOME/.local/bin/vault-token-helper"`},
+		{"tilde in JSON", `{"token_helper": "~/bin/vault-token-helper"}`,
+			`has token_helper = "~/bin/vault-token-helper": the vault CLI does not expand ~`,
+			`token_helper = "HOME/bin/vault-token-helper"`},
+		{"absolute, missing", `token_helper = "/nonexistent/vault-token-helper"` + "\n",
+			`has token_helper = "/nonexistent/vault-token-helper": the vault CLI finds no such file`,
+			"the absolute path of the installed vault-token-helper"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := testEnv(t, fakevault.New("http://127.0.0.1:8200"))
+			writeFile(t, filepath.Join(env.Paths.Home, ".vault"), tt.file, 0o600)
+			r := runHelper(env, "", "doctor", "--json")
+			var rep DoctorReport
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Checks) == 0 {
+				t.Fatalf("doctor --json: %v\n%s%s", err, r.stdout, r.stderr)
+			}
+			c := rep.Checks[0]
+			wantFix := strings.ReplaceAll(tt.fix, "HOME", env.Paths.Home)
+			if c.Name != CheckVaultCLI || c.OK || !strings.Contains(c.Detail, tt.detail) || !strings.Contains(c.Fix, wantFix) {
+				t.Errorf("got %+v, want a failed %s check with detail %q and fix %q", c, CheckVaultCLI, tt.detail, wantFix)
+			}
+		})
 	}
 }
