@@ -49,15 +49,16 @@ build:
 	$(BUILD) -o bin/vault-token-helper-full ./cmd/token-helper-full
 	$(BUILD) -o bin/vault-token-renew ./cmd/renew
 
-# The Vault binary is big (about 4 GB of modules, 12-15 minutes of compile on
-# 2 cores), so it is built once per version into a cache outside the
+# The Vault binary is big: about 4 GB of modules and 11 to 21 minutes on 2
+# cores the first time (the one figure README.md and docs/contributing.md
+# give too), so it is built once per version into a cache outside the
 # repository and reused. VAULT_BIN=/path/to/vault overrides it.
 vault:
 	@if [ -x "$(VAULT_BIN)" ]; then \
 		echo "vault $(VAULT_VERSION) is cached" >&2; \
 	else \
 		mkdir -p "$(dir $(VAULT_BIN))"; \
-		echo "building vault $(VAULT_VERSION) into $(VAULT_BIN) (cold: ~15 minutes)" >&2; \
+		echo "building vault $(VAULT_VERSION) into $(VAULT_BIN) (cold: about 4 GB of modules, 11 to 21 minutes on 2 cores)" >&2; \
 		cd internal/vaultbin && $(GO) build -trimpath -ldflags "-s -w" -o "$(VAULT_BIN).tmp.$$$$" . \
 			&& mv -f "$(VAULT_BIN).tmp.$$$$" "$(VAULT_BIN)"; \
 	fi

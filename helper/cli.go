@@ -306,6 +306,33 @@ func usageError(w io.Writer, prog, problem string, suggestion string) int {
 	return ExitUsage
 }
 
+// otherVerbs are verbs a newcomer tries that belong to another program,
+// each with what to do instead.
+var otherVerbs = map[string]string{
+	"login":  "log in with `vault login`, which hands the token to store",
+	"logout": "erase forgets the stored token (and revokes it when this tool minted it)",
+}
+
+// unknownVerb is the answer to a verb that is not in the table: the
+// closest verb, or what to do instead, and every verb, so that a guess
+// close to none (login) still shows what there is.
+func unknownVerb(w io.Writer, verb string) int {
+	msg := fmt.Sprintf("%s: unknown command %q", helperName, verb)
+	if instead, ok := otherVerbs[verb]; ok {
+		msg += ": " + instead
+	} else if s := suggestVerb(verb); s != "" {
+		msg += "; did you mean " + s + "?"
+	}
+	verbs := verbTable()
+	names := make([]string, len(verbs))
+	for i, v := range verbs {
+		names[i] = v.Name
+	}
+	fmt.Fprintln(w, msg)
+	fmt.Fprintf(w, "usage: %s COMMAND [FLAGS]; commands: %s (--help for more)\n", helperName, strings.Join(names, ", "))
+	return ExitUsage
+}
+
 // shortUsage is the usage line of prog: a verb of vault-token-helper,
 // vault-token-renew, or vault-token-helper itself.
 func shortUsage(prog string) string {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl"
+
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -84,6 +86,9 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 		add(CheckVaultCLI, true, fmt.Sprintf("vault: %s names %s", vc.Path, vc.TokenHelper), "")
 	} else {
 		add(CheckVaultCLI, false, vc.Problem, setupFix)
+		if detail, fix := unrunnableHelper(vc, env.Paths.Home); detail != "" {
+			checks[len(checks)-1].Detail, checks[len(checks)-1].Fix = detail, fix
+		}
 	}
 	lookup := env.LookupEnv
 	if lookup == nil {
@@ -102,6 +107,9 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 		add(CheckBaoCLI, true, fmt.Sprintf("bao: %s names %s", bc.Path, bc.TokenHelper), "")
 	default:
 		add(CheckBaoCLI, false, bc.Problem, "run `vault-token-helper setup --cli bao`")
+		if detail, fix := unrunnableHelper(bc, env.Paths.Home); detail != "" {
+			checks[len(checks)-1].Detail, checks[len(checks)-1].Fix = detail, fix
+		}
 	}
 
 	// 2. The front and the full binary are the same build: those the CLI
@@ -346,4 +354,27 @@ func runBinary(path string, args ...string) (string, error) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, args...).Output()
 	return string(out), err
+}
+
+// unrunnableHelper names the token_helper written in a CLI config file
+// the CLI cannot run (the path as the file holds it), and says that the
+// CLI does not expand ~ when it starts with one. "" when the file has no
+// such token_helper.
+func unrunnableHelper(c CLIConfigStatus, home string) (detail, fix string) {
+	if c.TokenHelper != "" || !strings.Contains(c.Problem, "does not exist") {
+		return "", ""
+	}
+	src, err := os.ReadFile(c.Path)
+	var raw struct {
+		TokenHelper string `hcl:"token_helper"`
+	}
+	if err != nil || hcl.Decode(&raw, string(src)) != nil || raw.TokenHelper == "" {
+		return "", ""
+	}
+	if rest, ok := strings.CutPrefix(raw.TokenHelper, "~/"); ok {
+		return fmt.Sprintf("%q has token_helper = %q: the %s CLI does not expand ~ and finds no such file", c.Path, raw.TokenHelper, c.CLI),
+			fmt.Sprintf("write the absolute path: token_helper = %q (or run `vault-token-helper setup`)", filepath.Join(home, rest))
+	}
+	return fmt.Sprintf("%q has token_helper = %q: the %s CLI finds no such file (it needs the absolute path of an existing one)", c.Path, raw.TokenHelper, c.CLI),
+		"set token_helper to the absolute path of the installed vault-token-helper (or run `vault-token-helper setup`)"
 }

@@ -88,7 +88,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if strings.HasPrefix(verb, "-") {
 			return usageError(stderr, helperName, fmt.Sprintf("unknown flag %s before the command", verb), "")
 		}
-		return usageError(stderr, helperName, fmt.Sprintf("unknown command %q", verb), suggestVerb(verb))
+		return unknownVerb(stderr, verb)
 	}
 	c := call{ctx: ctx, verb: v.Name, prog: helperName + " " + v.Name, args: rest,
 		stdin: stdin, stdout: stdout, stderr: stderr, env: env, tty: tty}
@@ -453,9 +453,8 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "vault-token-helper: warning: %s\n", oneLine(w))
 	}
-	if err == nil && res.Event == heal.EventKept {
-		fmt.Fprintf(stderr, "vault-token-helper: %s the valid periodic token (accessor %s), which matches the configuration; renewed (ttl %s); nothing minted, nothing revoked\n",
-			heal.EventKept, res.Accessor, res.TTL)
+	if err == nil && verb == "store" {
+		fmt.Fprintln(stderr, inUseLine(s, res, env.Now()))
 	}
 	if err != nil {
 		var refused *heal.RefusedError
@@ -498,6 +497,43 @@ func readTokenWithin(ctx context.Context, stdin io.Reader, bound time.Duration) 
 		}
 		return "", fmt.Errorf("%w: stdin was not closed: %w", ErrBadToken, ctx.Err())
 	}
+}
+
+// inUseLine is store's one line on success: which token the CLI uses
+// from now on, by display name, accessor and TTL. `vault login` prints
+// the login token it got, whatever the helper kept.
+func inUseLine(s *setup, res heal.Result, now time.Time) string {
+	name, ttl := "", res.TTL
+	if st, err := s.healer.Files.Peek(s.key); err == nil && st.Current != nil && st.Current.Accessor == res.Accessor {
+		name = st.Current.DisplayName + " "
+		if res.Event != heal.EventKept {
+			ttl = st.Current.ExpireTime.Sub(now).Round(time.Second)
+			if st.Current.ExpireTime.IsZero() {
+				ttl = 0
+			}
+		}
+	}
+	life := "ttl " + ttl.String()
+	if ttl <= 0 {
+		life = "no expiry"
+	}
+	tok := fmt.Sprintf("%s(accessor %s, %s)", name, res.Accessor, life)
+	var what string
+	switch res.Event {
+	case heal.EventMinted:
+		what = "now uses the periodic token " + tok + ", just minted; the login token is not kept"
+	case heal.EventKept:
+		what = "still uses the periodic token " + tok + ", which matches the configuration: renewed, nothing minted, nothing revoked; the login token is not kept"
+	case heal.EventAdopted:
+		what = "now uses the periodic token " + tok + ", adopted"
+	case heal.EventPassthrough:
+		what = "uses the login token " + tok + " as the built-in helper would: it cannot mint a periodic token; an admin login mints one"
+	case heal.EventUnchanged:
+		what = "still uses the periodic token " + tok + "; nothing changed"
+	default:
+		what = "uses the token " + tok
+	}
+	return fmt.Sprintf("vault-token-helper: %s: the CLI for %s %s", res.Event, s.key, what)
 }
 
 // checkConfig parses the configuration file (or the one named) and

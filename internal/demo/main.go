@@ -121,8 +121,7 @@ func story(d vaulttest.T, bins vaulttest.Binaries) string {
 	expect(d, res, 0)
 	cfgPath := filepath.Join(h.ConfigHome, "vault-token-helper", "config.hcl")
 	must(d, os.WriteFile(cfgPath, []byte(config), 0o600))
-	c.line("$ $EDITOR ~/.config/vault-token-helper/config.hcl   # say what your periodic token is")
-	c.line("$ cat ~/.config/vault-token-helper/config.hcl")
+	c.line("$ cat ~/.config/vault-token-helper/config.hcl   # edited: what your periodic token is")
 	for _, l := range strings.Split(strings.TrimSpace(config), "\n") {
 		c.line(l)
 	}
@@ -134,13 +133,16 @@ func story(d vaulttest.T, bins vaulttest.Binaries) string {
 	lookup(d, h, &c)
 
 	step("2b. Logging in again keeps the same periodic token (KEPT)")
+	// Not in the README's transcript (the same three lines again); status
+	// shows it: last login KEPT.
 	res = h.LoginOIDC(d, vaulttest.OIDCRole, "-no-print")
-	c.run(d, "vault login -no-print -method=oidc role=admin skip_browser=true   # again: the same token is kept", res)
+	show(res)
 	expect(d, res, 0)
-	lookup(d, h, &c)
 
 	step("3. A stray weak login is refused loudly; the periodic token stays")
-	res = c.exec(d, h, "vault login -no-print -method=userpass username=weak   # a token that cannot mint",
+	// The CLI then prints the login token it did not persist: the first
+	// two lines say what happened.
+	res = c.execHead(d, h, "vault login -no-print -method=userpass username=weak 2>&1 | head -n 2   # cannot mint", 2,
 		vaulttest.Bin(d), "login", "-no-print", "-method=userpass", "username=weak", "password="+vaulttest.Password)
 	expect(d, res, 2)
 	lookup(d, h, &c)
@@ -168,7 +170,8 @@ func story(d vaulttest.T, bins vaulttest.Binaries) string {
 	expect(d, res, 0)
 
 	step("7. doctor: every check, with a fix for each one that fails")
-	res = c.exec(d, h, "vault-token-helper doctor", filepath.Join(bindir, "vault-token-helper"), "doctor")
+	res = h.Run(d, "", filepath.Join(bindir, "vault-token-helper"), "doctor")
+	show(res)
 	expect(d, res, 1) // the demo's HOME has no scheduler
 
 	step("the log (~/.local/state/vault-token-helper/vault-token-helper.log)")
@@ -213,6 +216,13 @@ func (c *console) run(d vaulttest.T, shown string, r vaulttest.Result) vaulttest
 // interleaved in one stream.
 func (c *console) exec(d vaulttest.T, h *vaulttest.Home, shown, name string, args ...string) vaulttest.Result {
 	d.Helper()
+	return c.execHead(d, h, shown, 0, name, args...)
+}
+
+// execHead is exec showing only the first n lines (n > 0), as `2>&1 |
+// head -n N` does, and no exit code (the pipe's is head's).
+func (c *console) execHead(d vaulttest.T, h *vaulttest.Home, shown string, n int, name string, args ...string) vaulttest.Result {
+	d.Helper()
 	var out bytes.Buffer
 	cmd := exec.Command(name, args...)
 	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = h.Env(), h.Dir, &out, &out
@@ -224,6 +234,11 @@ func (c *console) exec(d vaulttest.T, h *vaulttest.Home, shown, name string, arg
 	}
 	if err != nil {
 		d.Fatalf("run %s: %v", shown, err)
+	}
+	if n > 0 {
+		lines := strings.SplitAfter(res.Stdout, "\n")
+		c.run(d, shown, vaulttest.Result{Stdout: strings.Join(lines[:min(n, len(lines))], "")})
+		return res
 	}
 	return c.run(d, shown, res)
 }
@@ -240,12 +255,15 @@ var (
 )
 
 // normalize turns what differs from run to run into placeholders: the
-// temporary HOME into ~, the dev server's port into 8200, accessors,
-// dates and times.
+// temporary HOME into ~ (into /home/you in a quoted path), the dev
+// server's port into 8200, accessors, dates and times.
 func (c *console) normalize(s string) string {
 	s = redact(s)
 	s = oidcURLRE.ReplaceAllString(s, "<the OIDC provider's login URL>")
 	s = buildRE.ReplaceAllString(s, "the same build (<version>)")
+	// A quoted path is what a file holds: absolute, as the CLI needs it
+	// (it does not expand ~).
+	s = strings.ReplaceAll(s, `"`+c.home, `"/home/you`)
 	s = strings.ReplaceAll(s, c.home, "~")
 	s = strings.ReplaceAll(s, "127.0.0.1:"+c.port, "127.0.0.1:8200")
 	s = accessorRE.ReplaceAllString(s, "<accessor>")
