@@ -76,13 +76,18 @@ func (env Env) files() *store.Files {
 }
 
 // vault is env.NewVault with every token it carries registered with the
-// command's Redactor and every error redacted.
+// command's Redactor and every error redacted (edgeVault).
 func (env Env) vault(addr, namespace string, o heal.ClientOptions) (heal.Vault, error) {
+	return env.loggedVault(addr, namespace, o, nil)
+}
+
+// loggedVault is vault that also logs every call to log at debug level.
+func (env Env) loggedVault(addr, namespace string, o heal.ClientOptions, log *slog.Logger) (heal.Vault, error) {
 	v, err := env.NewVault(addr, namespace, o)
 	if err != nil {
 		return nil, env.red.Error(err)
 	}
-	return redactVault{v: v, red: env.red}, nil
+	return edgeVault{v: v, red: env.red, log: log, now: time.Now}, nil
 }
 
 // Paths are the files and directories the tool uses.

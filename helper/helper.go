@@ -295,7 +295,7 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (*heal.Healer, error) {
 	files := env.files()
 	// The normalized address is an equivalent URL for the client.
-	v, err := env.vault(key.Addr, key.Namespace, r.options())
+	v, err := env.loggedVault(key.Addr, key.Namespace, r.options(), log)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (
 	h := &heal.Healer{
 		Files:         files,
 		Key:           key,
-		Vault:         debugVault{v: v, log: log},
+		Vault:         v,
 		Spec:          spec,
 		Log:           log,
 		LockWait:      wait,
@@ -642,82 +642,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// debugVault logs every Vault call at debug level: operation, accessor
-// when there is one, duration, outcome. Never a token.
-type debugVault struct {
-	v   heal.Vault
-	log *slog.Logger
-}
-
-var _ heal.Vault = debugVault{}
-
-func (d debugVault) done(op string, start time.Time, err error, attrs ...any) {
-	if !d.log.Enabled(context.Background(), slog.LevelDebug) {
-		return
-	}
-	attrs = append([]any{"op", op, "address", d.v.Addr(), "duration", time.Since(start).String()}, attrs...)
-	if err != nil {
-		attrs = append(attrs, "error", err.Error())
-	}
-	d.log.Debug(heal.EventVault, attrs...)
-}
-
-func (d debugVault) Addr() string { return d.v.Addr() }
-
-func (d debugVault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, error) {
-	t := time.Now()
-	info, err := d.v.LookupSelf(ctx, token)
-	d.done("lookup-self", t, err, "accessor", info.Accessor)
-	return info, err
-}
-
-func (d debugVault) LookupAccessor(ctx context.Context, token, accessor string) (heal.TokenInfo, error) {
-	t := time.Now()
-	info, err := d.v.LookupAccessor(ctx, token, accessor)
-	d.done("lookup-accessor", t, err, "accessor", accessor)
-	return info, err
-}
-
-func (d debugVault) CreateOrphan(ctx context.Context, token string, req heal.MintRequest) (heal.Minted, error) {
-	t := time.Now()
-	m, err := d.v.CreateOrphan(ctx, token, req)
-	d.done("create-orphan", t, err, "accessor", m.Accessor, "policies", req.Policies)
-	return m, err
-}
-
-func (d debugVault) RenewSelf(ctx context.Context, token string, inc time.Duration) (time.Duration, error) {
-	t := time.Now()
-	ttl, err := d.v.RenewSelf(ctx, token, inc)
-	d.done("renew-self", t, err, "ttl", ttl.String())
-	return ttl, err
-}
-
-func (d debugVault) RevokeSelf(ctx context.Context, token string) error {
-	t := time.Now()
-	err := d.v.RevokeSelf(ctx, token)
-	d.done("revoke-self", t, err)
-	return err
-}
-
-func (d debugVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
-	t := time.Now()
-	err := d.v.RevokeAccessor(ctx, token, accessor)
-	d.done("revoke-accessor", t, err, "accessor", accessor)
-	return err
-}
-
-func (d debugVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
-	t := time.Now()
-	a, err := d.v.ListAccessors(ctx, token)
-	d.done("list-accessors", t, err, "count", len(a))
-	return a, err
-}
-
-func (d debugVault) CanMint(ctx context.Context, token string) (bool, error) {
-	t := time.Now()
-	ok, err := d.v.CanMint(ctx, token)
-	d.done("capabilities-self", t, err, "can_mint", ok)
-	return ok, err
 }

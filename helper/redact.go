@@ -12,7 +12,7 @@ import (
 )
 
 // The command's store.Redactor is fed and applied at its edges:
-//   - redactVault registers every token the command hands to Vault (the
+//   - edgeVault registers every token the command hands to Vault (the
 //     login token, the stored one, the one found in ~/.vault-token) and
 //     every token Vault mints, and redacts every error Vault's answers
 //     make, before heal sees it (so no state file keeps one);
@@ -21,78 +21,101 @@ import (
 //   - redactHandler redacts every log record;
 //   - Run and RunRenew wrap stderr, and stdout of every verb but get.
 
-// redactVault is the Vault client as the command uses it: it learns every
-// token it carries and redacts every error it returns.
-type redactVault struct {
+// edgeVault is the Vault client as the command uses it, the one
+// decorator of heal.Vault: it learns every token it carries and every
+// token Vault mints, redacts every error it returns, and, with a log,
+// logs every call at debug level (operation, accessor when there is one,
+// duration, outcome; never a token).
+type edgeVault struct {
 	v   heal.Vault
 	red *store.Redactor
+	log *slog.Logger // nil: no debug lines
+	now func() time.Time
 }
 
-var _ heal.Vault = redactVault{}
+var _ heal.Vault = edgeVault{}
+
+// call is the edge of one call: token is learnt before it goes out; the
+// returned done learns what Vault minted, redacts err and logs the call.
+func (e edgeVault) call(op, token string) func(err error, attrs ...any) error {
+	e.red.Add(token, "")
+	start := e.now()
+	return func(err error, attrs ...any) error {
+		err = e.err(err)
+		if e.log != nil && e.log.Enabled(context.Background(), slog.LevelDebug) {
+			attrs = append([]any{"op", op, "address", e.v.Addr(), "duration", e.now().Sub(start).String()}, attrs...)
+			if err != nil {
+				attrs = append(attrs, "error", err.Error())
+			}
+			e.log.Debug(heal.EventVault, attrs...)
+		}
+		return err
+	}
+}
 
 // err redacts a Vault error: a *heal.VaultError's detail is scrubbed in
 // place (it may quote the server's answer), anything else is wrapped.
-func (r redactVault) err(err error) error {
+func (e edgeVault) err(err error) error {
 	if err == nil {
 		return nil
 	}
 	var ve *heal.VaultError
 	if errors.As(err, &ve) {
-		ve.Detail = r.red.String(ve.Detail)
+		ve.Detail = e.red.String(ve.Detail)
 	}
-	return r.red.Error(err)
+	return e.red.Error(err)
 }
 
-func (r redactVault) Addr() string { return r.v.Addr() }
+func (e edgeVault) Addr() string { return e.v.Addr() }
 
-func (r redactVault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, error) {
-	r.red.Add(token, "")
-	info, err := r.v.LookupSelf(ctx, token)
+func (e edgeVault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, error) {
+	done := e.call("lookup-self", token)
+	info, err := e.v.LookupSelf(ctx, token)
 	if err == nil {
-		r.red.Add(token, info.Accessor)
+		e.red.Add(token, info.Accessor)
 	}
-	return info, r.err(err)
+	return info, done(err, "accessor", info.Accessor)
 }
 
-func (r redactVault) LookupAccessor(ctx context.Context, token, accessor string) (heal.TokenInfo, error) {
-	r.red.Add(token, "")
-	info, err := r.v.LookupAccessor(ctx, token, accessor)
-	return info, r.err(err)
+func (e edgeVault) LookupAccessor(ctx context.Context, token, accessor string) (heal.TokenInfo, error) {
+	done := e.call("lookup-accessor", token)
+	info, err := e.v.LookupAccessor(ctx, token, accessor)
+	return info, done(err, "accessor", accessor)
 }
 
-func (r redactVault) CreateOrphan(ctx context.Context, token string, req heal.MintRequest) (heal.Minted, error) {
-	r.red.Add(token, "")
-	m, err := r.v.CreateOrphan(ctx, token, req)
-	r.red.Add(m.Token, m.Accessor)
-	return m, r.err(err)
+func (e edgeVault) CreateOrphan(ctx context.Context, token string, req heal.MintRequest) (heal.Minted, error) {
+	done := e.call("create-orphan", token)
+	m, err := e.v.CreateOrphan(ctx, token, req)
+	e.red.Add(m.Token, m.Accessor)
+	return m, done(err, "accessor", m.Accessor, "policies", req.Policies)
 }
 
-func (r redactVault) RenewSelf(ctx context.Context, token string, inc time.Duration) (time.Duration, error) {
-	r.red.Add(token, "")
-	ttl, err := r.v.RenewSelf(ctx, token, inc)
-	return ttl, r.err(err)
+func (e edgeVault) RenewSelf(ctx context.Context, token string, inc time.Duration) (time.Duration, error) {
+	done := e.call("renew-self", token)
+	ttl, err := e.v.RenewSelf(ctx, token, inc)
+	return ttl, done(err, "ttl", ttl.String())
 }
 
-func (r redactVault) RevokeSelf(ctx context.Context, token string) error {
-	r.red.Add(token, "")
-	return r.err(r.v.RevokeSelf(ctx, token))
+func (e edgeVault) RevokeSelf(ctx context.Context, token string) error {
+	done := e.call("revoke-self", token)
+	return done(e.v.RevokeSelf(ctx, token))
 }
 
-func (r redactVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
-	r.red.Add(token, "")
-	return r.err(r.v.RevokeAccessor(ctx, token, accessor))
+func (e edgeVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
+	done := e.call("revoke-accessor", token)
+	return done(e.v.RevokeAccessor(ctx, token, accessor), "accessor", accessor)
 }
 
-func (r redactVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
-	r.red.Add(token, "")
-	a, err := r.v.ListAccessors(ctx, token)
-	return a, r.err(err)
+func (e edgeVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
+	done := e.call("list-accessors", token)
+	a, err := e.v.ListAccessors(ctx, token)
+	return a, done(err, "count", len(a))
 }
 
-func (r redactVault) CanMint(ctx context.Context, token string) (bool, error) {
-	r.red.Add(token, "")
-	ok, err := r.v.CanMint(ctx, token)
-	return ok, r.err(err)
+func (e edgeVault) CanMint(ctx context.Context, token string) (bool, error) {
+	done := e.call("capabilities-self", token)
+	ok, err := e.v.CanMint(ctx, token)
+	return ok, done(err, "can_mint", ok)
 }
 
 // redactHandler passes every log record through the Redactor: the

@@ -46,7 +46,7 @@ func TestRedactVault(t *testing.T) {
 	t.Parallel()
 	const login = "login-token-0000000000000"
 	red := store.NewRedactor()
-	v := redactVault{v: echoVault{}, red: red}
+	v := edgeVault{v: echoVault{}, red: red, now: time.Now}
 	ctx := context.Background()
 	_, lerr := v.LookupSelf(ctx, login)
 	_, rerr := v.RenewSelf(ctx, login, time.Hour)
@@ -63,6 +63,34 @@ func TestRedactVault(t *testing.T) {
 	}
 	if got, want := red.String("x minted-token-000000000000"), "x <redacted token, accessor acc-minted>"; got != want {
 		t.Errorf("a minted token: got %q, want %q", got, want)
+	}
+}
+
+// With a log, the same decorator logs every call at debug level: the
+// operation, its duration and outcome, the accessor; the token never,
+// not even inside the echoed error.
+func TestEdgeVaultLogsEveryCall(t *testing.T) {
+	t.Parallel()
+	const login = "login-token-0000000000000"
+	var buf bytes.Buffer
+	now := time.Unix(0, 0)
+	clock := func() time.Time { now = now.Add(time.Second); return now }
+	v := edgeVault{v: echoVault{}, red: store.NewRedactor(), now: clock,
+		log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	ctx := context.Background()
+	_, _ = v.LookupSelf(ctx, login)
+	_, _ = v.CreateOrphan(ctx, login, heal.MintRequest{Policies: []string{"admin"}})
+	out := buf.String()
+	if strings.Contains(out, login) || strings.Contains(out, "minted-token-000000000000") {
+		t.Errorf("the debug lines hold a token:\n%s", out)
+	}
+	for _, want := range []string{"op=lookup-self", "duration=1s", "error=", "op=create-orphan", "accessor=acc-minted", "policies=[admin]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the debug lines lack %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n != 2 {
+		t.Errorf("got %d lines, want one per call (2):\n%s", n, out)
 	}
 }
 
