@@ -27,8 +27,9 @@ const StatusTimeout = 10 * time.Second
 // The thresholds of status's verdict.
 const (
 	// StaleRenew: a token whose last successful renew (or store) is older
-	// has not been renewed by the scheduler for two nights.
-	StaleRenew = 48 * time.Hour
+	// has not been renewed by the scheduler for two nights. One threshold
+	// with the front's: what status calls stale is what get renews.
+	StaleRenew = front.LazyStale
 	// ExpirySoon: a token expiring sooner needs a person now.
 	ExpirySoon = 7 * 24 * time.Hour
 )
