@@ -120,12 +120,22 @@ type Server struct {
 // sets up the fixtures and stops it when the test ends.
 func Start(t T) *Server {
 	t.Helper()
-	return startDev(t, false)
+	return startDev(t, false, "127.0.0.1", 0)
 }
 
-// startDev starts a dev server (with withTLS, serving HTTPS), trying
-// three times, sets up the fixtures and stops it when the test ends.
-func startDev(t T, withTLS bool) *Server {
+// StartAt is Start on host (an IPv4 loopback address: on Linux all of
+// 127.0.0.0/8 reaches lo) and port (0: a free one), for tests of two
+// servers on one port at two loopback addresses. The dev server's cluster
+// listener takes port+1 on the same host.
+func StartAt(t T, host string, port int) *Server {
+	t.Helper()
+	return startDev(t, false, host, port)
+}
+
+// startDev starts a dev server (with withTLS, serving HTTPS) on host and
+// port (0: a free one), trying three times, sets up the fixtures and
+// stops it when the test ends.
+func startDev(t T, withTLS bool, host string, port int) *Server {
 	t.Helper()
 	if skipShort(t) {
 		return nil
@@ -133,7 +143,7 @@ func startDev(t T, withTLS bool) *Server {
 	bin := Bin(t)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin, withTLS)
+		s, err := start(t, bin, withTLS, host, port)
 		if err == nil {
 			s.setup(t)
 			return s
@@ -161,21 +171,24 @@ func skipShort(t T) bool {
 
 // start runs one dev server; with withTLS, it serves HTTPS with a
 // certificate of its own CA (-dev-tls), whose file is s.CACert.
-func start(t T, bin string, withTLS bool) (*Server, error) {
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
+func start(t T, bin string, withTLS bool, host string, port int) (*Server, error) {
+	if port == 0 {
+		var err error
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
 	}
+	listen := net.JoinHostPort(host, strconv.Itoa(port))
 	home := t.TempDir()
 	s := &Server{
-		Addr:      "http://127.0.0.1:" + strconv.Itoa(port),
+		Addr:      "http://" + listen,
 		RootToken: newRootToken(),
 		bin:       bin,
 		log:       &syncBuffer{},
 	}
 	args := []string{"server", "-dev",
 		"-dev-root-token-id=" + s.RootToken,
-		"-dev-listen-address=127.0.0.1:" + strconv.Itoa(port),
+		"-dev-listen-address=" + listen,
 		"-dev-no-store-token",
 	}
 	if withTLS {
@@ -183,7 +196,7 @@ func start(t T, bin string, withTLS bool) (*Server, error) {
 		if err := os.Mkdir(certDir, 0o700); err != nil {
 			return nil, err
 		}
-		s.Addr = "https://127.0.0.1:" + strconv.Itoa(port)
+		s.Addr = "https://" + listen
 		s.CACert = filepath.Join(certDir, "vault-ca.pem")
 		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+certDir)
 	}
