@@ -126,13 +126,12 @@ func NormalizeAddr(raw string) (string, error) {
 // server its token is sent to: net/http converts a non-ASCII host with
 // idna.Lookup.ToASCII (its idnaASCII) and leaves an ASCII one as it is.
 // Unicode lowercasing would not do: "İ.example" lowercases to
-// "i̇.example", while the client dials "xn--i-9bb.example"; and "K" (the
-// Kelvin sign) to "k", which IDNA agrees with, by its own table rather
-// than by chance. A non-ASCII host IDNA refuses is refused: the client
-// would send those bytes to the resolver as they are. ASCII is
-// lowercased (DNS names are case-insensitive), and an IP literal takes
-// its canonical form (::ffff:127.0.0.1 is 127.0.0.1, 0:0::1 is ::1), as
-// the Vault CLI's flag normalizer writes it.
+// "i.example", another host whose token it would share, while the
+// client dials "xn--i-9bb.example". A non-ASCII host IDNA refuses is
+// refused: the client would send those bytes to the resolver as they
+// are. ASCII is lowercased (DNS names are case-insensitive), and an IP
+// literal takes its canonical form (::ffff:127.0.0.1 is 127.0.0.1,
+// 0:0::1 is ::1), as the Vault CLI's flag normalizer writes it.
 func dialHost(host string) (string, error) {
 	if !isASCII(host) {
 		a, err := idna.Lookup.ToASCII(host)

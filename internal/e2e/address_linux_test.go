@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,5 +123,101 @@ func TestDevServerRootTokenNeverLeavesForVaultAddr(t *testing.T) {
 	}
 	if auditB.Contains(t, root) {
 		t.Errorf("B's audit log holds the dev server's root token")
+	}
+}
+
+// Issue 20.3: 127.0.0.1:P and 127.0.0.2:P are two Vaults (an SSH tunnel
+// and a port-forward, say; Linux routes all of 127.0.0.0/8 to lo). With
+// mirror_address naming .1, a login at .2 is not mirrored into
+// ~/.vault-token, where every tool reading the file would send it to .1.
+// A's audit log is the witness: it never sees B's token.
+func TestLoopbackAddressesAreTwoVaults(t *testing.T) {
+	t.Parallel()
+	a := vaulttest.Start(t) // 127.0.0.1:P
+	u, err := url.Parse(a.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := vaulttest.StartAt(t, "127.0.0.2", port) // 127.0.0.2:P
+	if b.Addr != strings.Replace(a.Addr, "127.0.0.1", "127.0.0.2", 1) {
+		t.Fatalf("B at %s, want A's port %d on 127.0.0.2", b.Addr, port)
+	}
+	auditA, auditB := a.EnableRawAudit(t), b.EnableRawAudit(t)
+	h := vaulttest.NewHome(t, b, bins.Helper) // VAULT_ADDR=B
+	writeConfig(t, h, wizardConfig+"mirror_address = \""+a.Addr+"\"\n")
+
+	// A tool like sops reads ~/.vault-token and sends it to VAULT_ADDR=A:
+	// the Vault CLI with its built-in file helper.
+	builtin := filepath.Join(t.TempDir(), "builtin.hcl")
+	if err := os.WriteFile(builtin, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	toolAtA := func() vaulttest.Result {
+		t.Helper()
+		h.Setenv("VAULT_ADDR", a.Addr)
+		h.Setenv("VAULT_CONFIG_PATH", builtin)
+		defer func() { h.Setenv("VAULT_ADDR", b.Addr); h.Setenv("VAULT_CONFIG_PATH", h.VaultCfg) }()
+		return h.Vault(t, "token", "lookup", "-format=json")
+	}
+	mirror := func() string {
+		t.Helper()
+		got, err := os.ReadFile(h.TokenFile())
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		return string(got)
+	}
+
+	mustExit(t, "admin login at B", h.LoginUserpass(t, "admin"), 0)
+	tokB := helperGet(t, h)
+	onB := b.Tokens(t, wizard)
+	if tokB == "" || len(onB) != 1 {
+		t.Fatalf("after the login at B: %d bytes stored, %d periodic tokens on B; want B's one", len(tokB), len(onB))
+	}
+	if mirror() == tokB {
+		t.Errorf("~/.vault-token holds B's token although mirror_address is A")
+	}
+	toolAtA()
+	mustExit(t, "renew", renew(t, h), 0)
+	if mirror() == tokB {
+		t.Errorf("after renew, ~/.vault-token holds B's token although mirror_address is A")
+	}
+	toolAtA()
+
+	// At A, the login is mirrored (so the checks above could fail), and
+	// B keeps its own token.
+	h.Setenv("VAULT_ADDR", a.Addr)
+	mustExit(t, "admin login at A", h.LoginUserpass(t, "admin"), 0)
+	tokA := helperGet(t, h)
+	h.Setenv("VAULT_ADDR", b.Addr)
+	if tokA == "" || tokA == tokB || mirror() != tokA {
+		t.Fatalf("after the login at A: want A's own token stored and mirrored (stored %d bytes, mirror %d bytes)", len(tokA), len(mirror()))
+	}
+	if res := toolAtA(); res.Code != 0 {
+		t.Errorf("a tool reading ~/.vault-token at A fails: %s", res)
+	}
+	if got := helperGet(t, h); got != tokB {
+		t.Errorf("get at B after the login at A: got %d bytes, want B's token", len(got))
+	}
+	if got := lookupJSON(t, h)["accessor"]; got != onB[0].Accessor {
+		t.Errorf("vault token lookup at B: accessor %v, want B's periodic %s", got, onB[0].Accessor)
+	}
+	mustExit(t, "renew", renew(t, h), 0)
+	if mirror() != tokA {
+		t.Errorf("after renew, ~/.vault-token does not hold A's token")
+	}
+
+	if !auditA.Contains(t, tokA) || !auditB.Contains(t, tokB) {
+		t.Fatalf("the raw audit logs do not show each server's own token: the checks below would prove nothing")
+	}
+	if auditA.Contains(t, tokB) || auditA.Contains(t, onB[0].Accessor) {
+		t.Errorf("A's audit log holds B's periodic token (or its accessor)")
+	}
+	if auditB.Contains(t, tokA) {
+		t.Errorf("B's audit log holds A's periodic token")
 	}
 }

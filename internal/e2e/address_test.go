@@ -169,3 +169,146 @@ func TestParentThatIsNotTheCLI(t *testing.T) {
 		t.Fatalf("get under sh: got exit %d, %d bytes; want A's token\n%s", res.Code, len(res.Stdout), res.Stderr)
 	}
 }
+
+// Issue 20.2: the Vault CLI sends every request to -agent-address, else
+// VAULT_AGENT_ADDR, whatever -address and VAULT_ADDR say: a stale
+// VAULT_AGENT_ADDR naming B must not take A's token to B. The audit logs
+// are the witness.
+func TestAgentAddressNeverSendsTokenElsewhere(t *testing.T) {
+	t.Parallel()
+	a, b, _, auditB, h := twoServers(t)
+	mustExit(t, "login to A", h.LoginUserpass(t, "admin"), 0)
+	tokA := helperGet(t, h)
+	if tokA == "" {
+		t.Fatal("no token stored for A after the login")
+	}
+	accA := lookupJSON(t, h)["accessor"].(string)
+
+	for _, tt := range []struct {
+		name  string
+		agent string // VAULT_AGENT_ADDR; "" unset
+		args  []string
+	}{
+		{"VAULT_AGENT_ADDR=B", b.Addr, nil},
+		{"VAULT_AGENT_ADDR=B with -address=A", b.Addr, []string{"-address=" + a.Addr}},
+		{"VAULT_AGENT_ADDR=B with an empty -agent-address", b.Addr, []string{"-agent-address="}},
+		{"-agent-address=B", "", []string{"-agent-address=" + b.Addr}},
+		{"--agent-address B", "", []string{"--agent-address", b.Addr}},
+		{"-agent-address=B over VAULT_AGENT_ADDR=A", a.Addr, []string{"-agent-address=" + b.Addr}},
+	} {
+		h.Unsetenv("VAULT_AGENT_ADDR")
+		if tt.agent != "" {
+			h.Setenv("VAULT_AGENT_ADDR", tt.agent)
+		}
+		args := append([]string{"token", "lookup", "-format=json"}, tt.args...)
+		res := h.Vault(t, args...)
+		if res.Code == 0 {
+			t.Errorf("%s: vault %s: got exit 0, want a failure (no token for B)\n%s", tt.name, strings.Join(args, " "), res)
+		}
+		if strings.Contains(res.Stdout, accA) {
+			t.Errorf("%s: printed A's accessor: A's token went to B", tt.name)
+		}
+	}
+
+	// An agent address naming A takes the request to A, whatever
+	// -address says: the helper gives A's token.
+	h.Setenv("VAULT_AGENT_ADDR", a.Addr)
+	if got := lookupJSON(t, h, "-address="+b.Addr)["accessor"]; got != accA {
+		t.Errorf("VAULT_AGENT_ADDR=A -address=B: accessor %v, want A's %s", got, accA)
+	}
+	h.Unsetenv("VAULT_AGENT_ADDR")
+
+	// A request that did reach B proves its audit log works.
+	if _, err := b.Root(t).Auth().Token().LookupSelf(); err != nil {
+		t.Fatal(err)
+	}
+	if !auditB.Contains(t, b.RootToken) {
+		t.Fatalf("B's raw audit log does not show B's own root token: the check below would prove nothing")
+	}
+	if auditB.Contains(t, tokA) || auditB.Contains(t, accA) {
+		t.Errorf("B's audit log holds A's periodic token (or its accessor)")
+	}
+	if _, err := a.LookupToken(t, tokA); err != nil {
+		t.Errorf("A's token stopped working: %v", err)
+	}
+}
+
+// Issue 20.2, the other way: a login with VAULT_AGENT_ADDR=B goes to B,
+// and so does everything the helper does with it (the lookup, the mint):
+// the periodic token is B's, stored for B, and A never sees a token of B,
+// nor B one of A.
+func TestLoginThroughAgentAddressMintsThere(t *testing.T) {
+	t.Parallel()
+	a, b, auditA, auditB, h := twoServers(t)
+	mustExit(t, "login to A", h.LoginUserpass(t, "admin"), 0)
+	tokA := helperGet(t, h)
+	accA := lookupJSON(t, h)["accessor"].(string)
+
+	h.Setenv("VAULT_AGENT_ADDR", b.Addr)
+	mustExit(t, "login with VAULT_AGENT_ADDR=B", h.LoginUserpass(t, "admin"), 0)
+	onB := b.Tokens(t, wizard)
+	if len(onB) != 1 {
+		t.Fatalf("periodic tokens on B = %d, want 1", len(onB))
+	}
+	if n := len(a.Tokens(t, wizard)); n != 1 {
+		t.Errorf("periodic tokens on A = %d, want 1 (the login at B must not mint on A)", n)
+	}
+	logins := b.Tokens(t, "userpass-admin")
+	if len(logins) != 1 {
+		t.Fatalf("userpass logins on B = %d, want 1", len(logins))
+	}
+	if !auditB.Contains(t, logins[0].Accessor) {
+		t.Errorf("B's audit log does not show B's login token: the helper did not talk to B")
+	}
+	if got := lookupJSON(t, h)["accessor"]; got != onB[0].Accessor {
+		t.Errorf("VAULT_AGENT_ADDR=B: accessor %v, want B's periodic %s", got, onB[0].Accessor)
+	}
+	tokB := helperGet(t, h)
+	h.Unsetenv("VAULT_AGENT_ADDR")
+	if got := lookupJSON(t, h)["accessor"]; got != accA {
+		t.Errorf("without VAULT_AGENT_ADDR: accessor %v, want A's periodic %s", got, accA)
+	}
+	// -agent-address=B agrees with the variable: one key.
+	if got := lookupJSON(t, h, "-agent-address="+b.Addr)["accessor"]; got != onB[0].Accessor {
+		t.Errorf("-agent-address=B: accessor %v, want B's periodic %s", got, onB[0].Accessor)
+	}
+
+	if !auditA.Contains(t, tokA) {
+		t.Fatalf("A's raw audit log does not show A's token: the checks below would prove nothing")
+	}
+	if tokB == "" || tokB == tokA {
+		t.Fatalf("get with VAULT_AGENT_ADDR=B: got %d bytes, want B's token", len(tokB))
+	}
+	if auditA.Contains(t, tokB) || auditA.Contains(t, onB[0].Accessor) || auditA.Contains(t, logins[0].Accessor) {
+		t.Errorf("A's audit log shows a token of B")
+	}
+	if auditB.Contains(t, tokA) || auditB.Contains(t, accA) {
+		t.Errorf("B's audit log shows A's token")
+	}
+}
+
+// Issue 20.7: a key names the host the client dials. Go's HTTP client
+// (the CLI's and the helper's) dials a non-ASCII host in its IDNA form:
+// VAULT_ADDR written with fullwidth digits reaches 127.0.0.1, so its token
+// is the token of 127.0.0.1, whichever way the address is written.
+func TestNonASCIIHostKeysAsTheClientDialsIt(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	fullwidth := strings.NewReplacer("127.0.0.1", "１２７.０.０.１").Replace(s.Addr)
+	if fullwidth == s.Addr {
+		t.Fatalf("server address %s is not on 127.0.0.1", s.Addr)
+	}
+	h.Setenv("VAULT_ADDR", fullwidth)
+	mustExit(t, "admin login at the fullwidth spelling", h.LoginUserpass(t, "admin"), 0)
+	onS := s.Tokens(t, wizard)
+	if len(onS) != 1 {
+		t.Fatalf("periodic tokens on the server = %d, want 1: the CLI did not reach it", len(onS))
+	}
+	if got := lookupJSON(t, h)["accessor"]; got != onS[0].Accessor {
+		t.Errorf("fullwidth VAULT_ADDR: accessor %v, want the periodic %s", got, onS[0].Accessor)
+	}
+	h.Setenv("VAULT_ADDR", s.Addr)
+	if got := lookupJSON(t, h)["accessor"]; got != onS[0].Accessor {
+		t.Errorf("VAULT_ADDR=%s after a login at its fullwidth spelling: accessor %v, want the periodic %s (one host, one key)", s.Addr, got, onS[0].Accessor)
+	}
+}

@@ -73,7 +73,7 @@ func StartBao(t T) *Server {
 	if skipShort(t) {
 		return nil
 	}
-	return startDevOf(t, devKind{bin: BaoBin(t), name: "bao", extra: baoExtra}, false)
+	return startDevOf(t, devKind{bin: BaoBin(t), name: "bao", extra: baoExtra}, false, "127.0.0.1", 0)
 }
 
 // baoExtra is what a bao dev server needs beside vault's arguments: a

@@ -121,17 +121,27 @@ type Server struct {
 // sets up the fixtures and stops it when the test ends.
 func Start(t T) *Server {
 	t.Helper()
-	return startDev(t, false)
+	return startDev(t, false, "127.0.0.1", 0)
 }
 
-// startDev starts a dev server (with withTLS, serving HTTPS), trying
-// three times, sets up the fixtures and stops it when the test ends.
-func startDev(t T, withTLS bool) *Server {
+// StartAt is Start on host (an IPv4 loopback address: on Linux all of
+// 127.0.0.0/8 reaches lo) and port (0: a free one), for tests of two
+// servers on one port at two loopback addresses. The dev server's cluster
+// listener takes port+1 on the same host.
+func StartAt(t T, host string, port int) *Server {
+	t.Helper()
+	return startDev(t, false, host, port)
+}
+
+// startDev starts a dev server (with withTLS, serving HTTPS) on host and
+// port (0: a free one), trying three times, sets up the fixtures and
+// stops it when the test ends.
+func startDev(t T, withTLS bool, host string, port int) *Server {
 	t.Helper()
 	if skipShort(t) {
 		return nil
 	}
-	return startDevOf(t, devKind{bin: Bin(t), name: "vault"}, withTLS)
+	return startDevOf(t, devKind{bin: Bin(t), name: "vault"}, withTLS, host, port)
 }
 
 // devKind is which server binary a dev server runs: vault, or bao
@@ -145,11 +155,11 @@ type devKind struct {
 }
 
 // startDevOf is startDev for a kind of server.
-func startDevOf(t T, k devKind, withTLS bool) *Server {
+func startDevOf(t T, k devKind, withTLS bool, host string, port int) *Server {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, k, withTLS)
+		s, err := start(t, k, withTLS, host, port)
 		if err == nil {
 			s.setup(t)
 			return s
@@ -177,15 +187,18 @@ func skipShort(t T) bool {
 
 // start runs one dev server; with withTLS, it serves HTTPS with a
 // certificate of its own CA (-dev-tls), whose file is s.CACert.
-func start(t T, k devKind, withTLS bool) (*Server, error) {
+func start(t T, k devKind, withTLS bool, host string, port int) (*Server, error) {
 	bin := k.bin
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
+	if port == 0 {
+		var err error
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
 	}
+	listen := net.JoinHostPort(host, strconv.Itoa(port))
 	home := t.TempDir()
 	s := &Server{
-		Addr:      "http://127.0.0.1:" + strconv.Itoa(port),
+		Addr:      "http://" + listen,
 		RootToken: newRootToken(),
 		bin:       bin,
 		kind:      k.name,
@@ -193,7 +206,7 @@ func start(t T, k devKind, withTLS bool) (*Server, error) {
 	}
 	args := []string{"server", "-dev",
 		"-dev-root-token-id=" + s.RootToken,
-		"-dev-listen-address=127.0.0.1:" + strconv.Itoa(port),
+		"-dev-listen-address=" + listen,
 		"-dev-no-store-token",
 	}
 	if withTLS {
@@ -201,7 +214,7 @@ func start(t T, k devKind, withTLS bool) (*Server, error) {
 		if err := os.Mkdir(certDir, 0o700); err != nil {
 			return nil, err
 		}
-		s.Addr = "https://127.0.0.1:" + strconv.Itoa(port)
+		s.Addr = "https://" + listen
 		s.CACert = filepath.Join(certDir, "vault-ca.pem")
 		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+certDir)
 	}

@@ -17,7 +17,7 @@ import (
 // fixtures are those of Start.
 func StartTLS(t T) *Server {
 	t.Helper()
-	return startDev(t, true)
+	return startDev(t, true, "127.0.0.1", 0)
 }
 
 // newClient is an API client for s with token: NewClient, trusting
