@@ -25,6 +25,7 @@ package setup
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -592,13 +593,16 @@ func (r *run) setTokenHelper(context.Context) error {
 		if b, ok := r.seen[c.Path]; ok {
 			seen = &b // what checkCLIs judged: another helper set meanwhile is refused
 		}
-		res, err := apply(c.Path, r.bin, true, r.names, r.now(), seen)
+		res, err := apply(c.Path, r.bin, true, r.names, r.now(), seen, false)
 		if err != nil {
 			return r.fail("%s CLI config: %w", c.Name, err)
 		}
 		switch {
 		case res.Created:
 			r.say("created %s with token_helper = %q", c.Path, r.bin)
+			if err := r.recordCreated(c.Path, true); err != nil {
+				r.say("warning: %v; --uninstall will leave %s as an empty file instead of removing it", err, c.Path)
+			}
 		case res.Changed:
 			r.say("set token_helper = %q in %s (backup: %s)", r.bin, c.Path, res.Backup)
 		default:
@@ -609,12 +613,26 @@ func (r *run) setTokenHelper(context.Context) error {
 }
 
 func (r *run) unsetTokenHelper(context.Context) error {
+	created, err := r.created()
+	if err != nil {
+		r.say("warning: %v; a CLI config file setup created is left empty instead of removed", err)
+	}
 	for _, c := range r.clis() {
-		res, err := Apply(c.Path, r.bin, false, r.names, r.now())
+		res, err := apply(c.Path, r.bin, false, r.names, r.now(), nil, slices.Contains(created, c.Path))
 		if err != nil {
 			return r.fail("%s CLI config: %w; nothing more was uninstalled", c.Name, err)
 		}
+		if res.Changed && slices.Contains(created, c.Path) {
+			// The file is the user's from now on, or gone.
+			if err := r.recordCreated(c.Path, false); err != nil {
+				r.say("warning: %v", err)
+			}
+		}
 		switch {
+		case res.Removed:
+			r.say("removed %s, which setup had created and which held nothing else", c.Path)
+		case res.Changed && res.Backup == "":
+			r.say("removed token_helper from %s", c.Path)
 		case res.Changed:
 			r.say("removed token_helper from %s (backup: %s)", c.Path, res.Backup)
 		case res.Other != "":
@@ -626,6 +644,66 @@ func (r *run) unsetTokenHelper(context.Context) error {
 				r.say("%s has no token_helper line", c.Path)
 			}
 		}
+	}
+	return nil
+}
+
+// createdName is the file, in the data directory, that lists the CLI
+// config files setup created (JSON, a list of absolute paths): uninstall
+// removes such a file when nothing but the token_helper item is left in
+// it, so that what setup created, uninstall takes away, and a file that
+// was already there (even empty) is left as it was.
+const createdName = "setup-created.json"
+
+func (r *run) createdPath() string { return filepath.Join(r.env.Paths.Data, createdName) }
+
+// created is the list of createdName; none when there is no such file.
+func (r *run) created() ([]string, error) {
+	if r.env.Paths.Data == "" {
+		return nil, nil
+	}
+	b, err := store.ReadPrivateFile(r.createdPath(), os.Geteuid(), 1<<16)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the list of files setup created: %w", err)
+	}
+	var paths []string
+	if err := json.Unmarshal(b, &paths); err != nil {
+		return nil, fmt.Errorf("read the list of files setup created %q: %w", r.createdPath(), err)
+	}
+	return paths, nil
+}
+
+// recordCreated adds path to createdName (add), or takes it out.
+func (r *run) recordCreated(path string, add bool) error {
+	if r.env.Paths.Data == "" {
+		return nil
+	}
+	paths, err := r.created()
+	if err != nil {
+		return err
+	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return p == path })
+	if add {
+		paths = append(paths, path)
+	}
+	if len(paths) == 0 {
+		if err := os.Remove(r.createdPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("update the list of files setup created: %w", err)
+		}
+		return nil
+	}
+	b, err := json.Marshal(paths)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(r.env.Paths.Data, 0o700); err != nil {
+		return fmt.Errorf("record that setup created %q: %w", path, err)
+	}
+	if err := store.WriteFileAtomic(r.createdPath(), append(b, '\n')); err != nil {
+		return fmt.Errorf("record that setup created %q: %w", path, err)
 	}
 	return nil
 }

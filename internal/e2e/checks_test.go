@@ -152,3 +152,47 @@ func TestStoreEndsOnAStdinNeverClosed(t *testing.T) {
 		t.Errorf("get after the failed store: got %s, want nothing stored", got)
 	}
 }
+
+// setup then setup --uninstall gives ~/.vault back byte for byte, and
+// removes one setup created (issue 20, item 9); the CLI loads what is
+// left.
+func TestUninstallGivesTheVaultConfigBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		initial *string // nil: no file
+	}{
+		{"no file", nil},
+		{"empty file", ptr("")},
+		{"no final newline", ptr("# my Vault CLI settings")},
+		{"CRLF, no final newline", ptr("# a\r\n# b")},
+		{"blank lines at the end", ptr("# mine\n\n\n")},
+		{"JSON", ptr("{}")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, prefix := installHome(t, nil)
+			if tt.initial != nil {
+				writeFile(t, h.VaultCfg, *tt.initial)
+			}
+			mustSetup(t, h, "--prefix", prefix, "--no-timer")
+			if got := readFile(t, h.VaultCfg); !strings.Contains(got, tokenHelperLine(filepath.Join(prefix, "bin"))) && !strings.Contains(got, helperPath(filepath.Join(prefix, "bin"))) {
+				t.Fatalf("~/.vault after setup = %q, want it to name the helper", got)
+			}
+			res := mustSetup(t, h, "--prefix", prefix, "--no-timer", "--uninstall")
+			b, err := os.ReadFile(h.VaultCfg)
+			switch {
+			case tt.initial == nil && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("~/.vault after uninstall: got %q (%v), want it removed: setup created it", b, err)
+			case tt.initial == nil && !strings.Contains(res.Stdout, "which setup had created"):
+				t.Errorf("uninstall: got\n%s\nwant it to say it removed the file it had created", res.Stdout)
+			case tt.initial != nil && string(b) != *tt.initial:
+				t.Errorf("~/.vault after uninstall: got %q (%v), want the bytes before setup %q", b, err, *tt.initial)
+			}
+			if r := h.Vault(t, "token", "lookup"); strings.Contains(r.Stderr, "error loading configuration") || strings.Contains(r.Stderr, "token helper") {
+				t.Errorf("vault after uninstall: got %s, want the CLI to load its config", r)
+			}
+		})
+	}
+}
