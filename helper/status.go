@@ -283,8 +283,12 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st 
 	if !last.IsZero() {
 		t := last.UTC()
 		as.LastSuccess = &t
-		if cur.Source.Periodic() && now.Sub(last) > StaleRenew {
+		switch {
+		case cur.Source.Periodic() && now.Sub(last) > StaleRenew:
 			as.Reasons = append(as.Reasons, fmt.Sprintf("no successful renew for %s (since %s); run `vault-token-helper renew` and see its output", humanDuration(now.Sub(last)), last.UTC().Format("2006-01-02 15:04 MST")))
+		case cur.Source.Periodic() && last.Sub(now) > FutureSlack:
+			// Until the clock catches up, no stale renew would be seen.
+			as.Reasons = append(as.Reasons, fmt.Sprintf("the last successful renew, %s, is %s: check the system clock (`date`), then run `vault-token-helper renew`", last.UTC().Format("2006-01-02 15:04 MST"), ago(last, now)))
 		}
 	}
 	as.check(ctx, env, cfg, recorded, st)
@@ -442,6 +446,24 @@ func humanDuration(d time.Duration) string {
 	return "less than a minute"
 }
 
+// FutureSlack is how far in the future a recorded time may be before
+// status says the clock moved back (a small step of NTP is not news).
+const FutureSlack = time.Minute
+
+// ago is when t was, seen from now: "3 days ago", or, for a time
+// further in the future than FutureSlack (the clock moved back since it
+// was recorded), "in the future by 3 days (clock moved back?)".
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < -FutureSlack:
+		return "in the future by " + humanDuration(-d) + " (clock moved back?)"
+	case d < 0:
+		d = 0
+	}
+	return humanDuration(d) + " ago"
+}
+
 // expiryWords is "expires in 31 days, 2026-12-31" (or "expired 2 days ago").
 func expiryWords(t, now time.Time) string {
 	date := t.UTC().Format("2006-01-02")
@@ -502,12 +524,12 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 			if !a.LastRenew.OK {
 				res = "FAILED: " + a.LastRenew.Result
 			}
-			fmt.Fprintf(w, "  last renew:  %s ago, %s (%s)\n", humanDuration(now.Sub(a.LastRenew.Time)), res, a.LastRenew.Time.UTC().Format(time.RFC3339))
+			fmt.Fprintf(w, "  last renew:  %s, %s (%s)\n", ago(a.LastRenew.Time, now), res, a.LastRenew.Time.UTC().Format(time.RFC3339))
 		} else {
-			fmt.Fprintln(w, "  last renew:  never (stored "+humanDuration(now.Sub(derefTime(a.LastSuccess, now)))+" ago)")
+			fmt.Fprintln(w, "  last renew:  never (stored "+ago(derefTime(a.LastSuccess, now), now)+")")
 		}
 		if a.LastLogin != nil {
-			fmt.Fprintf(w, "  last login:  %s ago, %s (accessor %s)\n", humanDuration(now.Sub(a.LastLogin.Time)), a.LastLogin.Event, a.LastLogin.Accessor)
+			fmt.Fprintf(w, "  last login:  %s, %s (accessor %s)\n", ago(a.LastLogin.Time, now), a.LastLogin.Event, a.LastLogin.Accessor)
 		}
 		mirror := a.Mirror.State
 		if a.Mirror.Path != "" {
