@@ -21,10 +21,13 @@ import (
 
 // Check is one check of doctor.
 type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	// Warning: OK, but with a risk the user chose (no scheduler), named
+	// in Detail as status names it.
+	Warning bool   `json:"warning,omitempty"`
+	Detail  string `json:"detail"`
+	Fix     string `json:"fix,omitempty"`
 }
 
 // DoctorReport is doctor's JSON.
@@ -63,8 +66,11 @@ func doctor(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 	} else {
 		for _, c := range rep.Checks {
 			mark := "✓"
-			if !c.OK {
+			switch {
+			case !c.OK:
 				mark = "✗"
+			case c.Warning:
+				mark = "!"
 			}
 			fmt.Fprintf(stdout, "%s %s\n", mark, c.Detail)
 			if !c.OK && c.Fix != "" {
@@ -215,7 +221,9 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	if !ss.LazyRenew {
 		lazy = "off"
 	}
-	if ss.Active {
+	if w := ss.Warning(); w != "" {
+		checks = append(checks, Check{Name: CheckScheduler, OK: true, Warning: true, Detail: "warning: " + w})
+	} else if ss.Active {
 		add(CheckScheduler, true, fmt.Sprintf("%s will run renew: %s (lazy renew of get %s)", ss.Kind, ss.Detail, lazy), "")
 	} else {
 		add(CheckScheduler, false, fmt.Sprintf("no scheduler will run renew: %s (lazy renew of get %s, which renews only when you use the CLI)", ss.Detail, lazy), ss.Fix)

@@ -101,6 +101,32 @@ type PendingState struct {
 type SchedulerStatus struct {
 	sched.Scheduler
 	LazyRenew bool `json:"lazy_renew"` // get starts a renew when one is overdue
+	// Chosen: none runs renew because the user chose so (setup
+	// --scheduler none): a warning (Warning), not a failure.
+	Chosen bool `json:"chosen"`
+}
+
+// Warning is what status and doctor both say of a scheduler the user
+// chose not to have: the risk, in one line; "" when one runs or none was
+// chosen.
+func (s SchedulerStatus) Warning() string {
+	switch {
+	case s.Active || !s.Chosen:
+		return ""
+	case s.LazyRenew:
+		return "no scheduler runs vault-token-renew (you chose --scheduler none): only the lazy renew of get renews, when you use the CLI; a periodic token you leave unused for its whole period expires, and revocations wait for your next login; `vault-token-helper setup --scheduler " + string(s.defaultKind()) + "` installs one"
+	}
+	return "no scheduler runs vault-token-renew (you chose --scheduler none) and the lazy renew of get is off: nothing renews the periodic token unless you run vault-token-renew yourself, daily; it expires one period after its last renew"
+}
+
+// defaultKind is the scheduler to suggest: the one Fix names, else systemd.
+func (s SchedulerStatus) defaultKind() sched.Kind {
+	for _, k := range []sched.Kind{sched.Launchd, sched.Cron} {
+		if strings.Contains(s.Fix, "--scheduler "+string(k)) {
+			return k
+		}
+	}
+	return sched.Systemd
 }
 
 // CLIConfigStatus says whether a CLI config file names this helper.
@@ -114,8 +140,10 @@ type CLIConfigStatus struct {
 
 // Status is the whole status report (docs/status-schema.json).
 type Status struct {
-	Healthy   bool            `json:"healthy"`
-	Reasons   []string        `json:"reasons"`
+	Healthy bool     `json:"healthy"`
+	Reasons []string `json:"reasons"`
+	// Warnings are risks the user chose (no scheduler): healthy still.
+	Warnings  []string        `json:"warnings"`
 	Addresses []AddressStatus `json:"addresses"`
 	Scheduler SchedulerStatus `json:"scheduler"`
 	CLIConfig CLIConfigStatus `json:"cli_config"`
@@ -160,7 +188,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, env En
 // unhealthy.
 func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status {
 	now := env.Now()
-	rep := Status{Addresses: []AddressStatus{}, Reasons: []string{}}
+	rep := Status{Addresses: []AddressStatus{}, Reasons: []string{}, Warnings: []string{}}
 	files := env.files()
 	states, errs := files.List()
 	selected, _ := keyFromEnv(env, "status")
@@ -197,7 +225,10 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 	// get follows the marker the last store or renew wrote; a config
 	// turned off since then will be by the next one.
 	rep.Scheduler.LazyRenew = rep.Scheduler.LazyRenew && cfg.LazyRenew
-	if stored && !rep.Scheduler.Active && !rep.Scheduler.LazyRenew {
+	switch {
+	case rep.Scheduler.Warning() != "":
+		rep.Warnings = append(rep.Warnings, rep.Scheduler.Warning())
+	case stored && !rep.Scheduler.Active && !rep.Scheduler.LazyRenew:
 		rep.Reasons = append(rep.Reasons, "no scheduler will run renew and the lazy renew of get is off: "+rep.Scheduler.Detail+"; "+rep.Scheduler.Fix)
 	}
 	if !rep.CLIConfig.NamesHelper {
@@ -377,7 +408,9 @@ func schedulerStatus(ctx context.Context, env Env, bin string) SchedulerStatus {
 	if bin == "" {
 		bin = filepath.Join(env.Paths.Home, ".local", "bin", installer.HelperName)
 	}
-	return SchedulerStatus{Scheduler: sched.State(ctx, se, runtime.GOOS, bin), LazyRenew: front.LazyRenewOn(env.Paths.Data)}
+	s := SchedulerStatus{Scheduler: sched.State(ctx, se, runtime.GOOS, bin), LazyRenew: front.LazyRenewOn(env.Paths.Data)}
+	s.Chosen = !s.Active && installer.ChoseNoScheduler(env.Paths.Data)
+	return s
 }
 
 // vaultCLIConfig says whether the Vault CLI's config file (~/.vault, or
@@ -560,6 +593,8 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 	switch {
 	case s.Active:
 		fmt.Fprintf(w, "scheduler:     %s: %s\n", s.Kind, s.Detail)
+	case s.Chosen:
+		fmt.Fprintf(w, "scheduler:     none, as you chose (setup --scheduler none); see the warning below\n")
 	case s.LazyRenew:
 		fmt.Fprintf(w, "scheduler:     none will run (%s); only the lazy renew of get, when you use the CLI, renews; fix: %s\n", s.Detail, s.Fix)
 	default:
@@ -570,6 +605,13 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		fmt.Fprintf(w, "CLI config:    %s names %s\n", c.Path, c.TokenHelper)
 	} else {
 		fmt.Fprintf(w, "CLI config:    %s\n", c.Problem)
+	}
+	for _, x := range rep.Warnings {
+		fmt.Fprintf(w, "warning:       %s\n", x)
+	}
+	if rep.Healthy && len(rep.Warnings) > 0 {
+		fmt.Fprintln(w, "healthy, with the warning above")
+		return
 	}
 	if rep.Healthy {
 		fmt.Fprintln(w, "healthy: every stored token will be renewed")

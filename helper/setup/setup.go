@@ -974,19 +974,18 @@ func (r *run) kind() sched.Kind {
 func (r *run) installScheduler(ctx context.Context) error {
 	k := r.kind()
 	r.sched = k
+	se := r.schedEnv()
 	if k == sched.None {
 		if r.opt.noTimer {
-			r.say("skipped the scheduler (--no-timer)")
+			r.say("skipped the scheduler (--no-timer, which is --scheduler none)")
 		} else {
 			r.say("installed no scheduler (--scheduler none); the lazy renew of get is the only safety net unless you run %s yourself", filepath.Join(r.bindir, RenewName))
 		}
-		return nil
-	}
-	se := r.schedEnv()
-	if err := sched.Install(ctx, se, k, r.bindir, r.out, r.errOut); err != nil {
+	} else if err := sched.Install(ctx, se, k, r.bindir, r.out, r.errOut); err != nil {
 		return err
 	}
-	// One scheduler at a time: the one chosen replaces the others.
+	// One scheduler at a time: the one chosen (none included) replaces
+	// the others an earlier run installed.
 	for _, other := range []sched.Kind{sched.Systemd, sched.Launchd, sched.Cron} {
 		if other == k || !sched.StateOf(ctx, se, other).Installed {
 			continue
@@ -996,10 +995,49 @@ func (r *run) installScheduler(ctx context.Context) error {
 			return err
 		}
 	}
+	return r.recordNoScheduler(k == sched.None)
+}
+
+// SchedulerNoneName is the marker file, in the data directory, that
+// records the user's choice of no scheduler (--scheduler none or
+// --no-timer): status and doctor then report the missing scheduler as a
+// warning naming the risk, both the same way, instead of as a failure.
+// setup removes it when it installs a scheduler; uninstall removes it.
+const SchedulerNoneName = "scheduler-none"
+
+// ChoseNoScheduler reports whether setup recorded --scheduler none for
+// the data directory dataDir.
+func ChoseNoScheduler(dataDir string) bool {
+	_, err := os.Lstat(filepath.Join(dataDir, SchedulerNoneName))
+	return err == nil
+}
+
+// recordNoScheduler writes (chosen) or removes the SchedulerNoneName
+// marker.
+func (r *run) recordNoScheduler(chosen bool) error {
+	if r.env.Paths.Data == "" {
+		return nil
+	}
+	p := filepath.Join(r.env.Paths.Data, SchedulerNoneName)
+	if !chosen {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return r.fail("remove %q: %w", p, err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(r.env.Paths.Data, 0o700); err != nil {
+		return r.fail("record --scheduler none: %w", err)
+	}
+	if err := store.WriteFileAtomic(p, []byte("--scheduler none: no scheduler runs "+RenewName+", by choice\n")); err != nil {
+		return r.fail("record --scheduler none: %w", err)
+	}
 	return nil
 }
 
 func (r *run) removeScheduler(ctx context.Context) error {
+	if err := r.recordNoScheduler(false); err != nil {
+		return err
+	}
 	if r.opt.noTimer || r.opt.scheduler == sched.None {
 		r.say("left the scheduler alone (--no-timer)")
 		return nil

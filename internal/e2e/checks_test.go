@@ -196,3 +196,60 @@ func TestUninstallGivesTheVaultConfigBack(t *testing.T) {
 		})
 	}
 }
+
+// setup --scheduler none after a default install removes the units the
+// earlier run wrote, and status and doctor both report the choice the
+// same way: a warning naming the risk, status healthy and doctor's
+// scheduler check passing (issue 21, friction 1).
+func TestSchedulerNoneIsAWarningInStatusAndDoctor(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	h, prefix := installHome(t, s)
+	mustSetup(t, h, "--prefix", prefix)
+	for _, u := range []string{serviceUnit, timerUnit} {
+		if !exists(t, filepath.Join(unitDir(h), u)) {
+			t.Fatalf("the default install wrote no %s", u)
+		}
+	}
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+
+	res := mustSetup(t, h, "--prefix", prefix, "--scheduler", "none")
+	for _, u := range []string{serviceUnit, timerUnit} {
+		if exists(t, filepath.Join(unitDir(h), u)) {
+			t.Errorf("setup --scheduler none left %s\n%s", u, res.Stdout)
+		}
+	}
+
+	full := h.Run(t, "", bins.Helper, "status", "--json")
+	mustExit(t, "status --json", full, 0)
+	var rep struct {
+		Healthy   bool     `json:"healthy"`
+		Reasons   []string `json:"reasons"`
+		Warnings  []string `json:"warnings"`
+		Scheduler struct {
+			Chosen bool `json:"chosen"`
+		} `json:"scheduler"`
+	}
+	if err := json.Unmarshal([]byte(full.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Healthy || !rep.Scheduler.Chosen || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "you chose --scheduler none") || !strings.Contains(rep.Warnings[0], "expires") {
+		t.Fatalf("status: got %+v, want healthy with one warning naming the choice and the risk", rep)
+	}
+	drep, _ := doctorOf(t, h)
+	found := false
+	for _, c := range drep.Checks {
+		if c.Name == "scheduler" {
+			found = true
+			if !c.OK || c.Detail != "warning: "+rep.Warnings[0] {
+				t.Errorf("doctor scheduler: got ok=%v %q, want ok with status's warning %q", c.OK, c.Detail, rep.Warnings[0])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("doctor: no scheduler check in %+v", drep.Checks)
+	}
+	if text := h.Run(t, "", bins.Helper, "doctor"); !strings.Contains(text.Stdout, "! warning: ") {
+		t.Errorf("doctor: got\n%s\nwant the scheduler line marked ! with the warning", text.Stdout)
+	}
+}

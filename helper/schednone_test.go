@@ -1,0 +1,72 @@
+package helper
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
+	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
+)
+
+// TestSchedulerNoneIsAWarning: after setup --scheduler none, status and
+// doctor report the missing scheduler the same way, as a warning naming
+// the risk: status healthy, doctor passing (issue 21, friction 1).
+func TestSchedulerNoneIsAWarning(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		lazy bool
+		risk string
+	}{
+		{"lazy renew on", true, "only the lazy renew of get renews, when you use the CLI"},
+		{"lazy renew off", false, "nothing renews the periodic token unless you run vault-token-renew yourself"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env, _ := storedEnv(t)
+			env.Sched.Systemctl = systemctlSays("UnitFileState=not-found\n")
+			if err := os.Remove(filepath.Join(env.Paths.UnitDir, systemd.Timer)); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.lazy {
+				lazyOff(t, &env)
+			}
+			writeFile(t, filepath.Join(env.Paths.Data, installer.SchedulerNoneName), "", 0o600)
+
+			rep, r := statusJSON(t, env)
+			if !rep.Healthy || r.code != ExitOK || !rep.Scheduler.Chosen || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], tt.risk) {
+				t.Fatalf("status: got healthy %v exit %d chosen %v warnings %q reasons %q, want healthy with one warning saying %q",
+					rep.Healthy, r.code, rep.Scheduler.Chosen, rep.Warnings, rep.Reasons, tt.risk)
+			}
+			var raw map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+				t.Fatal(err)
+			}
+			checkSchema(t, raw, loadSchema(t), "$")
+			if text := runHelper(env, "", "status").stdout; !strings.Contains(text, "warning:       "+rep.Warnings[0]) || !strings.Contains(text, "healthy, with the warning above") {
+				t.Errorf("status: got\n%s\nwant the warning and a healthy verdict with it", text)
+			}
+
+			dr := runHelper(env, "", "doctor", "--json")
+			var drep DoctorReport
+			if err := json.Unmarshal([]byte(dr.stdout), &drep); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range drep.Checks {
+				if c.Name == CheckScheduler && (!c.OK || !c.Warning || c.Detail != "warning: "+rep.Warnings[0]) {
+					t.Errorf("doctor %s: got %+v, want ok with status's warning %q", CheckScheduler, c, rep.Warnings[0])
+				}
+			}
+			if !drep.Healthy || dr.code != ExitOK {
+				t.Errorf("doctor: got healthy %v exit %d, want healthy\n%s", drep.Healthy, dr.code, dr.stdout)
+			}
+			if text := runHelper(env, "", "doctor").stdout; !strings.Contains(text, "! warning: "+rep.Warnings[0]) {
+				t.Errorf("doctor: got\n%s\nwant the warning marked !", text)
+			}
+		})
+	}
+}
