@@ -95,7 +95,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	if vc.NamesHelper {
 		add(CheckVaultCLI, true, fmt.Sprintf("vault: %s names %s", vc.Path, vc.TokenHelper), "")
 	} else {
-		add(CheckVaultCLI, false, vc.Problem, setupFix)
+		add(CheckVaultCLI, false, vc.Problem, vc.fix(setupFix))
 	}
 	lookup := env.LookupEnv
 	if lookup == nil {
@@ -113,7 +113,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	case bc.NamesHelper:
 		add(CheckBaoCLI, true, fmt.Sprintf("bao: %s names %s", bc.Path, bc.TokenHelper), "")
 	default:
-		add(CheckBaoCLI, false, bc.Problem, "run `vault-token-helper setup --cli bao`")
+		add(CheckBaoCLI, false, bc.Problem, bc.fix("run `vault-token-helper setup --cli bao`"))
 	}
 
 	// 2. The front and the full binary are the same build: those the CLI

@@ -70,3 +70,29 @@ func TestSchedulerNoneIsAWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestUnparsableVaultConfigFix: doctor's fix (and status's reason) for a
+// ~/.vault the CLI cannot load names the file, the line and the error,
+// not "run setup", which refuses that file (issue 21, friction 2).
+func TestUnparsableVaultConfigFix(t *testing.T) {
+	t.Parallel()
+	env, _ := storedEnv(t)
+	path := filepath.Join(env.Paths.Home, ".vault")
+	writeFile(t, path, "# mine\ntoken_helper = \"unterminated\n", 0o600)
+	want := "fix line 2 of \"" + path + "\" (At 2:29: literal not terminated) by hand"
+
+	r := runHelper(env, "", "doctor", "--json")
+	var drep DoctorReport
+	if err := json.Unmarshal([]byte(r.stdout), &drep); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range drep.Checks {
+		if c.Name == CheckVaultCLI && (c.OK || !strings.HasPrefix(c.Fix, want) || !strings.HasSuffix(c.Fix, "then run `vault-token-helper setup`")) {
+			t.Errorf("doctor %s: got fix %q, want it to start %q and end with setup", CheckVaultCLI, c.Fix, want)
+		}
+	}
+	rep, _ := statusJSON(t, env)
+	if !strings.Contains(strings.Join(rep.Reasons, "\n"), want) || !strings.HasPrefix(rep.CLIConfig.Fix, want) {
+		t.Errorf("status: got reasons %q fix %q, want %q", rep.Reasons, rep.CLIConfig.Fix, want)
+	}
+}

@@ -136,6 +136,8 @@ type CLIConfigStatus struct {
 	TokenHelper string `json:"token_helper"`
 	NamesHelper bool   `json:"names_helper"`
 	Problem     string `json:"problem,omitempty"`
+	// Fix is what to do about Problem (status's reason, doctor's fix).
+	Fix string `json:"fix,omitempty"`
 }
 
 // Status is the whole status report (docs/status-schema.json).
@@ -432,7 +434,14 @@ func cliConfig(cli, path string) CLIConfigStatus {
 		return c
 	}
 	if err != nil {
-		c.Problem = fmt.Sprintf("%q cannot be read by the %s CLI: %s", path, cli, oneLine(err.Error()))
+		// setup refuses a file the CLI cannot load: the fix is by hand.
+		msg := oneLine(err.Error())
+		c.Problem = fmt.Sprintf("%q cannot be read by the %s CLI: %s", path, cli, msg)
+		where := fmt.Sprintf("fix %q", path)
+		if n := installer.ErrorLine(msg); n > 0 {
+			where = fmt.Sprintf("fix line %d of %q", n, path)
+		}
+		c.Fix = fmt.Sprintf("%s (%s) by hand, as setup does not edit a file the %s CLI cannot load; then run `vault-token-helper setup`", where, msg, cli)
 		return c
 	}
 	c.TokenHelper = h
@@ -448,8 +457,11 @@ func cliConfig(cli, path string) CLIConfigStatus {
 }
 
 func (c CLIConfigStatus) why() string {
-	return c.Problem + "; run `vault-token-helper setup` (or set token_helper to the installed vault-token-helper)"
+	return c.Problem + "; " + c.fix("run `vault-token-helper setup` (or set token_helper to the installed vault-token-helper)")
 }
+
+// fix is c.Fix, else def.
+func (c CLIConfigStatus) fix(def string) string { return cmp.Or(c.Fix, def) }
 
 // humanDuration reads as days and hours ("31 days", "2 days 5 hours",
 // "3 hours 10 minutes", "less than a minute").

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -380,6 +381,21 @@ func syncDir(dir string) {
 
 // oneLine folds white space runs into one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// loaderLine matches where the CLI's loader places a problem: hcl's
+// "At LINE:COL: ..." and cliconfig's "... on line LINE".
+var loaderLine = regexp.MustCompile(`^At (\d+):\d+:|\bon line (\d+)\b`)
+
+// ErrorLine is the line of the file that a message of TokenHelperIn
+// names, 0 when it names none.
+func ErrorLine(msg string) int {
+	m := loaderLine.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1] + m[2])
+	return n
+}
 
 // TokenHelperIn is the token_helper the CLI config at path names, read
 // with the CLI's own loader: "" for the built-in helper or no file. An

@@ -480,3 +480,37 @@ func TestApplyUninstallIsByteExact(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorLine: the line the CLI's loader names, as TokenHelperIn
+// reports it, for doctor's fix.
+func TestErrorLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		src  string
+		want int
+	}{
+		{"# c\ntoken_helper = \"unterminated\n", 2},
+		{"# c\nfoo = \"bar\"\n", 2},
+		{"token_helper = [\"/a\"]\n", 1},
+		{"# a\n\n\ntoken_helper \"x\"\n", 5},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.src), func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(t.TempDir(), ".vault")
+			if err := os.WriteFile(p, []byte(tt.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := TokenHelperIn(p)
+			if err == nil {
+				t.Fatal("TokenHelperIn: got no error, want the loader's")
+			}
+			if got := ErrorLine(err.Error()); got != tt.want {
+				t.Errorf("ErrorLine(%q): got %d, want %d", err, got, tt.want)
+			}
+		})
+	}
+	if got := ErrorLine("unknown error getting the external helper path"); got != 0 {
+		t.Errorf("a message naming no line: got %d, want 0", got)
+	}
+}

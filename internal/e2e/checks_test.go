@@ -253,3 +253,25 @@ func TestSchedulerNoneIsAWarningInStatusAndDoctor(t *testing.T) {
 		t.Errorf("doctor: got\n%s\nwant the scheduler line marked ! with the warning", text.Stdout)
 	}
 }
+
+// A ~/.vault the CLI cannot load: setup refuses it, so doctor's fix
+// names the file, the line and the error instead of "run setup" (issue
+// 21, friction 2).
+func TestDoctorFixForAnUnparsableVaultConfig(t *testing.T) {
+	t.Parallel()
+	_, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	writeFile(t, h.VaultCfg, "# mine\ntoken_helper = \"unterminated\n")
+	if r := h.Vault(t, "token", "lookup"); r.Code == 0 || !strings.Contains(r.Stderr, "literal not terminated") {
+		t.Fatalf("vault token lookup: got %s, want the CLI to refuse its config", r)
+	}
+	if r := runSetup(t, h, "--no-timer"); r.Code == 0 {
+		t.Fatalf("setup: got %s, want it to refuse the file", r)
+	}
+	drep, _ := doctorOf(t, h)
+	_, fix, failed := failedCheck(drep, "vault-cli-config")
+	want := "fix line 2 of \"" + h.VaultCfg + "\" (At 2:29: literal not terminated) by hand"
+	if !failed || !strings.HasPrefix(fix, want) {
+		t.Errorf("doctor vault-cli-config: got fix %q (failed %v), want it to start %q", fix, failed, want)
+	}
+}
