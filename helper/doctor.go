@@ -161,6 +161,17 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	case refused != nil:
 		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has a token file that get and renew refuse: %s", key, oneLine(refused.Error())), unsafeFix(refused, "see the file-modes check"))
 	case cur == nil || cur.Current == nil:
+		var stored []store.Key
+		for _, st := range states {
+			if st.Current != nil {
+				stored = append(stored, st.Key())
+			}
+		}
+		if other, ok := otherSpelling(key, stored); ok {
+			add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way", key, other),
+				fmt.Sprintf("export VAULT_ADDR=%s (or run `vault login` with this VAULT_ADDR to store one for it)", other.Addr))
+			break
+		}
 		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "run `vault login` (for example -method=oidc)")
 	default:
 		add(CheckVaultAddr, true, fmt.Sprintf("VAULT_ADDR=%s has a stored token (accessor %s)", key, cur.Current.Accessor), "")

@@ -96,3 +96,37 @@ func TestUnparsableVaultConfigFix(t *testing.T) {
 		t.Errorf("status: got reasons %q fix %q, want %q", rep.Reasons, rep.CLIConfig.Fix, want)
 	}
 }
+
+// TestStatusNamesTheSpellingThatHasTheToken: VAULT_ADDR=localhost with
+// the token stored for 127.0.0.1 gets a bare 403 from Vault; status and
+// doctor name VAULT_ADDR and the spelling that has a token (issue 21,
+// friction 5).
+func TestStatusNamesTheSpellingThatHasTheToken(t *testing.T) {
+	t.Parallel()
+	env, _ := storedEnv(t)
+	inner := env.Getenv
+	env.Getenv = func(k string) string {
+		if k == "VAULT_ADDR" {
+			return "http://localhost:8200"
+		}
+		return inner(k)
+	}
+	rep, r := statusJSON(t, env)
+	want := "VAULT_ADDR=http://localhost:8200 has no stored token, so the CLI sends none and Vault answers 403; the token is stored for http://127.0.0.1:8200"
+	if rep.Healthy || r.code != ExitFail || !strings.Contains(strings.Join(rep.Reasons, "\n"), want) {
+		t.Errorf("status: got healthy %v reasons %q, want unhealthy: %q", rep.Healthy, rep.Reasons, want)
+	}
+	if !strings.Contains(strings.Join(rep.Reasons, "\n"), "export VAULT_ADDR=http://127.0.0.1:8200") {
+		t.Errorf("status: got reasons %q, want the export that fixes it", rep.Reasons)
+	}
+	dr := runHelper(env, "", "doctor", "--json")
+	var drep DoctorReport
+	if err := json.Unmarshal([]byte(dr.stdout), &drep); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range drep.Checks {
+		if c.Name == CheckVaultAddr && (c.OK || !strings.Contains(c.Detail, "http://127.0.0.1:8200") || !strings.HasPrefix(c.Fix, "export VAULT_ADDR=http://127.0.0.1:8200")) {
+			t.Errorf("doctor %s: got %+v, want it failed naming the spelling with the token", CheckVaultAddr, c)
+		}
+	}
+}

@@ -222,6 +222,9 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 			rep.Reasons = append(rep.Reasons, a.keyString()+": "+r)
 		}
 	}
+	if r := spellingReason(env, selected, rep.Addresses); r != "" {
+		rep.Reasons = append(rep.Reasons, r)
+	}
 	rep.CLIConfig = vaultCLIConfig(env)
 	rep.Scheduler = schedulerStatus(ctx, env, rep.CLIConfig.TokenHelper)
 	// get follows the marker the last store or renew wrote; a config
@@ -238,6 +241,43 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 	}
 	rep.Healthy = len(rep.Reasons) == 0
 	return rep
+}
+
+// spellingReason is why the CLI gets a bare 403 when VAULT_ADDR names a
+// server under another spelling than the one its token is stored for
+// (http://localhost:8200 and http://127.0.0.1:8200): get finds no token
+// for VAULT_ADDR. "" when VAULT_ADDR is unset, has a token (or a refused
+// file), or no other spelling of it has one.
+func spellingReason(env Env, selected store.Key, addrs []AddressStatus) string {
+	raw := env.Getenv("VAULT_ADDR")
+	if raw == "" || selected == (store.Key{}) {
+		return ""
+	}
+	var stored []store.Key
+	for _, a := range addrs {
+		if a.Selected && (a.Stored || a.State == AddrRefused) {
+			return ""
+		}
+		if a.Stored {
+			stored = append(stored, store.Key{Addr: a.Address, Namespace: a.Namespace})
+		}
+	}
+	other, ok := otherSpelling(selected, stored)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way: export VAULT_ADDR=%s (or log in with this VAULT_ADDR to store one for it)", raw, other, other.Addr)
+}
+
+// otherSpelling is the first of stored that is the server of key under
+// another spelling (sameVault), in the same namespace.
+func otherSpelling(key store.Key, stored []store.Key) (store.Key, bool) {
+	for _, k := range stored {
+		if k != key && k.Namespace == key.Namespace && sameVault(k.Addr, key.Addr) {
+			return k, true
+		}
+	}
+	return store.Key{}, false
 }
 
 func (a AddressStatus) keyString() string {

@@ -275,3 +275,30 @@ func TestDoctorFixForAnUnparsableVaultConfig(t *testing.T) {
 		t.Errorf("doctor vault-cli-config: got fix %q (failed %v), want it to start %q", fix, failed, want)
 	}
 }
+
+// VAULT_ADDR=http://localhost:PORT with the token stored for
+// 127.0.0.1:PORT: the CLI gets a bare 403; status (and doctor) name
+// VAULT_ADDR and the spelling that has the token (issue 21, friction 5).
+func TestStatusNamesTheSpellingWithTheToken(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	if !strings.HasPrefix(s.Addr, "http://127.0.0.1:") {
+		t.Fatalf("the dev server is at %s, want http://127.0.0.1:PORT", s.Addr)
+	}
+	local := strings.Replace(s.Addr, "127.0.0.1", "localhost", 1)
+	h.Setenv("VAULT_ADDR", local)
+	if r := h.Vault(t, "token", "lookup"); r.Code == 0 || !strings.Contains(r.Stderr, "403") {
+		t.Fatalf("vault token lookup at %s: got %s, want a 403 (no token sent)", local, r)
+	}
+	rep := statusOf(t, h, 1)
+	want := "VAULT_ADDR=" + local + " has no stored token"
+	reasons := strings.Join(rep.Reasons, "\n")
+	if rep.Healthy || !strings.Contains(reasons, want) || !strings.Contains(reasons, "export VAULT_ADDR="+s.Addr) {
+		t.Errorf("status: got reasons %q, want %q and the spelling that has the token, %s", rep.Reasons, want, s.Addr)
+	}
+	drep, _ := doctorOf(t, h)
+	if _, fix, failed := failedCheck(drep, "vault-addr"); !failed || !strings.HasPrefix(fix, "export VAULT_ADDR="+s.Addr) {
+		t.Errorf("doctor vault-addr: got fix %q (failed %v), want export VAULT_ADDR=%s", fix, failed, s.Addr)
+	}
+}
