@@ -172,7 +172,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 				fmt.Sprintf("export VAULT_ADDR=%s (or run `vault login` with this VAULT_ADDR to store one for it)", other.Addr))
 			break
 		}
-		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "run `vault login` (for example -method=oidc)")
+		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "log in: "+installer.LoginHint("vault", ""))
 	default:
 		add(CheckVaultAddr, true, fmt.Sprintf("VAULT_ADDR=%s has a stored token (accessor %s)", key, cur.Current.Accessor), "")
 	}
@@ -319,6 +319,11 @@ func vaultChecks(ctx context.Context, env Env, cfg *Config, key store.Key, cur *
 	}
 	spec, _ := cfg.For(key.Addr)
 	spec = spec.ForStored(cur.Current)
+	if !spec.Ours(info) && cur.Current.Source == store.SourcePassthrough {
+		// As status says it: not ours by design, a warning.
+		valid.OK, valid.Warning, valid.Detail = true, true, "warning: "+passthroughNote(info, env.Now())
+		return reach, valid
+	}
 	if !spec.Ours(info) {
 		valid.Detail, valid.Fix = "the stored token is valid but not ours: "+spec.WhyNotOurs(info), "run `vault login` to mint the periodic token, or fix periodic_token in the configuration"
 		return reach, valid

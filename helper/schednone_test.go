@@ -6,9 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
+	"github.com/vault-token-helper/vault-token-helper/internal/fakevault"
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // TestSchedulerNoneIsAWarning: after setup --scheduler none, status and
@@ -128,5 +131,63 @@ func TestStatusNamesTheSpellingThatHasTheToken(t *testing.T) {
 		if c.Name == CheckVaultAddr && (c.OK || !strings.Contains(c.Detail, "http://127.0.0.1:8200") || !strings.HasPrefix(c.Fix, "export VAULT_ADDR=http://127.0.0.1:8200")) {
 			t.Errorf("doctor %s: got %+v, want it failed naming the spelling with the token", CheckVaultAddr, c)
 		}
+	}
+}
+
+// TestStatusPassthroughVerdict: a passed-through token (a first login
+// that could not mint, the token setup kept at install) is not ours by
+// design: status and doctor say so without alarm (no periodic token yet;
+// one that never expires is not at risk) and name the login that mints
+// ours, with the method of that login (issue 21, friction 6).
+func TestStatusPassthroughVerdict(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		ttl     time.Duration
+		healthy bool
+		risk    string
+	}{
+		{"never expires", 0, true, "it never expires, so nothing is at risk"},
+		{"expires in about 30 days", 30*24*time.Hour + time.Hour, true, "it is not renewed and expires in 30 days"},
+		{"expires in about 2 days", 48*time.Hour + 30*time.Minute, false, "it is not renewed and expires in 2 days"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := fakevault.New("http://127.0.0.1:8200")
+			env := installed(t, testEnv(t, v))
+			if r := runHelper(env, v.Login("reader", []string{"read-only"}, nil, tt.ttl)+"\n", "store"); r.code != ExitOK {
+				t.Fatalf("store: got %+v, want exit 0 (passed through)", r)
+			}
+			rep, r := statusJSON(t, env)
+			if len(rep.Addresses) != 1 || rep.Addresses[0].Source != string(store.SourcePassthrough) {
+				t.Fatalf("status: got %+v, want one passed-through token", rep.Addresses)
+			}
+			a := rep.Addresses[0]
+			hint := "`vault login -method=userpass`, the method of your last login"
+			if !strings.HasPrefix(a.Note, "no periodic token yet") || !strings.Contains(a.Note, tt.risk) || !strings.HasSuffix(a.Note, hint) {
+				t.Errorf("status note: got %q, want no periodic token yet, %q, and %s", a.Note, tt.risk, hint)
+			}
+			if rep.Healthy != tt.healthy || (r.code == ExitOK) != tt.healthy {
+				t.Errorf("status: got healthy %v exit %d reasons %q, want healthy %v", rep.Healthy, r.code, rep.Reasons, tt.healthy)
+			}
+			if reasons := strings.Join(rep.Reasons, "\n"); strings.Contains(reasons, "not ours") || strings.Contains(reasons, "oidc") {
+				t.Errorf("status: got reasons %q, want neither \"not ours\" nor a hard-coded oidc", rep.Reasons)
+			}
+			text := runHelper(env, "", "status").stdout
+			if !strings.Contains(text, "  note:        "+a.Note) {
+				t.Errorf("status text: got\n%s\nwant the note", text)
+			}
+			dr := runHelper(env, "", "doctor", "--json")
+			var drep DoctorReport
+			if err := json.Unmarshal([]byte(dr.stdout), &drep); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range drep.Checks {
+				if c.Name == CheckTokenValid && (!c.OK || !c.Warning || c.Detail != "warning: "+a.Note) {
+					t.Errorf("doctor %s: got %+v, want ok with status's note as a warning", CheckTokenValid, c)
+				}
+			}
+		})
 	}
 }

@@ -85,6 +85,10 @@ type AddressStatus struct {
 	Pending          []PendingState `json:"pending"`
 	JournalEntries   int            `json:"journal_entries"`
 	Reasons          []string       `json:"reasons"` // why this address is unhealthy
+	// Note says what a passed-through token means, without alarm: no
+	// periodic token yet, whether the stored one is at risk, and the
+	// login that mints ours.
+	Note string `json:"note,omitempty"`
 }
 
 // PendingState is one token waiting to be revoked, and from when.
@@ -410,10 +414,33 @@ func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, record
 		spec = heal.RecordedSpec(cur)
 	}
 	as.Ours = spec.Ours(info)
+	if !as.Ours && cur.Source == store.SourcePassthrough {
+		// Not ours by design: a login that could not mint (or the token
+		// setup kept at install). Only its expiry puts it at risk.
+		as.Note = passthroughNote(info, env.Now())
+		return
+	}
 	if !as.Ours {
 		as.Problem = "not ours: " + spec.WhyNotOurs(info)
 		as.Reasons = append(as.Reasons, "the stored token is "+as.Problem+"; log in again to mint ours")
 	}
+}
+
+// passthroughNote is status's word on a passed-through token: no
+// periodic token yet, whether the stored one is at risk (one that never
+// expires is not; one that expires is never renewed), and the login that
+// mints the periodic token.
+func passthroughNote(info heal.TokenInfo, now time.Time) string {
+	risk := "it never expires, so nothing is at risk"
+	if !info.ExpireTime.IsZero() || info.TTL > 0 {
+		exp := info.ExpireTime
+		if exp.IsZero() {
+			exp = now.Add(info.TTL)
+		}
+		risk = "it is not renewed and " + expiryWords(exp, now)
+	}
+	return fmt.Sprintf("no periodic token yet: the stored token (%s, accessor %s) was passed through from a login that did not mint; %s; the next admin login mints the periodic token: %s",
+		cmp.Or(info.DisplayName, "no display name"), info.Accessor, risk, installer.LoginHint("vault", info.Path))
 }
 
 func (as *AddressStatus) setExpiry(t time.Time, now time.Time) {
@@ -603,6 +630,9 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		}
 		if a.Problem != "" {
 			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
+		}
+		if a.Note != "" {
+			fmt.Fprintf(w, "  note:        %s\n", a.Note)
 		}
 		if a.LastRenew != nil {
 			res := "OK"

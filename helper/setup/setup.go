@@ -785,8 +785,12 @@ func (r *run) keepToken(ctx context.Context) error {
 	case heal.EventAdopted:
 		r.say("adopted the periodic token in %s for %s (%s, accessor %s)", p, key, res.Info.DisplayName, res.Accessor)
 	default:
-		r.say("kept the token in %s for %s (%s, accessor %s) as passed through; the next admin login (vault login -method=oidc) mints the periodic token",
-			p, key, res.Info.DisplayName, res.Accessor)
+		risk := "it expires and is never renewed"
+		if res.Info.TTL == 0 && res.Info.ExpireTime.IsZero() {
+			risk = "it never expires, so nothing is at risk"
+		}
+		r.say("kept the token in %s for %s (%s, accessor %s) as passed through: no periodic token yet, %s; the next admin login mints the periodic token: %s",
+			p, key, res.Info.DisplayName, res.Accessor, risk, LoginHint("vault", res.Info.Path))
 		if res.WhyNotOurs != "" {
 			r.hints = append(r.hints, fmt.Sprintf("%s holds the periodic token %s (accessor %s), which is not ours (%s); to have it renewed instead, edit periodic_token in %s to match it and run: %s adopt < %s",
 				p, res.Info.DisplayName, res.Accessor, res.WhyNotOurs, r.env.Paths.Config, r.bin, p))

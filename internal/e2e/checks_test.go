@@ -302,3 +302,48 @@ func TestStatusNamesTheSpellingWithTheToken(t *testing.T) {
 		t.Errorf("doctor vault-addr: got fix %q (failed %v), want export VAULT_ADDR=%s", fix, failed, s.Addr)
 	}
 }
+
+// A root token in ~/.vault-token at install is kept as passed through:
+// setup, status and doctor tell the truth without alarm (no periodic
+// token yet; a token that never expires is not at risk), and no hint is
+// hard-coded to -method=oidc (issue 21, friction 6).
+func TestRootTokenAtInstallIsNotAnAlarm(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	h, prefix := installHome(t, s)
+	writeFile(t, h.TokenFile(), s.RootToken)
+	res := mustSetup(t, h, "--prefix", prefix, "--no-timer")
+	if !strings.Contains(res.Stdout, "as passed through: no periodic token yet, it never expires, so nothing is at risk") || strings.Contains(res.Stdout, "-method=oidc") {
+		t.Errorf("setup: got\n%s\nwant the root token kept as passed through, not at risk, and no oidc hint", res.Stdout)
+	}
+	bin := helperPath(filepath.Join(prefix, "bin"))
+	st := h.Run(t, "", bin, "status", "--json")
+	mustExit(t, "status --json", st, 0)
+	var rep struct {
+		Healthy   bool     `json:"healthy"`
+		Reasons   []string `json:"reasons"`
+		Addresses []struct {
+			Source string `json:"source"`
+			Note   string `json:"note"`
+		} `json:"addresses"`
+	}
+	if err := json.Unmarshal([]byte(st.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Healthy || len(rep.Addresses) != 1 || rep.Addresses[0].Source != "passthrough" ||
+		!strings.Contains(rep.Addresses[0].Note, "it never expires, so nothing is at risk") || !strings.Contains(rep.Addresses[0].Note, "auth list") {
+		t.Errorf("status: got %+v, want healthy, the root token passed through with a calm note naming `vault auth list`", rep)
+	}
+	text := h.Run(t, "", bin, "status")
+	if strings.Contains(text.Stdout, "UNHEALTHY") || strings.Contains(text.Stdout, "not ours") || strings.Contains(text.Stdout, "oidc") {
+		t.Errorf("status: got\n%s\nwant no alarm and no oidc hint", text.Stdout)
+	}
+	d := h.Run(t, "", bin, "doctor", "--json")
+	var drep doctorReport
+	if err := json.Unmarshal([]byte(d.Stdout), &drep); err != nil {
+		t.Fatal(err)
+	}
+	if detail, _, failed := failedCheck(drep, "token-valid-and-ours"); failed {
+		t.Errorf("doctor token-valid-and-ours: failed with %q, want a warning that passes", detail)
+	}
+}
