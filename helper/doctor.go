@@ -22,10 +22,13 @@ import (
 
 // Check is one check of doctor.
 type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	// Warning: OK, but with a risk the user chose (no scheduler), named
+	// in Detail as status names it.
+	Warning bool   `json:"warning,omitempty"`
+	Detail  string `json:"detail"`
+	Fix     string `json:"fix,omitempty"`
 }
 
 // DoctorReport is doctor's JSON.
@@ -59,8 +62,11 @@ func doctor(ctx context.Context, asJSON bool, stdout, stderr io.Writer, env Env)
 	} else {
 		for _, c := range rep.Checks {
 			mark := "✓"
-			if !c.OK {
+			switch {
+			case !c.OK:
 				mark = "✗"
+			case c.Warning:
+				mark = "!"
 			}
 			fmt.Fprintf(stdout, "%s %s\n", mark, c.Detail)
 			if !c.OK && c.Fix != "" {
@@ -85,7 +91,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	if vc.NamesHelper {
 		add(CheckVaultCLI, true, fmt.Sprintf("vault: %s names %s", vc.Path, vc.TokenHelper), "")
 	} else {
-		add(CheckVaultCLI, false, vc.Problem, setupFix)
+		add(CheckVaultCLI, false, vc.Problem, vc.fix(setupFix))
 		if detail, fix := unrunnableHelper(vc, env.Paths.Home); detail != "" {
 			checks[len(checks)-1].Detail, checks[len(checks)-1].Fix = detail, fix
 		}
@@ -106,7 +112,7 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	case bc.NamesHelper:
 		add(CheckBaoCLI, true, fmt.Sprintf("bao: %s names %s", bc.Path, bc.TokenHelper), "")
 	default:
-		add(CheckBaoCLI, false, bc.Problem, "run `vault-token-helper setup --cli bao`")
+		add(CheckBaoCLI, false, bc.Problem, bc.fix("run `vault-token-helper setup --cli bao`"))
 		if detail, fix := unrunnableHelper(bc, env.Paths.Home); detail != "" {
 			checks[len(checks)-1].Detail, checks[len(checks)-1].Fix = detail, fix
 		}
@@ -157,7 +163,18 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	case refused != nil:
 		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has a token file that get and renew refuse: %s", key, oneLine(refused.Error())), unsafeFix(refused, "see the file-modes check"))
 	case cur == nil || cur.Current == nil:
-		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "run `vault login` (for example -method=oidc)")
+		var stored []store.Key
+		for _, st := range states {
+			if st.Current != nil {
+				stored = append(stored, st.Key())
+			}
+		}
+		if other, ok := otherSpelling(key, stored); ok {
+			add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way", key, other),
+				fmt.Sprintf("export VAULT_ADDR=%s (or run `vault login` with this VAULT_ADDR to store one for it)", other.Addr))
+			break
+		}
+		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "log in: "+installer.LoginHint("vault", ""))
 	default:
 		add(CheckVaultAddr, true, fmt.Sprintf("VAULT_ADDR=%s has a stored token (accessor %s)", key, cur.Current.Accessor), "")
 	}
@@ -217,7 +234,9 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 	if !ss.LazyRenew {
 		lazy = "off"
 	}
-	if ss.Active {
+	if w := ss.Warning(); w != "" {
+		checks = append(checks, Check{Name: CheckScheduler, OK: true, Warning: true, Detail: "warning: " + w})
+	} else if ss.Active {
 		add(CheckScheduler, true, fmt.Sprintf("%s will run renew: %s (lazy renew of get %s)", ss.Kind, ss.Detail, lazy), "")
 	} else {
 		add(CheckScheduler, false, fmt.Sprintf("no scheduler will run renew: %s (lazy renew of get %s, which renews only when you use the CLI)", ss.Detail, lazy), ss.Fix)
@@ -302,6 +321,11 @@ func vaultChecks(ctx context.Context, env Env, cfg *Config, key store.Key, cur *
 	}
 	spec, _ := cfg.For(key.Addr)
 	spec = spec.ForStored(cur.Current)
+	if !spec.Ours(info) && cur.Current.Source == store.SourcePassthrough {
+		// As status says it: not ours by design, a warning.
+		valid.OK, valid.Warning, valid.Detail = true, true, "warning: "+passthroughNote(info, env.Now())
+		return reach, valid
+	}
 	if !spec.Ours(info) {
 		valid.Detail, valid.Fix = "the stored token is valid but not ours: "+spec.WhyNotOurs(info), "run `vault login` to mint the periodic token, or fix periodic_token in the configuration"
 		return reach, valid

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
@@ -88,7 +89,7 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 			renewLine(stdout, heal.EventError, "%s: no token is stored for this address; run `vault login` with VAULT_ADDR=%s first", opt.only, opt.only)
 			return ExitFail
 		}
-		renewLine(stdout, heal.EventSkip, "no Vault address has a stored token yet; run `vault login` (for example -method=oidc) first")
+		renewLine(stdout, heal.EventSkip, "no Vault address has a stored token yet; log in first: %s", installer.LoginHint("vault", ""))
 		return exitCode(healthy)
 	}
 	drift := map[store.Key]bool{}

@@ -85,6 +85,10 @@ type AddressStatus struct {
 	Pending          []PendingState `json:"pending"`
 	JournalEntries   int            `json:"journal_entries"`
 	Reasons          []string       `json:"reasons"` // why this address is unhealthy
+	// Note says what a passed-through token means, without alarm: no
+	// periodic token yet, whether the stored one is at risk, and the
+	// login that mints ours.
+	Note string `json:"note,omitempty"`
 }
 
 // PendingState is one token waiting to be revoked, and from when.
@@ -101,6 +105,32 @@ type PendingState struct {
 type SchedulerStatus struct {
 	sched.Scheduler
 	LazyRenew bool `json:"lazy_renew"` // get starts a renew when one is overdue
+	// Chosen: none runs renew because the user chose so (setup
+	// --scheduler none): a warning (Warning), not a failure.
+	Chosen bool `json:"chosen"`
+}
+
+// Warning is what status and doctor both say of a scheduler the user
+// chose not to have: the risk, in one line; "" when one runs or none was
+// chosen.
+func (s SchedulerStatus) Warning() string {
+	switch {
+	case s.Active || !s.Chosen:
+		return ""
+	case s.LazyRenew:
+		return "no scheduler runs vault-token-renew (you chose --scheduler none): only the lazy renew of get renews, when you use the CLI; a periodic token you leave unused for its whole period expires, and revocations wait for your next login; `vault-token-helper setup --scheduler " + string(s.defaultKind()) + "` installs one"
+	}
+	return "no scheduler runs vault-token-renew (you chose --scheduler none) and the lazy renew of get is off: nothing renews the periodic token unless you run vault-token-renew yourself, daily; it expires one period after its last renew"
+}
+
+// defaultKind is the scheduler to suggest: the one Fix names, else systemd.
+func (s SchedulerStatus) defaultKind() sched.Kind {
+	for _, k := range []sched.Kind{sched.Launchd, sched.Cron} {
+		if strings.Contains(s.Fix, "--scheduler "+string(k)) {
+			return k
+		}
+	}
+	return sched.Systemd
 }
 
 // CLIConfigStatus says whether a CLI config file names this helper.
@@ -110,12 +140,16 @@ type CLIConfigStatus struct {
 	TokenHelper string `json:"token_helper"`
 	NamesHelper bool   `json:"names_helper"`
 	Problem     string `json:"problem,omitempty"`
+	// Fix is what to do about Problem (status's reason, doctor's fix).
+	Fix string `json:"fix,omitempty"`
 }
 
 // Status is the whole status report (docs/status-schema.json).
 type Status struct {
-	Healthy   bool            `json:"healthy"`
-	Reasons   []string        `json:"reasons"`
+	Healthy bool     `json:"healthy"`
+	Reasons []string `json:"reasons"`
+	// Warnings are risks the user chose (no scheduler): healthy still.
+	Warnings  []string        `json:"warnings"`
 	Addresses []AddressStatus `json:"addresses"`
 	Scheduler SchedulerStatus `json:"scheduler"`
 	CLIConfig CLIConfigStatus `json:"cli_config"`
@@ -154,7 +188,7 @@ func status(ctx context.Context, asJSON bool, metricsFile string, stdout, stderr
 // unhealthy.
 func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status {
 	now := env.Now()
-	rep := Status{Addresses: []AddressStatus{}, Reasons: []string{}}
+	rep := Status{Addresses: []AddressStatus{}, Reasons: []string{}, Warnings: []string{}}
 	files := env.files()
 	states, errs := files.List()
 	selected, _ := keyFromEnv(env, "status")
@@ -186,12 +220,18 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 			rep.Reasons = append(rep.Reasons, a.keyString()+": "+r)
 		}
 	}
+	if r := spellingReason(env, selected, rep.Addresses); r != "" {
+		rep.Reasons = append(rep.Reasons, r)
+	}
 	rep.CLIConfig = vaultCLIConfig(env)
 	rep.Scheduler = schedulerStatus(ctx, env, rep.CLIConfig.TokenHelper)
 	// get follows the marker the last store or renew wrote; a config
 	// turned off since then will be by the next one.
 	rep.Scheduler.LazyRenew = rep.Scheduler.LazyRenew && cfg.LazyRenew
-	if stored && !rep.Scheduler.Active && !rep.Scheduler.LazyRenew {
+	switch {
+	case rep.Scheduler.Warning() != "":
+		rep.Warnings = append(rep.Warnings, rep.Scheduler.Warning())
+	case stored && !rep.Scheduler.Active && !rep.Scheduler.LazyRenew:
 		rep.Reasons = append(rep.Reasons, "no scheduler will run renew and the lazy renew of get is off: "+rep.Scheduler.Detail+"; "+rep.Scheduler.Fix)
 	}
 	if !rep.CLIConfig.NamesHelper {
@@ -199,6 +239,43 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 	}
 	rep.Healthy = len(rep.Reasons) == 0
 	return rep
+}
+
+// spellingReason is why the CLI gets a bare 403 when VAULT_ADDR names a
+// server under another spelling than the one its token is stored for
+// (http://localhost:8200 and http://127.0.0.1:8200): get finds no token
+// for VAULT_ADDR. "" when VAULT_ADDR is unset, has a token (or a refused
+// file), or no other spelling of it has one.
+func spellingReason(env Env, selected store.Key, addrs []AddressStatus) string {
+	raw := env.Getenv("VAULT_ADDR")
+	if raw == "" || selected == (store.Key{}) {
+		return ""
+	}
+	var stored []store.Key
+	for _, a := range addrs {
+		if a.Selected && (a.Stored || a.State == AddrRefused) {
+			return ""
+		}
+		if a.Stored {
+			stored = append(stored, store.Key{Addr: a.Address, Namespace: a.Namespace})
+		}
+	}
+	other, ok := otherSpelling(selected, stored)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way: export VAULT_ADDR=%s (or log in with this VAULT_ADDR to store one for it)", raw, other, other.Addr)
+}
+
+// otherSpelling is the first of stored that is the server of key under
+// another spelling (store.SameServer), in the same namespace.
+func otherSpelling(key store.Key, stored []store.Key) (store.Key, bool) {
+	for _, k := range stored {
+		if k != key && k.Namespace == key.Namespace && store.SameServer(k.Addr, key.Addr) {
+			return k, true
+		}
+	}
+	return store.Key{}, false
 }
 
 func (a AddressStatus) keyString() string {
@@ -286,8 +363,12 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st 
 	if !last.IsZero() {
 		t := last.UTC()
 		as.LastSuccess = &t
-		if cur.Source.Periodic() && now.Sub(last) > StaleRenew {
+		switch {
+		case cur.Source.Periodic() && now.Sub(last) > StaleRenew:
 			as.Reasons = append(as.Reasons, fmt.Sprintf("no successful renew for %s (since %s); run `vault-token-helper renew` and see its output", humanDuration(now.Sub(last)), last.UTC().Format("2006-01-02 15:04 MST")))
+		case cur.Source.Periodic() && last.Sub(now) > FutureSlack:
+			// Until the clock catches up, no stale renew would be seen.
+			as.Reasons = append(as.Reasons, fmt.Sprintf("the last successful renew, %s, is %s: check the system clock (`date`), then run `vault-token-helper renew`", last.UTC().Format("2006-01-02 15:04 MST"), ago(last, now)))
 		}
 	}
 	as.check(ctx, env, cfg, recorded, st)
@@ -336,10 +417,33 @@ func (as *AddressStatus) check(ctx context.Context, env Env, cfg *Config, record
 		spec = heal.RecordedSpec(cur)
 	}
 	as.Ours = spec.Ours(info)
+	if !as.Ours && cur.Source == store.SourcePassthrough {
+		// Not ours by design: a login that could not mint (or the token
+		// setup kept at install). Only its expiry puts it at risk.
+		as.Note = passthroughNote(info, env.Now())
+		return
+	}
 	if !as.Ours {
 		as.Problem = "not ours: " + spec.WhyNotOurs(info)
 		as.Reasons = append(as.Reasons, "the stored token is "+as.Problem+"; log in again to mint ours")
 	}
+}
+
+// passthroughNote is status's word on a passed-through token: no
+// periodic token yet, whether the stored one is at risk (one that never
+// expires is not; one that expires is never renewed), and the login that
+// mints the periodic token.
+func passthroughNote(info heal.TokenInfo, now time.Time) string {
+	risk := "it never expires, so nothing is at risk"
+	if !info.ExpireTime.IsZero() || info.TTL > 0 {
+		exp := info.ExpireTime
+		if exp.IsZero() {
+			exp = now.Add(info.TTL)
+		}
+		risk = "it is not renewed and " + expiryWords(exp, now)
+	}
+	return fmt.Sprintf("no periodic token yet: the stored token (%s, accessor %s) was passed through from a login that did not mint; %s; the next admin login mints the periodic token: %s",
+		cmp.Or(info.DisplayName, "no display name"), info.Accessor, risk, installer.LoginHint("vault", info.Path))
 }
 
 func (as *AddressStatus) setExpiry(t time.Time, now time.Time) {
@@ -376,7 +480,9 @@ func schedulerStatus(ctx context.Context, env Env, bin string) SchedulerStatus {
 	if bin == "" {
 		bin = filepath.Join(env.Paths.Home, ".local", "bin", installer.HelperName)
 	}
-	return SchedulerStatus{Scheduler: sched.State(ctx, se, runtime.GOOS, bin), LazyRenew: front.LazyRenewOn(env.Paths.Data)}
+	s := SchedulerStatus{Scheduler: sched.State(ctx, se, runtime.GOOS, bin), LazyRenew: front.LazyRenewOn(env.Paths.Data)}
+	s.Chosen = !s.Active && installer.ChoseNoScheduler(env.Paths.Data)
+	return s
 }
 
 // vaultCLIConfig says whether the Vault CLI's config file (~/.vault, or
@@ -398,7 +504,14 @@ func cliConfig(cli, path string) CLIConfigStatus {
 		return c
 	}
 	if err != nil {
-		c.Problem = fmt.Sprintf("%q cannot be read by the %s CLI: %s", path, cli, oneLine(err.Error()))
+		// setup refuses a file the CLI cannot load: the fix is by hand.
+		msg := oneLine(err.Error())
+		c.Problem = fmt.Sprintf("%q cannot be read by the %s CLI: %s", path, cli, msg)
+		where := fmt.Sprintf("fix %q", path)
+		if n := installer.ErrorLine(msg); n > 0 {
+			where = fmt.Sprintf("fix line %d of %q", n, path)
+		}
+		c.Fix = fmt.Sprintf("%s (%s) by hand, as setup does not edit a file the %s CLI cannot load; then run `vault-token-helper setup`", where, msg, cli)
 		return c
 	}
 	c.TokenHelper = h
@@ -414,8 +527,11 @@ func cliConfig(cli, path string) CLIConfigStatus {
 }
 
 func (c CLIConfigStatus) why() string {
-	return c.Problem + "; run `vault-token-helper setup` (or set token_helper to the installed vault-token-helper)"
+	return c.Problem + "; " + c.fix("run `vault-token-helper setup` (or set token_helper to the installed vault-token-helper)")
 }
+
+// fix is c.Fix, else def.
+func (c CLIConfigStatus) fix(def string) string { return cmp.Or(c.Fix, def) }
 
 // humanDuration reads as days and hours ("31 days", "2 days 5 hours",
 // "3 hours 10 minutes", "less than a minute").
@@ -443,6 +559,24 @@ func humanDuration(d time.Duration) string {
 		return plural(mins, "minute")
 	}
 	return "less than a minute"
+}
+
+// FutureSlack is how far in the future a recorded time may be before
+// status says the clock moved back (a small step of NTP is not news).
+const FutureSlack = time.Minute
+
+// ago is when t was, seen from now: "3 days ago", or, for a time
+// further in the future than FutureSlack (the clock moved back since it
+// was recorded), "in the future by 3 days (clock moved back?)".
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < -FutureSlack:
+		return "in the future by " + humanDuration(-d) + " (clock moved back?)"
+	case d < 0:
+		d = 0
+	}
+	return humanDuration(d) + " ago"
 }
 
 // expiryWords is "expires in 31 days, 2026-12-31" (or "expired 2 days ago").
@@ -504,17 +638,20 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		if a.Problem != "" {
 			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
 		}
+		if a.Note != "" {
+			fmt.Fprintf(w, "  note:        %s\n", a.Note)
+		}
 		if a.LastRenew != nil {
 			res := "OK"
 			if !a.LastRenew.OK {
 				res = "FAILED: " + a.LastRenew.Result
 			}
-			fmt.Fprintf(w, "  last renew:  %s ago, %s (%s)\n", humanDuration(now.Sub(a.LastRenew.Time)), res, a.LastRenew.Time.UTC().Format(time.RFC3339))
+			fmt.Fprintf(w, "  last renew:  %s, %s (%s)\n", ago(a.LastRenew.Time, now), res, a.LastRenew.Time.UTC().Format(time.RFC3339))
 		} else {
-			fmt.Fprintln(w, "  last renew:  never (stored "+humanDuration(now.Sub(derefTime(a.LastSuccess, now)))+" ago)")
+			fmt.Fprintln(w, "  last renew:  never (stored "+ago(derefTime(a.LastSuccess, now), now)+")")
 		}
 		if a.LastLogin != nil {
-			fmt.Fprintf(w, "  last login:  %s ago, %s (accessor %s)\n", humanDuration(now.Sub(a.LastLogin.Time)), a.LastLogin.Event, a.LastLogin.Accessor)
+			fmt.Fprintf(w, "  last login:  %s, %s (accessor %s)\n", ago(a.LastLogin.Time, now), a.LastLogin.Event, a.LastLogin.Accessor)
 		}
 		mirror := a.Mirror.State
 		if a.Mirror.Path != "" {
@@ -545,6 +682,8 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 	switch {
 	case s.Active:
 		fmt.Fprintf(w, "scheduler:     %s: %s\n", s.Kind, s.Detail)
+	case s.Chosen:
+		fmt.Fprintf(w, "scheduler:     none, as you chose (setup --scheduler none); see the warning below\n")
 	case s.LazyRenew:
 		fmt.Fprintf(w, "scheduler:     none will run (%s); only the lazy renew of get, when you use the CLI, renews; fix: %s\n", s.Detail, s.Fix)
 	default:
@@ -555,6 +694,13 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		fmt.Fprintf(w, "CLI config:    %s names %s\n", c.Path, c.TokenHelper)
 	} else {
 		fmt.Fprintf(w, "CLI config:    %s\n", c.Problem)
+	}
+	for _, x := range rep.Warnings {
+		fmt.Fprintf(w, "warning:       %s\n", x)
+	}
+	if rep.Healthy && len(rep.Warnings) > 0 {
+		fmt.Fprintln(w, "healthy, with the warning above")
+		return
 	}
 	if rep.Healthy {
 		fmt.Fprintln(w, "healthy: every stored token will be renewed")

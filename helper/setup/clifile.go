@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -176,6 +177,7 @@ func loadTokenHelper(path string) (string, error) {
 type EditResult struct {
 	Changed bool
 	Created bool
+	Removed bool   // on unset: the file setup had created is gone
 	Backup  string // the copy of the file before the change, "" when none
 	Other   string // on unset: the token_helper left in place (not ours)
 }
@@ -186,12 +188,14 @@ type EditResult struct {
 // On any error the file is as it was. names reports whether a
 // token_helper value names our binary (for removal).
 func Apply(path, bin string, set bool, names func(string) bool, now time.Time) (EditResult, error) {
-	return apply(path, bin, set, names, now, nil)
+	return apply(path, bin, set, names, now, nil, false)
 }
 
 // apply is Apply; seen, when not nil, is the content an earlier read
-// found (nil: no file), which the file must still hold.
-func apply(path, bin string, set bool, names func(string) bool, now time.Time, seen *[]byte) (EditResult, error) {
+// found (nil: no file), which the file must still hold. created (on
+// unset): setup created the file, so it is removed when nothing but the
+// item was in it.
+func apply(path, bin string, set bool, names func(string) bool, now time.Time, seen *[]byte, created bool) (EditResult, error) {
 	var res EditResult
 	src, mode, exists, err := readCLIConfig(path)
 	if err != nil {
@@ -223,6 +227,9 @@ func apply(path, bin string, set bool, names func(string) bool, now time.Time, s
 		if err := checkLinks(path); err != nil {
 			return res, err
 		}
+	}
+	if !set && created && len(out) == 0 {
+		return removeCreated(path, src)
 	}
 	dir := filepath.Dir(path)
 	if !exists {
@@ -283,6 +290,24 @@ func apply(path, bin string, set bool, names func(string) bool, now time.Time, s
 	syncDir(dir)
 	res.Changed, res.Created = true, !exists
 	return res, nil
+}
+
+// removeCreated removes the CLI config file at path, which setup created
+// and which holds nothing but the item setup wrote (src), unless it
+// changed since it was read. Nothing of the user's is lost, so there is no
+// backup.
+func removeCreated(path string, src []byte) (EditResult, error) {
+	if testHookBeforeRename != nil {
+		testHookBeforeRename(path)
+	}
+	if err := unchanged(path, src, true); err != nil {
+		return EditResult{}, err
+	}
+	if err := os.Remove(path); err != nil {
+		return EditResult{}, fmt.Errorf("%q not removed: %w", path, err)
+	}
+	syncDir(filepath.Dir(path))
+	return EditResult{Changed: true, Removed: true}, nil
 }
 
 // testHookBeforeRename runs in Apply between the read and the rename.
@@ -356,6 +381,21 @@ func syncDir(dir string) {
 
 // oneLine folds white space runs into one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// loaderLine matches where the CLI's loader places a problem: hcl's
+// "At LINE:COL: ..." and cliconfig's "... on line LINE".
+var loaderLine = regexp.MustCompile(`^At (\d+):\d+:|\bon line (\d+)\b`)
+
+// ErrorLine is the line of the file that a message of TokenHelperIn
+// names, 0 when it names none.
+func ErrorLine(msg string) int {
+	m := loaderLine.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1] + m[2])
+	return n
+}
 
 // TokenHelperIn is the token_helper the CLI config at path names, read
 // with the CLI's own loader: "" for the built-in helper or no file. An

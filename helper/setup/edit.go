@@ -155,6 +155,9 @@ func (d *hclDoc) replace(start, end int, text string) []byte {
 	a, b := d.orig[start], d.orig[start]
 	if end > start {
 		b = d.orig[end-1] + 1
+		if d.norm[start] == '\n' && a > 0 && d.src[a-1] == '\r' {
+			a-- // a line break removed is the whole "\r\n"
+		}
 	}
 	out := make([]byte, 0, len(d.src)-(b-a)+len(text))
 	out = append(out, d.src[:a]...)
@@ -192,6 +195,8 @@ func (d *hclDoc) itemSpan(it *ast.ObjectItem) (int, int, error) {
 	case lineStart && lineEnd:
 		if le < len(d.norm) {
 			le++ // the newline
+		} else if ls > 0 {
+			ls-- // the last line, with no newline of its own: the one before it
 		}
 		return ls, le, nil
 	case lineEnd:
@@ -226,12 +231,16 @@ func setHCL(src []byte, bin string) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	if len(d.items) == 0 {
+		// A new last line. A file that does not end in a newline still
+		// does not: the item goes after a line break of its own, which
+		// UnsetTokenHelper removes with it, so that an uninstall gives
+		// back the very bytes.
+		item := tokenHelperKey + " = " + hclQuote(bin)
 		out := bytes.Clone(src)
 		if len(out) > 0 && out[len(out)-1] != '\n' {
-			out = append(out, d.nl...)
+			return append(out, d.nl+item...), true, nil
 		}
-		out = append(out, tokenHelperKey+" = "+hclQuote(bin)+d.nl...)
-		return out, true, nil
+		return append(out, item+d.nl...), true, nil
 	}
 	// Later duplicates first, from the end, so offsets stay valid.
 	out := src
@@ -423,7 +432,10 @@ func setJSON(src []byte, bin string) ([]byte, bool, error) {
 	case len(idx) == 0 && len(d.members) == 0:
 		return splice(src, d.lbrace+1, d.rbrace, jsonQuote(tokenHelperKey)+": "+jsonQuote(bin)), true, nil
 	case len(idx) == 0:
-		return splice(src, d.lbrace+1, d.lbrace+1, jsonQuote(tokenHelperKey)+": "+jsonQuote(bin)+", "), true, nil
+		// Before the first member, on its line: removeMember takes away
+		// exactly what this adds.
+		at := d.members[0].keyStart
+		return splice(src, at, at, jsonQuote(tokenHelperKey)+": "+jsonQuote(bin)+", "), true, nil
 	case len(idx) > 1:
 		next, _, err := setJSON(d.removeMember(src, idx[len(idx)-1]), bin)
 		return next, true, err

@@ -31,7 +31,7 @@ func TestSetTokenHelper(t *testing.T) {
 		changed bool
 	}{
 		{"empty file", "", "token_helper = \"" + bin + "\"\n", true},
-		{"comment without final newline", "# comment", "# comment\ntoken_helper = \"" + bin + "\"\n", true},
+		{"comment without final newline (it still has none)", "# comment", "# comment\ntoken_helper = \"" + bin + "\"", true},
 		{"comments and blank lines kept", "# a\n\n# b\n", "# a\n\n# b\ntoken_helper = \"" + bin + "\"\n", true},
 		{"old value replaced in place, comments kept",
 			"# c\n  token_helper=\"/old/helper\" # mine\n# d\n",
@@ -46,10 +46,11 @@ func TestSetTokenHelper(t *testing.T) {
 		{"CRLF kept", "# c\r\ntoken_helper = \"/old\"\r\n# d\r\n",
 			"# c\r\ntoken_helper = \"" + bin + "\"\r\n# d\r\n", true},
 		{"CRLF append", "# c\r\n", "# c\r\ntoken_helper = \"" + bin + "\"\r\n", true},
-		{"CRLF without final newline", "# c", "# c\ntoken_helper = \"" + bin + "\"\n", true},
+		{"CRLF without final newline", "# c\r\n# d", "# c\r\n# d\r\ntoken_helper = \"" + bin + "\"", true},
 		{"JSON value replaced", `{"token_helper": "/x/y"}`, `{"token_helper": "` + bin + `"}`, true},
 		{"JSON indented", "{\n  \"token_helper\": \"/x/y\"\n}\n", "{\n  \"token_helper\": \"" + bin + "\"\n}\n", true},
 		{"JSON empty object", "{}\n", `{"token_helper": "` + bin + `"}` + "\n", true},
+		{"JSON other members: before the first, on its line", "{\n  \"x\": 1\n}\n", "{\n  \"token_helper\": \"" + bin + "\", \"x\": 1\n}\n", true},
 		{"JSON already set", `{"token_helper":"` + bin + `"}`, `{"token_helper":"` + bin + `"}`, false},
 		{"JSON duplicates", `{"token_helper": "/a", "token_helper": "/b"}`, `{"token_helper": "` + bin + `"}`, true},
 	}
@@ -84,7 +85,8 @@ func TestUnsetTokenHelper(t *testing.T) {
 		{"trailing comment removed with it (issue 16)", "# keep\ntoken_helper = \"" + bin + "\" # installed by vth\n# keep too\n",
 			"# keep\n# keep too\n", true},
 		{"trailing // comment", "token_helper = \"" + bin + "\" // x\n", "", true},
-		{"no final newline", "# keep\ntoken_helper = \"" + bin + "\"", "# keep\n", true},
+		{"no final newline: the line break before it goes too", "# keep\ntoken_helper = \"" + bin + "\"", "# keep", true},
+		{"CRLF, no final newline", "# keep\r\ntoken_helper = \"" + bin + "\"", "# keep", true},
 		{"indented", "  token_helper = \"" + bin + "\"\n# c\n", "# c\n", true},
 		{"another helper stays", "token_helper = \"/other/helper\"\n", "token_helper = \"/other/helper\"\n", false},
 		{"empty", "", "", false},
@@ -106,6 +108,45 @@ func TestUnsetTokenHelper(t *testing.T) {
 			}
 			if string(got) != tt.want || changed != tt.changed {
 				t.Errorf("UnsetTokenHelper(%q) = %q, %v; want %q, %v", tt.src, got, changed, tt.want, tt.changed)
+			}
+		})
+	}
+}
+
+// TestSetThenUnsetIsByteExact: what setup adds, uninstall takes away,
+// byte for byte (issue 20, item 9): a file without a final newline
+// keeps having none, CRLF stays CRLF.
+func TestSetThenUnsetIsByteExact(t *testing.T) {
+	t.Parallel()
+	const bin = "/opt/vth/bin/vault-token-helper"
+	ours := func(v string) bool { return v == bin }
+	for _, src := range []string{
+		"",
+		"\n",
+		"# comment",
+		"# comment\n",
+		"# a\n\n# b",
+		"# a\n\n# b\n\n",
+		"# c\r\n",
+		"# c\r\n# d",
+		"  # indented, no newline",
+		"{}",
+		"{}\n",
+		`{"x": 1}`,
+		"{\n  \"x\": 1\n}\n",
+	} {
+		t.Run(fmt.Sprintf("%q", src), func(t *testing.T) {
+			t.Parallel()
+			set, changed, err := SetTokenHelper([]byte(src), bin)
+			if err != nil || !changed {
+				t.Fatalf("SetTokenHelper: got %q, %v, %v; want a change", set, changed, err)
+			}
+			got, changed, err := UnsetTokenHelper(set, ours)
+			if err != nil || !changed {
+				t.Fatalf("UnsetTokenHelper(%q): got %v, %v; want a change", set, changed, err)
+			}
+			if string(got) != src {
+				t.Errorf("set then unset: got %q, want the original %q", got, src)
 			}
 		})
 	}
@@ -372,5 +413,103 @@ func TestApplyChangedMeanwhile(t *testing.T) {
 				t.Errorf("temporary files left: %v", leftovers)
 			}
 		})
+	}
+}
+
+// TestApplyUninstallIsByteExact: setup then uninstall leaves the CLI
+// config file as it was, byte for byte, or gone when setup created it
+// (issue 20, item 9); lines the user added to a created file stay, and
+// an empty file that was there before stays.
+func TestApplyUninstallIsByteExact(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		initial *string // nil: no file
+		added   string  // appended by the user between setup and uninstall
+		want    *string // nil: no file
+	}{
+		{"created", nil, "", nil},
+		{"created, then the user added a line", nil, "# mine\n", ptr("# mine\n")},
+		{"no final newline", ptr("# mine"), "", ptr("# mine")},
+		{"final newline", ptr("# mine\n"), "", ptr("# mine\n")},
+		{"empty file stays", ptr(""), "", ptr("")},
+		{"CRLF without final newline", ptr("# a\r\n# b"), "", ptr("# a\r\n# b")},
+		{"JSON", ptr("{}"), "", ptr("{}")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			bin := fakeBin(t, dir, "vault-token-helper")
+			names := func(v string) bool { return v == bin }
+			path := filepath.Join(dir, ".vault")
+			if tt.initial != nil {
+				if err := os.WriteFile(path, []byte(*tt.initial), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := tt.want
+			if _, err := Apply(path, bin, true, names, now); err != nil {
+				t.Fatalf("setup: %v", err)
+			}
+			if tt.added != "" {
+				f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(tt.added)
+				f.Close()
+			}
+			// setup records the files it creates (setup-created.json);
+			// uninstall passes what it recorded.
+			res, err := apply(path, bin, false, names, now.Add(time.Second), nil, tt.initial == nil)
+			if err != nil {
+				t.Fatalf("uninstall: %v", err)
+			}
+			got, err := os.ReadFile(path)
+			switch {
+			case want == nil && !errors.Is(err, fs.ErrNotExist):
+				t.Errorf("after uninstall: got %q (%v), want no file", got, err)
+			case want == nil && !res.Removed:
+				t.Errorf("uninstall: got %+v, want Removed", res)
+			case want != nil && string(got) != *want:
+				t.Errorf("after uninstall: got %q (%v), want %q", got, err, *want)
+			}
+		})
+	}
+}
+
+// TestErrorLine: the line the CLI's loader names, as TokenHelperIn
+// reports it, for doctor's fix.
+func TestErrorLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		src  string
+		want int
+	}{
+		{"# c\ntoken_helper = \"unterminated\n", 2},
+		{"# c\nfoo = \"bar\"\n", 2},
+		{"token_helper = [\"/a\"]\n", 1},
+		{"# a\n\n\ntoken_helper \"x\"\n", 5},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.src), func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(t.TempDir(), ".vault")
+			if err := os.WriteFile(p, []byte(tt.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := TokenHelperIn(p)
+			if err == nil {
+				t.Fatal("TokenHelperIn: got no error, want the loader's")
+			}
+			if got := ErrorLine(err.Error()); got != tt.want {
+				t.Errorf("ErrorLine(%q): got %d, want %d", err, got, tt.want)
+			}
+		})
+	}
+	if got := ErrorLine("unknown error getting the external helper path"); got != 0 {
+		t.Errorf("a message naming no line: got %d, want 0", got)
 	}
 }

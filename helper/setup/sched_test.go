@@ -120,3 +120,75 @@ func TestSetupLaunchdWithoutLaunchctl(t *testing.T) {
 		t.Errorf("%s is still there after uninstall", p)
 	}
 }
+
+// TestSetupSchedulerNone: choosing none is a choice like the others
+// (issue 21, friction 1): it removes the units and the crontab line an
+// earlier run wrote, and records the choice for status and doctor;
+// installing a scheduler again, or uninstalling, takes the record away.
+func TestSetupSchedulerNone(t *testing.T) {
+	t.Parallel()
+	for _, flag := range [][]string{{"--scheduler", "none"}, {"--no-timer"}} {
+		t.Run(strings.Join(flag, " "), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, "https://vault.example.com:8200")
+			tab := filepath.Join(filepath.Dir(w.home), "crontab.txt")
+			w.withStandIns(t, map[string]string{"crontab": standInCrontab(tab)})
+			timer := filepath.Join(w.env.Paths.UnitDir, "vault-token-renew.timer")
+			if code, out, errOut := w.run(t, "--prefix", w.prefix); code != ExitOK {
+				t.Fatalf("setup: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			if _, err := os.Stat(timer); err != nil {
+				t.Fatalf("the default install wrote no timer: %v", err)
+			}
+			if ChoseNoScheduler(w.env.Paths.Data) {
+				t.Fatal("the default install recorded --scheduler none")
+			}
+			if code, out, errOut := w.run(t, "--prefix", w.prefix, "--scheduler", "cron"); code != ExitOK {
+				t.Fatalf("setup --scheduler cron: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			// An earlier systemd install too (cron removed it): write it back.
+			if code, out, errOut := w.run(t, "--prefix", w.prefix, "--scheduler", "systemd"); code != ExitOK {
+				t.Fatalf("setup --scheduler systemd: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			if _, err := os.Stat(timer); err != nil {
+				t.Fatalf("setup --scheduler systemd wrote no timer: %v", err)
+			}
+
+			code, out, errOut := w.run(t, append([]string{"--prefix", w.prefix}, flag...)...)
+			if code != ExitOK {
+				t.Fatalf("setup %v: exit %d, stderr %q\n%s", flag, code, errOut, out)
+			}
+			if _, err := os.Stat(timer); err == nil {
+				t.Errorf("%s is still there after setup %v\n%s", timer, flag, out)
+			}
+			if !strings.Contains(out, "none replaces systemd") {
+				t.Errorf("setup %v: got\n%s\nwant it to say none replaces systemd", flag, out)
+			}
+			if !ChoseNoScheduler(w.env.Paths.Data) {
+				t.Errorf("setup %v did not record the choice", flag)
+			}
+			if _, err := os.Stat(filepath.Join(w.env.Paths.UnitDir, "vault-token-renew.service")); err == nil {
+				t.Errorf("the service unit is still there after setup %v", flag)
+			}
+
+			if code, out, errOut := w.run(t, "--prefix", w.prefix, "--scheduler", "cron"); code != ExitOK {
+				t.Fatalf("setup --scheduler cron: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			if ChoseNoScheduler(w.env.Paths.Data) {
+				t.Error("setup --scheduler cron left the record of none")
+			}
+			if code, out, errOut := w.run(t, append([]string{"--prefix", w.prefix}, flag...)...); code != ExitOK {
+				t.Fatalf("setup %v: exit %d, stderr %q\n%s", flag, code, errOut, out)
+			}
+			if got := readOrEmpty(t, tab); got != "" {
+				t.Errorf("crontab after setup %v = %q, want empty", flag, got)
+			}
+			if code, out, errOut := w.run(t, "--prefix", w.prefix, "--uninstall"); code != ExitOK {
+				t.Fatalf("uninstall: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			if ChoseNoScheduler(w.env.Paths.Data) {
+				t.Error("uninstall left the record of none")
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ package setup
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -621,13 +622,16 @@ func (r *run) setTokenHelper(context.Context) error {
 		if b, ok := r.seen[c.Path]; ok {
 			seen = &b // what checkCLIs judged: another helper set meanwhile is refused
 		}
-		res, err := apply(c.Path, r.bin, true, r.names, r.now(), seen)
+		res, err := apply(c.Path, r.bin, true, r.names, r.now(), seen, false)
 		if err != nil {
 			return r.fail("%s CLI config: %w", c.Name, err)
 		}
 		switch {
 		case res.Created:
 			r.say("created %s with token_helper = %q", c.Path, r.bin)
+			if err := r.recordCreated(c.Path, true); err != nil {
+				r.say("warning: %v; --uninstall will leave %s as an empty file instead of removing it", err, c.Path)
+			}
 		case res.Changed:
 			r.say("set token_helper = %q in %s (backup: %s)", r.bin, c.Path, res.Backup)
 		default:
@@ -638,12 +642,26 @@ func (r *run) setTokenHelper(context.Context) error {
 }
 
 func (r *run) unsetTokenHelper(context.Context) error {
+	created, err := r.created()
+	if err != nil {
+		r.say("warning: %v; a CLI config file setup created is left empty instead of removed", err)
+	}
 	for _, c := range r.clis() {
-		res, err := Apply(c.Path, r.bin, false, r.names, r.now())
+		res, err := apply(c.Path, r.bin, false, r.names, r.now(), nil, slices.Contains(created, c.Path))
 		if err != nil {
 			return r.fail("%s CLI config: %w; nothing more was uninstalled", c.Name, err)
 		}
+		if res.Changed && slices.Contains(created, c.Path) {
+			// The file is the user's from now on, or gone.
+			if err := r.recordCreated(c.Path, false); err != nil {
+				r.say("warning: %v", err)
+			}
+		}
 		switch {
+		case res.Removed:
+			r.say("removed %s, which setup had created and which held nothing else", c.Path)
+		case res.Changed && res.Backup == "":
+			r.say("removed token_helper from %s", c.Path)
 		case res.Changed:
 			r.say("removed token_helper from %s (backup: %s)", c.Path, res.Backup)
 		case res.Other != "":
@@ -655,6 +673,66 @@ func (r *run) unsetTokenHelper(context.Context) error {
 				r.say("%s has no token_helper line", c.Path)
 			}
 		}
+	}
+	return nil
+}
+
+// createdName is the file, in the data directory, that lists the CLI
+// config files setup created (JSON, a list of absolute paths): uninstall
+// removes such a file when nothing but the token_helper item is left in
+// it, so that what setup created, uninstall takes away, and a file that
+// was already there (even empty) is left as it was.
+const createdName = "setup-created.json"
+
+func (r *run) createdPath() string { return filepath.Join(r.env.Paths.Data, createdName) }
+
+// created is the list of createdName; none when there is no such file.
+func (r *run) created() ([]string, error) {
+	if r.env.Paths.Data == "" {
+		return nil, nil
+	}
+	b, err := store.ReadPrivateFile(r.createdPath(), os.Geteuid(), 1<<16)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the list of files setup created: %w", err)
+	}
+	var paths []string
+	if err := json.Unmarshal(b, &paths); err != nil {
+		return nil, fmt.Errorf("read the list of files setup created %q: %w", r.createdPath(), err)
+	}
+	return paths, nil
+}
+
+// recordCreated adds path to createdName (add), or takes it out.
+func (r *run) recordCreated(path string, add bool) error {
+	if r.env.Paths.Data == "" {
+		return nil
+	}
+	paths, err := r.created()
+	if err != nil {
+		return err
+	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return p == path })
+	if add {
+		paths = append(paths, path)
+	}
+	if len(paths) == 0 {
+		if err := os.Remove(r.createdPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("update the list of files setup created: %w", err)
+		}
+		return nil
+	}
+	b, err := json.Marshal(paths)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(r.env.Paths.Data, 0o700); err != nil {
+		return fmt.Errorf("record that setup created %q: %w", path, err)
+	}
+	if err := store.WriteFileAtomic(r.createdPath(), append(b, '\n')); err != nil {
+		return fmt.Errorf("record that setup created %q: %w", path, err)
 	}
 	return nil
 }
@@ -736,8 +814,12 @@ func (r *run) keepToken(ctx context.Context) error {
 	case heal.EventAdopted:
 		r.say("adopted the periodic token in %s for %s (%s, accessor %s)", p, key, res.Info.DisplayName, res.Accessor)
 	default:
-		r.say("kept the token in %s for %s (%s, accessor %s) as passed through; the next admin login (%s -method=oidc) mints the periodic token",
-			p, key, res.Info.DisplayName, res.Accessor, r.login())
+		risk := "it expires and is never renewed"
+		if res.Info.TTL == 0 && res.Info.ExpireTime.IsZero() {
+			risk = "it never expires, so nothing is at risk"
+		}
+		r.say("kept the token in %s for %s (%s, accessor %s) as passed through: no periodic token yet, %s; the next admin login mints the periodic token: %s",
+			p, key, res.Info.DisplayName, res.Accessor, risk, LoginHint(strings.TrimSuffix(r.login(), " login"), res.Info.Path))
 		if res.WhyNotOurs != "" {
 			r.hints = append(r.hints, fmt.Sprintf("%s holds the periodic token %s (accessor %s), which is not ours (%s); to have it renewed instead, edit periodic_token in %s to match it and run: %s adopt < %s",
 				p, res.Info.DisplayName, res.Accessor, res.WhyNotOurs, r.env.Paths.Config, r.bin, p))
@@ -925,19 +1007,18 @@ func (r *run) kind() sched.Kind {
 func (r *run) installScheduler(ctx context.Context) error {
 	k := r.kind()
 	r.sched = k
+	se := r.schedEnv()
 	if k == sched.None {
 		if r.opt.noTimer {
-			r.say("skipped the scheduler (--no-timer)")
+			r.say("skipped the scheduler (--no-timer, which is --scheduler none)")
 		} else {
 			r.say("installed no scheduler (--scheduler none); the lazy renew of get is the only safety net unless you run %s yourself", filepath.Join(r.bindir, RenewName))
 		}
-		return nil
-	}
-	se := r.schedEnv()
-	if err := sched.Install(ctx, se, k, r.bindir, r.out, r.errOut); err != nil {
+	} else if err := sched.Install(ctx, se, k, r.bindir, r.out, r.errOut); err != nil {
 		return err
 	}
-	// One scheduler at a time: the one chosen replaces the others.
+	// One scheduler at a time: the one chosen (none included) replaces
+	// the others an earlier run installed.
 	for _, other := range []sched.Kind{sched.Systemd, sched.Launchd, sched.Cron} {
 		if other == k || !sched.StateOf(ctx, se, other).Installed {
 			continue
@@ -947,10 +1028,49 @@ func (r *run) installScheduler(ctx context.Context) error {
 			return err
 		}
 	}
+	return r.recordNoScheduler(k == sched.None)
+}
+
+// SchedulerNoneName is the marker file, in the data directory, that
+// records the user's choice of no scheduler (--scheduler none or
+// --no-timer): status and doctor then report the missing scheduler as a
+// warning naming the risk, both the same way, instead of as a failure.
+// setup removes it when it installs a scheduler; uninstall removes it.
+const SchedulerNoneName = "scheduler-none"
+
+// ChoseNoScheduler reports whether setup recorded --scheduler none for
+// the data directory dataDir.
+func ChoseNoScheduler(dataDir string) bool {
+	_, err := os.Lstat(filepath.Join(dataDir, SchedulerNoneName))
+	return err == nil
+}
+
+// recordNoScheduler writes (chosen) or removes the SchedulerNoneName
+// marker.
+func (r *run) recordNoScheduler(chosen bool) error {
+	if r.env.Paths.Data == "" {
+		return nil
+	}
+	p := filepath.Join(r.env.Paths.Data, SchedulerNoneName)
+	if !chosen {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return r.fail("remove %q: %w", p, err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(r.env.Paths.Data, 0o700); err != nil {
+		return r.fail("record --scheduler none: %w", err)
+	}
+	if err := store.WriteFileAtomic(p, []byte("--scheduler none: no scheduler runs "+RenewName+", by choice\n")); err != nil {
+		return r.fail("record --scheduler none: %w", err)
+	}
 	return nil
 }
 
 func (r *run) removeScheduler(ctx context.Context) error {
+	if err := r.recordNoScheduler(false); err != nil {
+		return err
+	}
 	if r.opt.noTimer || r.opt.scheduler == sched.None {
 		r.say("left the scheduler alone (--no-timer)")
 		return nil

@@ -181,8 +181,11 @@ func TestSetupIdempotentAndUninstall(t *testing.T) {
 	if code != ExitOK || errOut != "" {
 		t.Fatalf("uninstall: exit %d, stderr %q\n%s", code, errOut, out)
 	}
-	if got := readOrEmpty(t, filepath.Join(w.home, ".vault")); got != "" {
-		t.Errorf("~/.vault after uninstall = %q, want empty", got)
+	if _, err := os.Lstat(filepath.Join(w.home, ".vault")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("~/.vault after uninstall: got %v, want it removed (setup created it)", err)
+	}
+	if bk, _ := filepath.Glob(filepath.Join(w.home, ".vault.bak-*")); len(bk) != 0 {
+		t.Errorf("backups after uninstall: got %v, want none (setup created the file)", bk)
 	}
 	for _, n := range []string{HelperName, FullName, RenewName} {
 		if _, err := os.Lstat(filepath.Join(w.prefix, "bin", n)); err == nil {
@@ -543,5 +546,55 @@ func TestSetupEditsOnlyWhatItChecked(t *testing.T) {
 	}
 	if got := readOrEmpty(t, cfg); got != other {
 		t.Errorf("~/.vault = %q, want the other helper's %q", got, other)
+	}
+}
+
+// TestSetupThenUninstallIsByteExact: the CLI config file after setup and
+// uninstall is the one before, byte for byte; one setup created is gone
+// (issue 20, item 9).
+func TestSetupThenUninstallIsByteExact(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		initial *string // nil: no file
+	}{
+		{"no file", nil},
+		{"empty file", ptr("")},
+		{"no final newline", ptr("# my settings")},
+		{"final newline", ptr("# my settings\n\n")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, "https://vault.example.com:8200")
+			path := filepath.Join(w.home, ".vault")
+			if tt.initial != nil {
+				if err := os.WriteFile(path, []byte(*tt.initial), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer"); code != ExitOK {
+				t.Fatalf("setup: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			// A second setup must not forget that the first created it.
+			if code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer"); code != ExitOK {
+				t.Fatalf("second setup: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer", "--uninstall")
+			if code != ExitOK {
+				t.Fatalf("uninstall: exit %d, stderr %q\n%s", code, errOut, out)
+			}
+			got, err := os.ReadFile(path)
+			switch {
+			case tt.initial == nil && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("~/.vault after uninstall: got %q (%v), want it removed", got, err)
+			case tt.initial == nil && !strings.Contains(out, "which setup had created"):
+				t.Errorf("uninstall: got\n%s\nwant it to say it removed the file setup created", out)
+			case tt.initial != nil && string(got) != *tt.initial:
+				t.Errorf("~/.vault after uninstall: got %q (%v), want %q", got, err, *tt.initial)
+			}
+			if _, err := os.Lstat(filepath.Join(w.env.Paths.Data, createdName)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s after uninstall: got %v, want it gone", createdName, err)
+			}
+		})
 	}
 }

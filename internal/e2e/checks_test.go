@@ -152,3 +152,198 @@ func TestStoreEndsOnAStdinNeverClosed(t *testing.T) {
 		t.Errorf("get after the failed store: got %s, want nothing stored", got)
 	}
 }
+
+// setup then setup --uninstall gives ~/.vault back byte for byte, and
+// removes one setup created (issue 20, item 9); the CLI loads what is
+// left.
+func TestUninstallGivesTheVaultConfigBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		initial *string // nil: no file
+	}{
+		{"no file", nil},
+		{"empty file", ptr("")},
+		{"no final newline", ptr("# my Vault CLI settings")},
+		{"CRLF, no final newline", ptr("# a\r\n# b")},
+		{"blank lines at the end", ptr("# mine\n\n\n")},
+		{"JSON", ptr("{}")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, prefix := installHome(t, nil)
+			if tt.initial != nil {
+				writeFile(t, h.VaultCfg, *tt.initial)
+			}
+			mustSetup(t, h, "--prefix", prefix, "--no-timer")
+			if got := readFile(t, h.VaultCfg); !strings.Contains(got, tokenHelperLine(filepath.Join(prefix, "bin"))) && !strings.Contains(got, helperPath(filepath.Join(prefix, "bin"))) {
+				t.Fatalf("~/.vault after setup = %q, want it to name the helper", got)
+			}
+			res := mustSetup(t, h, "--prefix", prefix, "--no-timer", "--uninstall")
+			b, err := os.ReadFile(h.VaultCfg)
+			switch {
+			case tt.initial == nil && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("~/.vault after uninstall: got %q (%v), want it removed: setup created it", b, err)
+			case tt.initial == nil && !strings.Contains(res.Stdout, "which setup had created"):
+				t.Errorf("uninstall: got\n%s\nwant it to say it removed the file it had created", res.Stdout)
+			case tt.initial != nil && string(b) != *tt.initial:
+				t.Errorf("~/.vault after uninstall: got %q (%v), want the bytes before setup %q", b, err, *tt.initial)
+			}
+			if r := h.Vault(t, "token", "lookup"); strings.Contains(r.Stderr, "error loading configuration") || strings.Contains(r.Stderr, "token helper") {
+				t.Errorf("vault after uninstall: got %s, want the CLI to load its config", r)
+			}
+		})
+	}
+}
+
+// setup --scheduler none after a default install removes the units the
+// earlier run wrote, and status and doctor both report the choice the
+// same way: a warning naming the risk, status healthy and doctor's
+// scheduler check passing (issue 21, friction 1).
+func TestSchedulerNoneIsAWarningInStatusAndDoctor(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	h, prefix := installHome(t, s)
+	mustSetup(t, h, "--prefix", prefix)
+	for _, u := range []string{serviceUnit, timerUnit} {
+		if !exists(t, filepath.Join(unitDir(h), u)) {
+			t.Fatalf("the default install wrote no %s", u)
+		}
+	}
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+
+	res := mustSetup(t, h, "--prefix", prefix, "--scheduler", "none")
+	for _, u := range []string{serviceUnit, timerUnit} {
+		if exists(t, filepath.Join(unitDir(h), u)) {
+			t.Errorf("setup --scheduler none left %s\n%s", u, res.Stdout)
+		}
+	}
+
+	full := h.Run(t, "", bins.Helper, "status", "--json")
+	mustExit(t, "status --json", full, 0)
+	var rep struct {
+		Healthy   bool     `json:"healthy"`
+		Reasons   []string `json:"reasons"`
+		Warnings  []string `json:"warnings"`
+		Scheduler struct {
+			Chosen bool `json:"chosen"`
+		} `json:"scheduler"`
+	}
+	if err := json.Unmarshal([]byte(full.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Healthy || !rep.Scheduler.Chosen || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "you chose --scheduler none") || !strings.Contains(rep.Warnings[0], "expires") {
+		t.Fatalf("status: got %+v, want healthy with one warning naming the choice and the risk", rep)
+	}
+	drep, _ := doctorOf(t, h)
+	found := false
+	for _, c := range drep.Checks {
+		if c.Name == "scheduler" {
+			found = true
+			if !c.OK || c.Detail != "warning: "+rep.Warnings[0] {
+				t.Errorf("doctor scheduler: got ok=%v %q, want ok with status's warning %q", c.OK, c.Detail, rep.Warnings[0])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("doctor: no scheduler check in %+v", drep.Checks)
+	}
+	if text := h.Run(t, "", bins.Helper, "doctor"); !strings.Contains(text.Stdout, "! warning: ") {
+		t.Errorf("doctor: got\n%s\nwant the scheduler line marked ! with the warning", text.Stdout)
+	}
+}
+
+// A ~/.vault the CLI cannot load: setup refuses it, so doctor's fix
+// names the file, the line and the error instead of "run setup" (issue
+// 21, friction 2).
+func TestDoctorFixForAnUnparsableVaultConfig(t *testing.T) {
+	t.Parallel()
+	_, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	writeFile(t, h.VaultCfg, "# mine\ntoken_helper = \"unterminated\n")
+	if r := h.Vault(t, "token", "lookup"); r.Code == 0 || !strings.Contains(r.Stderr, "literal not terminated") {
+		t.Fatalf("vault token lookup: got %s, want the CLI to refuse its config", r)
+	}
+	if r := runSetup(t, h, "--no-timer"); r.Code == 0 {
+		t.Fatalf("setup: got %s, want it to refuse the file", r)
+	}
+	drep, _ := doctorOf(t, h)
+	_, fix, failed := failedCheck(drep, "vault-cli-config")
+	want := "fix line 2 of \"" + h.VaultCfg + "\" (At 2:29: literal not terminated) by hand"
+	if !failed || !strings.HasPrefix(fix, want) {
+		t.Errorf("doctor vault-cli-config: got fix %q (failed %v), want it to start %q", fix, failed, want)
+	}
+}
+
+// VAULT_ADDR=http://localhost:PORT with the token stored for
+// 127.0.0.1:PORT: the CLI gets a bare 403; status (and doctor) name
+// VAULT_ADDR and the spelling that has the token (issue 21, friction 5).
+func TestStatusNamesTheSpellingWithTheToken(t *testing.T) {
+	t.Parallel()
+	s, h := world(t, wizardConfig)
+	mustExit(t, "admin login", h.LoginUserpass(t, "admin"), 0)
+	if !strings.HasPrefix(s.Addr, "http://127.0.0.1:") {
+		t.Fatalf("the dev server is at %s, want http://127.0.0.1:PORT", s.Addr)
+	}
+	local := strings.Replace(s.Addr, "127.0.0.1", "localhost", 1)
+	h.Setenv("VAULT_ADDR", local)
+	if r := h.Vault(t, "token", "lookup"); r.Code == 0 || !strings.Contains(r.Stderr, "403") {
+		t.Fatalf("vault token lookup at %s: got %s, want a 403 (no token sent)", local, r)
+	}
+	rep := statusOf(t, h, 1)
+	want := "VAULT_ADDR=" + local + " has no stored token"
+	reasons := strings.Join(rep.Reasons, "\n")
+	if rep.Healthy || !strings.Contains(reasons, want) || !strings.Contains(reasons, "export VAULT_ADDR="+s.Addr) {
+		t.Errorf("status: got reasons %q, want %q and the spelling that has the token, %s", rep.Reasons, want, s.Addr)
+	}
+	drep, _ := doctorOf(t, h)
+	if _, fix, failed := failedCheck(drep, "vault-addr"); !failed || !strings.HasPrefix(fix, "export VAULT_ADDR="+s.Addr) {
+		t.Errorf("doctor vault-addr: got fix %q (failed %v), want export VAULT_ADDR=%s", fix, failed, s.Addr)
+	}
+}
+
+// A root token in ~/.vault-token at install is kept as passed through:
+// setup, status and doctor tell the truth without alarm (no periodic
+// token yet; a token that never expires is not at risk), and no hint is
+// hard-coded to -method=oidc (issue 21, friction 6).
+func TestRootTokenAtInstallIsNotAnAlarm(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.Start(t)
+	h, prefix := installHome(t, s)
+	writeFile(t, h.TokenFile(), s.RootToken)
+	res := mustSetup(t, h, "--prefix", prefix, "--no-timer")
+	if !strings.Contains(res.Stdout, "as passed through: no periodic token yet, it never expires, so nothing is at risk") || strings.Contains(res.Stdout, "-method=oidc") {
+		t.Errorf("setup: got\n%s\nwant the root token kept as passed through, not at risk, and no oidc hint", res.Stdout)
+	}
+	bin := helperPath(filepath.Join(prefix, "bin"))
+	st := h.Run(t, "", bin, "status", "--json")
+	mustExit(t, "status --json", st, 0)
+	var rep struct {
+		Healthy   bool     `json:"healthy"`
+		Reasons   []string `json:"reasons"`
+		Addresses []struct {
+			Source string `json:"source"`
+			Note   string `json:"note"`
+		} `json:"addresses"`
+	}
+	if err := json.Unmarshal([]byte(st.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Healthy || len(rep.Addresses) != 1 || rep.Addresses[0].Source != "passthrough" ||
+		!strings.Contains(rep.Addresses[0].Note, "it never expires, so nothing is at risk") || !strings.Contains(rep.Addresses[0].Note, "auth list") {
+		t.Errorf("status: got %+v, want healthy, the root token passed through with a calm note naming `vault auth list`", rep)
+	}
+	text := h.Run(t, "", bin, "status")
+	if strings.Contains(text.Stdout, "UNHEALTHY") || strings.Contains(text.Stdout, "not ours") || strings.Contains(text.Stdout, "oidc") {
+		t.Errorf("status: got\n%s\nwant no alarm and no oidc hint", text.Stdout)
+	}
+	d := h.Run(t, "", bin, "doctor", "--json")
+	var drep doctorReport
+	if err := json.Unmarshal([]byte(d.Stdout), &drep); err != nil {
+		t.Fatal(err)
+	}
+	if detail, _, failed := failedCheck(drep, "token-valid-and-ours"); failed {
+		t.Errorf("doctor token-valid-and-ours: failed with %q, want a warning that passes", detail)
+	}
+}
