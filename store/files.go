@@ -47,27 +47,11 @@ func checkOwnedPrivate(p string, fi fs.FileInfo, uid int, dir bool) error {
 	case !dir && !mode.IsRegular():
 		return &UnsafeError{Path: p, Problem: "it is not a regular file", Fix: fmt.Sprintf("move it away: mv %q %q", p, p+".bak")}
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
-		return &UnsafeError{Path: p, Problem: fmt.Sprintf("it is owned by uid %d, not by you (uid %d)", st.Uid, uid),
-			Fix: fmt.Sprintf("chown %d %q, or remove it", uid, p)}
-	}
-	if perm := mode.Perm(); perm&0o077 != 0 {
-		want := "600"
-		if dir {
-			want = "700"
-		}
-		return &UnsafeError{Path: p, Problem: fmt.Sprintf("mode %04o lets group or others use it", perm),
-			Fix: fmt.Sprintf("chmod %s %q", want, p)}
-	}
-	return nil
+	return checkPrivate(p, fi, uid, dir)
 }
 
-// openFlags are part of every open of a file the tool writes or that
-// holds a secret: never block (a FIFO or a device planted at the path
-// answers at once instead of waiting for a peer, so no open can outlast
-// the operation's deadline), never follow a symlink at the last
-// component, never leak the descriptor into a child process.
-const openFlags = syscall.O_NONBLOCK | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+// openFlags (files_unix.go, files_windows.go) are part of every open of
+// a file the tool writes or that holds a secret.
 
 // OpenPrivate is the one way the tool opens a file it writes (state, lock,
 // temporary files, ~/.vault-token, the log, the install id) or a file that
@@ -79,7 +63,7 @@ const openFlags = syscall.O_NONBLOCK | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
 // an UnsafeError that names the path and the fix. A missing file is
 // reported with an error for which errors.Is(err, fs.ErrNotExist) holds.
 func OpenPrivate(p string, flag int, uid int) (*os.File, error) {
-	f, err := os.OpenFile(p, flag|openFlags, 0o600)
+	f, err := openFile(p, flag)
 	if err != nil {
 		return nil, openError(p, err)
 	}
@@ -100,7 +84,7 @@ func OpenPrivate(p string, flag int, uid int) (*os.File, error) {
 // but like OpenPrivate it never blocks and the file must be a regular
 // file.
 func OpenRegular(p string) (*os.File, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|readFlags, 0)
 	if err != nil {
 		return nil, openError(p, err)
 	}
@@ -183,7 +167,7 @@ func checkDir(p string, uid int) error {
 // ensureDir creates p (and missing parents) with mode 0700 and then
 // checks that p is a private directory of uid.
 func ensureDir(p string, uid int) error {
-	if err := os.MkdirAll(p, 0o700); err != nil {
+	if err := mkdirPrivate(p); err != nil {
 		return fmt.Errorf("create directory %q: %w", p, err)
 	}
 	return checkDir(p, uid)
@@ -203,7 +187,7 @@ type osFS struct{}
 func (osFS) CreateTemp(dir, pattern string) (*os.File, error) { return createTemp(dir, pattern) }
 func (osFS) Write(f *os.File, data []byte) (int, error)       { return f.Write(data) }
 func (osFS) Sync(f *os.File) error                            { return f.Sync() }
-func (osFS) Rename(oldpath, newpath string) error             { return os.Rename(oldpath, newpath) }
+func (osFS) Rename(oldpath, newpath string) error             { return replaceFile(oldpath, newpath) }
 
 // WriteFileAtomic replaces p with data, mode 0600, so that a reader sees
 // either the old content or the new one. p must not be a symlink or
@@ -275,13 +259,4 @@ func createTemp(dir, pattern string) (*os.File, error) {
 		return f, err
 	}
 	return nil, fmt.Errorf("create a temporary file in %q: too many name collisions", dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|openFlags, 0)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

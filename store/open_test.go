@@ -1,3 +1,8 @@
+//go:build unix
+
+// FIFOs, mode bits and O_NONBLOCK opens are unix semantics; files_windows_test.go
+// holds the Windows forms of these checks.
+
 package store
 
 import (
