@@ -926,13 +926,18 @@ func (r *run) keepUnchecked(ctx context.Context, p string, key store.Key, tok, w
 // saveToken writes the stored token of the mirrored address to
 // ~/.vault-token, where the CLI's built-in helper reads it.
 func (r *run) saveToken(context.Context) error {
-	p := r.env.Paths.TokenFile
-	if fi, err := os.Lstat(p); err == nil {
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return r.fail("%s is a symlink; refusing to write through it. Remove it and run setup --uninstall again", p)
-		}
-		if !fi.Mode().IsRegular() {
-			return r.fail("%s is not a regular file; remove it and run setup --uninstall again", p)
+	paths := []string{r.env.Paths.TokenFile}
+	if bp := r.baoTokenPath(); bp != "" && bp != paths[0] {
+		paths = append(paths, bp) // the file bao's built-in helper reads instead
+	}
+	for _, p := range paths {
+		if fi, err := os.Lstat(p); err == nil {
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				return r.fail("%s is a symlink; refusing to write through it. Remove it and run setup --uninstall again", p)
+			}
+			if !fi.Mode().IsRegular() {
+				return r.fail("%s is not a regular file; remove it and run setup --uninstall again", p)
+			}
 		}
 	}
 	key, tok, err := r.env.Tool.UninstallToken()
@@ -940,18 +945,46 @@ func (r *run) saveToken(context.Context) error {
 		return r.fail("read the stored token: %w; nothing was uninstalled", err)
 	}
 	if tok == "" {
-		r.say("no token stored for %s; left %s as it is", key, p)
+		r.say("no token stored for %s; left %s as it is", key, strings.Join(paths, " and "))
 		return nil
 	}
-	if cur, err := heal.NewMirror(p).Read(); err == nil && cur == tok {
-		r.say("%s holds the token stored for %s already", p, key)
-		return nil
+	for _, p := range paths {
+		if cur, err := heal.NewMirror(p).Read(); err == nil && cur == tok {
+			r.say("%s holds the token stored for %s already", p, key)
+			continue
+		}
+		if err := store.WriteFileAtomic(p, []byte(tok)); err != nil {
+			return r.fail("cannot write %q: %w; nothing was uninstalled", p, err)
+		}
+		r.say("wrote the token stored for %s to %s", key, p)
 	}
-	if err := store.WriteFileAtomic(p, []byte(tok)); err != nil {
-		return r.fail("cannot write %q: %w; nothing was uninstalled", p, err)
-	}
-	r.say("wrote the token stored for %s to %s", key, p)
 	return nil
+}
+
+// baoTokenPath is the file bao's built-in helper reads when the bao CLI
+// is among those setup configures and BAO_TOKEN_PATH (OpenBao 2.6; else
+// VAULT_TOKEN_PATH, as OpenBao's ReadBaoVariable falls back) names one:
+// uninstall writes the token there too, or bao would lose it. "" when
+// there is none.
+func (r *run) baoTokenPath() string {
+	bao := false
+	for _, c := range r.clis() {
+		bao = bao || strings.Contains(c.Name, "bao")
+	}
+	if !bao || r.env.LookupEnv == nil {
+		return ""
+	}
+	v, ok := r.env.LookupEnv("BAO_TOKEN_PATH")
+	if !ok {
+		v, _ = r.env.LookupEnv("VAULT_TOKEN_PATH")
+	}
+	if v == "" {
+		return ""
+	}
+	if !filepath.IsAbs(v) {
+		v = filepath.Join(r.env.Cwd, v)
+	}
+	return filepath.Clean(v)
 }
 
 // ---- the scheduler ----------------------------------------------------------

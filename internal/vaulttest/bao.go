@@ -88,9 +88,6 @@ func baoExtra(home string) (args, env []string, err error) {
 	return []string{"-config=" + cfg}, []string{"BAO_CONFIG_PATH=" + empty, "BAO_LOG_LEVEL=info"}, nil
 }
 
-// Kind is "vault" or "bao": the server binary s runs.
-func (s *Server) Kind() string { return s.kind }
-
 // NamespaceClient is Client in namespace ns ("" is the root namespace).
 func (s *Server) NamespaceClient(t T, ns, token string) *api.Client {
 	t.Helper()

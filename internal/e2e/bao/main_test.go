@@ -123,11 +123,29 @@ type user struct {
 
 func newUser(t *testing.T, extra ...string) *user {
 	t.Helper()
-	dn := unique(strings.ToLower(strings.TrimPrefix(t.Name(), "Test")))
-	dn = strings.ReplaceAll(dn, "/", "-")
+	dn := unique(displayName(t.Name()))
 	u := &user{h: vaulttest.NewBaoHome(t, srv, bins.Helper), name: "token-" + dn}
 	writeConfig(t, u.h, config(dn, extra...))
 	return u
+}
+
+// displayName is a test's name as a display name OpenBao keeps as it is:
+// lowercase letters, digits and dashes, at most 24 characters.
+func displayName(test string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimPrefix(test, "Test")) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	s := strings.TrimSuffix(b.String(), "-")
+	if len(s) > 24 {
+		s = s[:24]
+	}
+	return s
 }
 
 func writeConfig(t *testing.T, h *vaulttest.Home, content string) {
@@ -198,6 +216,24 @@ func get(t *testing.T, h *vaulttest.Home) string {
 		t.Fatalf("vault-token-helper get: %s", res)
 	}
 	return res.Stdout
+}
+
+// logText is the helper's log file in h.
+func logText(t *testing.T, h *vaulttest.Home) string {
+	t.Helper()
+	return readFile(t, filepath.Join(h.StateHome, "vault-token-helper", "vault-token-helper.log"))
+}
+
+// logHas reports whether a line of the helper's log has msg=event and
+// names accessor.
+func logHas(t *testing.T, h *vaulttest.Home, event, accessor string) bool {
+	t.Helper()
+	for _, l := range strings.Split(logText(t, h), "\n") {
+		if strings.Contains(l, " msg="+event) && strings.Contains(l, accessor) {
+			return true
+		}
+	}
+	return false
 }
 
 func mustExit(t *testing.T, what string, res vaulttest.Result, want int) {

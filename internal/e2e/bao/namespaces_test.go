@@ -95,7 +95,7 @@ func TestBaoNamespaces(t *testing.T) {
 	// Keep and refuse, in a namespace.
 	res := h.BaoLoginUserpass(t, "admin", "-namespace="+team)
 	mustExit(t, "second bao login -namespace=team", res, 0)
-	if !strings.Contains(res.Stderr, "KEPT") || u.only(t, srv, team) != accTeam {
+	if !logHas(t, h, "KEPT", accTeam) || u.only(t, srv, team) != accTeam {
 		t.Errorf("a second admin login in %s did not keep %s:\n%s", team, accTeam, res)
 	}
 	res = h.BaoLoginUserpass(t, "weak", "-namespace="+team)
