@@ -97,9 +97,6 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 		}
 	}
 	lookup := env.LookupEnv
-	if lookup == nil {
-		lookup = func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" }
-	}
 	cwd, _ := os.Getwd()
 	baoPath := installer.BaoConfigPath(lookup, env.Paths.Home, cwd)
 	_, baoErr := exec.LookPath("bao")
@@ -352,9 +349,6 @@ func versionsCheck(env Env, front string) (name string, ok bool, detail, fix str
 		return name, false, fmt.Sprintf("%s was built with %s but %s with %s", front, a.GoVersion, full, b.GoVersion), fix
 	}
 	run := env.RunBinary
-	if run == nil {
-		run = runBinary
-	}
 	out, err := run(front, "--front-version")
 	fv := strings.TrimSpace(out)
 	if err != nil || fv == "" || strings.ContainsAny(fv, " \n") {

@@ -22,7 +22,8 @@ import (
 )
 
 // Env is everything the commands take from the outside world. main
-// builds the real one with OSEnv; tests build their own.
+// builds the real one with OSEnv; tests build their own. Run and RunRenew
+// resolve the defaults of the optional fields once (Env.resolved).
 type Env struct {
 	Getenv   func(string) string
 	Paths    Paths
@@ -64,6 +65,28 @@ type Env struct {
 // withRedactor gives env a fresh store.Redactor: one per command.
 func (env Env) withRedactor() Env {
 	env.red = store.NewRedactor()
+	return env
+}
+
+// resolved is env as a command uses it, resolved once where it starts
+// (Run, RunRenew): a fresh Redactor, and every optional field that is nil
+// given its default, so that nothing below checks for nil.
+func (env Env) resolved() Env {
+	env = env.withRedactor()
+	if env.LookupEnv == nil {
+		getenv := env.Getenv
+		env.LookupEnv = func(k string) (string, bool) { v := getenv(k); return v, v != "" }
+	}
+	if env.Caller == nil {
+		env.Caller = caller.Identify
+	}
+	if env.RunBinary == nil {
+		env.RunBinary = runBinary
+	}
+	if env.Sched == nil {
+		se := SchedEnv(env)
+		env.Sched = &se
+	}
 	return env
 }
 

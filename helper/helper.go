@@ -67,7 +67,7 @@ var DefaultRenewBound = 2 * heal.UnattendedRetry.CallBound(heal.DefaultTimeout)
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
 	// Every token the command learns is redacted from everything it
 	// writes but get's answer.
-	env = env.withRedactor()
+	env = env.resolved()
 	tty := isTerminal(stderr) // before the redacting writer hides the terminal
 	stderr = env.red.Writer(stderr)
 	if len(args) != 1 || args[0] != "get" {
@@ -165,12 +165,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // with verb talks to: its -address and -namespace flags when it is the
 // vault or bao CLI, else the environment (front.KeyFor).
 // callerOf is the program that ran the helper with verb.
-func callerOf(env Env, verb string) caller.Caller {
-	if env.Caller == nil {
-		return caller.Identify(verb)
-	}
-	return env.Caller(verb)
-}
+func callerOf(env Env, verb string) caller.Caller { return env.Caller(verb) }
 
 // devServerStore is store under `vault server -dev` (or `bao server
 // -dev`): the CLI hands the root token of the in-memory server it starts.
@@ -198,12 +193,6 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 // keyOf is keyFromEnv for a caller already identified.
 func keyOf(env Env, c caller.Caller) (store.Key, error) {
 	lookup := env.LookupEnv
-	if lookup == nil {
-		lookup = func(k string) (string, bool) {
-			v := env.Getenv(k)
-			return v, v != ""
-		}
-	}
 	return front.KeyFor(c, lookup)
 }
 

@@ -35,7 +35,7 @@ type renewOptions struct {
 func RunRenew(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
 	// Every token the run learns is redacted from everything it writes
 	// (Run does the same for the renew verb).
-	env = env.withRedactor()
+	env = env.resolved()
 	stdout, stderr = env.red.Writer(stdout), env.red.Writer(stderr)
 	if len(args) == 1 {
 		switch args[0] {

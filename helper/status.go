@@ -473,10 +473,7 @@ func mirrorState(path string, cur *store.Token) MirrorStatus {
 // and whether get's lazy renew is on. bin is the installed front, for
 // the fix line.
 func schedulerStatus(ctx context.Context, env Env, bin string) SchedulerStatus {
-	se := SchedEnv(env)
-	if env.Sched != nil {
-		se = *env.Sched
-	}
+	se := *env.Sched
 	if bin == "" {
 		bin = filepath.Join(env.Paths.Home, ".local", "bin", installer.HelperName)
 	}
@@ -489,9 +486,6 @@ func schedulerStatus(ctx context.Context, env Env, bin string) SchedulerStatus {
 // VAULT_CONFIG_PATH) names this helper, read with the CLI's own loader.
 func vaultCLIConfig(env Env) CLIConfigStatus {
 	lookup := env.LookupEnv
-	if lookup == nil {
-		lookup = func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" }
-	}
 	cwd, _ := os.Getwd()
 	return cliConfig("vault", installer.VaultConfigPath(lookup, env.Paths.Home, cwd))
 }
