@@ -30,8 +30,8 @@ func setupVerb(ctx context.Context, args []string, stdout, stderr io.Writer, env
 		return fail(stderr, "setup: ", err)
 	}
 	senv := installer.Env{
-		// Set-but-empty matters for OpenBao's BAO_CONFIG_PATH: the process's own.
-		LookupEnv: os.LookupEnv,
+		// Set-but-empty matters for OpenBao's BAO_CONFIG_PATH: OSEnv's is os.LookupEnv.
+		LookupEnv: env.LookupEnv,
 		Paths: installer.Paths{
 			Home:      env.Paths.Home,
 			Config:    env.Paths.Config,
