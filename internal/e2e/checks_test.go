@@ -347,3 +347,24 @@ func TestRootTokenAtInstallIsNotAnAlarm(t *testing.T) {
 		t.Errorf("doctor token-valid-and-ours: failed with %q, want a warning that passes", detail)
 	}
 }
+
+// vault-token-renew with Vault down (connections refused): before its
+// retries give up it says what it waits for, and its last line says what
+// to do (issue 21, friction 7). The order of the lines is the witness,
+// not the clock: the notice comes before any result.
+func TestRenewWithVaultDownSaysWhatItWaitsFor(t *testing.T) {
+	t.Parallel()
+	e := newFaultWorld(t)
+	e.p.Refuse()
+	res := e.h.Run(t, "", bins.Renew)
+	mustExit(t, "vault-token-renew with Vault down", res, 1)
+	lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "WARN "+e.p.Addr+": waiting for Vault to answer the lookup of the stored token") {
+		t.Fatalf("renew: got\n%s\nwant its first line to say what it waits for", res.Stdout)
+	}
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "ERROR "+e.p.Addr+": not renewed: Vault did not answer; the stored token is unchanged and expires in ") ||
+		!strings.Contains(last, "`vault status`") || !strings.HasSuffix(last, "then run vault-token-renew again") {
+		t.Errorf("renew: got last line %q, want what to do", last)
+	}
+}
