@@ -205,7 +205,7 @@ const RenewWaitNotice = 3 * time.Second
 // says what renew is waiting for (RenewWaitNotice).
 func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, notice time.Duration, stdout io.Writer) (healthy, drift bool) {
 	k := st.Key()
-	if st.Current == nil && !mirrored {
+	if st.Current == nil && !mirrored && len(st.Pending) == 0 {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
 		return true, false
 	}

@@ -368,3 +368,39 @@ func TestRenewWithVaultDownSaysWhatItWaitsFor(t *testing.T) {
 		t.Errorf("renew: got last line %q, want what to do", last)
 	}
 }
+
+// erase while Vault is down keeps the revocation pending (with the
+// erased token, which revokes itself later), status shows it, and the
+// next vault-token-renew revokes it (issue 21, friction 8).
+func TestEraseWhileVaultIsDownIsRevokedLater(t *testing.T) {
+	t.Parallel()
+	e := newFaultWorld(t)
+	e.p.Refuse()
+	res := e.h.Run(t, "", bins.Helper, "erase")
+	mustExit(t, "erase with Vault down", res, 0)
+	if !strings.Contains(res.Stderr, "its revocation is pending: the next vault-token-renew or `vault login` retries it") {
+		t.Errorf("erase: got %s\nwant it to say the revocation is pending", res)
+	}
+	if got := helperGet(t, e.h); got != "" {
+		t.Errorf("get after erase printed a token")
+	}
+	text := e.h.Run(t, "", bins.Helper, "status")
+	if !strings.Contains(text.Stdout, "to revoke:   "+e.acc+" (erased; not revoked yet: ") {
+		t.Errorf("status: got\n%s\nwant %s pending with why", text.Stdout, e.acc)
+	}
+	if _, err := e.s.Lookup(t, e.acc); err != nil {
+		t.Fatalf("the erased token is gone already: %v", err)
+	}
+	e.p.Resume(t)
+	r := e.h.Run(t, "", bins.Renew)
+	if !strings.Contains(r.Stdout, "REVOKED "+e.p.Addr+": stale token") || !strings.Contains(r.Stdout, e.acc) {
+		t.Errorf("renew once Vault is back: got %s\nwant the erased token REVOKED", r)
+	}
+	if _, err := e.s.Lookup(t, e.acc); err == nil {
+		t.Errorf("the erased token %s is still live after renew", e.acc)
+	}
+	if st := readFaultState(t, e.h); len(st.Pending) != 0 {
+		t.Errorf("pending after renew: got %+v, want none", st.Pending)
+	}
+	noToken(t, "erase, status and renew output", res.Stdout+res.Stderr+text.Stdout+r.Stdout+r.Stderr, e.token)
+}
