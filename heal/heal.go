@@ -804,15 +804,19 @@ func (h *Healer) Erase(ctx context.Context) (Result, error) {
 			}
 			h.log(ctx, slog.LevelInfo, EventRevoked, "accessor", cur.Accessor, "display_name", cur.DisplayName, "reason", "erased")
 		default:
+			// Kept pending with the token itself, which can revoke itself
+			// when Vault answers again: nothing else stored may have the
+			// authority.
 			for i := range st.Pending {
 				if st.Pending[i].Accessor == cur.Accessor {
 					st.Pending[i].Attempts, st.Pending[i].LastError = 1, err.Error()
+					st.Pending[i].Token = cur.Token
 				}
 			}
 			if serr := sess.Save(st); serr != nil {
 				res.Warnings = append(res.Warnings, "could not save: "+serr.Error())
 			}
-			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; the next `%s login` with an admin method revokes it (status lists it until then)", cur.Accessor, err, h.cli()))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the erased token (accessor %s): %v; its revocation is pending: the next vault-token-renew or `%s login` retries it (status lists it until then)", cur.Accessor, err, h.cli()))
 			h.log(ctx, slog.LevelWarn, EventWarn, "op", "revoke erased token", "accessor", cur.Accessor, "error", err.Error())
 		}
 	}
@@ -842,7 +846,16 @@ func (h *Healer) sweep(ctx context.Context, sess *store.Session, st store.State,
 			keep = append(keep, p) // still in its grace
 			continue
 		}
-		err := h.revokeAccessor(ctx, auth, p.Accessor)
+		var err error
+		if p.Token != "" {
+			// An erased token revokes itself; one Vault no longer knows
+			// is gone already.
+			if err = h.revokeSelf(ctx, p.Token, p.Accessor); errors.Is(err, ErrInvalidToken) {
+				err = nil
+			}
+		} else {
+			err = h.revokeAccessor(ctx, auth, p.Accessor)
+		}
 		if errors.Is(err, ErrHeldElsewhere) {
 			changed = true
 			spared = append(spared, p.Accessor)

@@ -70,6 +70,10 @@ func (h *Healer) Renew(ctx context.Context, opt RenewOptions) (Report, error) {
 		if opt.Scan {
 			h.scanReport(ctx, st, opt, &rep)
 		}
+	} else if st.Current == nil && slices.ContainsFunc(st.Pending, func(p store.Pending) bool { return p.Token != "" }) {
+		// Erased while Vault did not answer: the erased token revokes
+		// itself now.
+		st = h.sweepReport(ctx, sess, st, opt, &rep)
 	}
 	if !opt.DryRun {
 		h.recordRenewal(sess, st, &rep)

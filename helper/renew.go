@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
@@ -100,7 +101,7 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 			healthy = false
 			continue
 		}
-		ok, drifted := renewAddress(ctx, env, cfg, cfgErr != nil, log, st, st.Key() == mk, opt.RenewOptions, stdout)
+		ok, drifted := renewAddress(ctx, env, cfg, cfgErr != nil, log, st, st.Key() == mk, opt.RenewOptions, RenewWaitNotice, stdout)
 		if !ok {
 			healthy = false
 		}
@@ -193,14 +194,22 @@ func renewTargets(env Env, states []store.State, mk store.Key, only string) []st
 	return out
 }
 
+// RenewWaitNotice is how long a renew waits for a Vault call before it
+// says what it is waiting for: the unattended retries of a Vault that is
+// down can last a minute or two, and a person running renew by hand must
+// not face a silent terminal.
+const RenewWaitNotice = 3 * time.Second
+
 // renewAddress runs renew for one address and prints its lines. It
 // reports whether the address is healthy, and whether its stored token
 // was found not ours (DRIFT).
 // recorded: the configuration could not be read; the stored token is
 // checked against the guard recorded with it and the mirror is left alone.
-func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, stdout io.Writer) (healthy, drift bool) {
+// notice: how long a Vault call may go unanswered before a WARN line
+// says what renew is waiting for (RenewWaitNotice).
+func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, notice time.Duration, stdout io.Writer) (healthy, drift bool) {
 	k := st.Key()
-	if st.Current == nil && !mirrored && len(st.Journal) == 0 {
+	if st.Current == nil && !mirrored && len(st.Journal) == 0 && len(st.Pending) == 0 {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
 		return true, false
 	}
@@ -218,16 +227,147 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log 
 	}
 	h.Recorded = recorded
 	h.RecoveryBudget = RenewRecoveryBudget
+	watched := &watchedVault{Vault: h.Vault}
+	h.Vault = watched
 	// Nobody waits for renew: its calls may wait out a leader election.
 	opCtx, cancel := context.WithTimeout(ctx, env.renewBound())
 	defer cancel()
+	stopWatch := watched.noticeAfter(notice, func(what string, waited time.Duration) {
+		left := ""
+		if dl, ok := opCtx.Deadline(); ok {
+			left = fmt.Sprintf(" for up to %s more", time.Until(dl).Round(time.Second))
+		}
+		log.Warn(heal.EventWarn, "op", "renew", "address", k.String(), "waiting_for", what)
+		if waited >= time.Second {
+			waited = waited.Round(time.Second)
+		}
+		renewLine(stdout, heal.EventWarn, "%s: waiting for Vault to answer %s (no answer for %s: down, sealed, or electing a leader?); retrying%s; Ctrl-C stops it", k, what, waited.Round(time.Millisecond), left)
+	})
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)
+	stopWatch()
 	for _, l := range rep.Lines {
 		fmt.Fprintln(stdout, oneLine(l.String()))
 		drift = drift || l.Event == heal.EventDrift
 	}
-	return err == nil && rep.Healthy, drift
+	healthy = err == nil && rep.Healthy
+	if !healthy && watched.unavailable() != nil {
+		// The cause is on the ERROR line above; this one says what to do.
+		renewLine(stdout, heal.EventError, "%s: not renewed: Vault did not answer%s; check that Vault runs and is unsealed at %s (`vault status`) and that VAULT_ADDR and its TLS settings are right, then run vault-token-renew again",
+			k, stillValid(st.Current, env.Now()), k.Addr)
+	}
+	return healthy, drift
+}
+
+// stillValid says, for the end of a failed renew, how long the stored
+// token lasts without one: "; the stored token is unchanged and expires
+// in 30 days, 2026-12-31".
+func stillValid(cur *store.Token, now time.Time) string {
+	if cur == nil || cur.ExpireTime.IsZero() {
+		return ""
+	}
+	return "; the stored token is unchanged and " + expiryWords(cur.ExpireTime, now)
+}
+
+// watchedVault is the healer's Vault during a renew run: it knows the
+// call in flight, for the notice of what renew waits for, and the last
+// call that found Vault unavailable, for the advice at the end.
+type watchedVault struct {
+	heal.Vault
+	mu       sync.Mutex
+	inflight string    // the call in flight, in words; "" when none
+	since    time.Time // when it started
+	lastDown error     // the last error wrapping heal.ErrUnavailable
+}
+
+var _ heal.Vault = (*watchedVault)(nil)
+
+// watch runs one call named what.
+func watch[T any](w *watchedVault, what string, call func() (T, error)) (T, error) {
+	w.mu.Lock()
+	w.inflight, w.since = what, time.Now()
+	w.mu.Unlock()
+	v, err := call()
+	w.mu.Lock()
+	w.inflight = ""
+	if errors.Is(err, heal.ErrUnavailable) {
+		w.lastDown = err
+	} else {
+		w.lastDown = nil // Vault answered
+	}
+	w.mu.Unlock()
+	return v, err
+}
+
+// unavailable is why Vault was last found unavailable, nil when the last
+// call it answered came after.
+func (w *watchedVault) unavailable() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastDown
+}
+
+// noticeAfter calls say once, the first time a call has been in flight
+// for d; the returned stop ends the watch (and waits for a say running).
+func (w *watchedVault) noticeAfter(d time.Duration, say func(what string, waited time.Duration)) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(max(d/4, 10*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			w.mu.Lock()
+			what, since := w.inflight, w.since
+			w.mu.Unlock()
+			if what != "" && time.Since(since) >= d {
+				say(what, time.Since(since))
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+func (w *watchedVault) LookupSelf(ctx context.Context, token string) (heal.TokenInfo, error) {
+	return watch(w, "the lookup of the stored token", func() (heal.TokenInfo, error) { return w.Vault.LookupSelf(ctx, token) })
+}
+
+func (w *watchedVault) LookupAccessor(ctx context.Context, token, accessor string) (heal.TokenInfo, error) {
+	return watch(w, "a token lookup", func() (heal.TokenInfo, error) { return w.Vault.LookupAccessor(ctx, token, accessor) })
+}
+
+func (w *watchedVault) CreateOrphan(ctx context.Context, token string, req heal.MintRequest) (heal.Minted, error) {
+	return watch(w, "a mint", func() (heal.Minted, error) { return w.Vault.CreateOrphan(ctx, token, req) })
+}
+
+func (w *watchedVault) RenewSelf(ctx context.Context, token string, increment time.Duration) (time.Duration, error) {
+	return watch(w, "the renewal of the stored token", func() (time.Duration, error) { return w.Vault.RenewSelf(ctx, token, increment) })
+}
+
+func (w *watchedVault) RevokeSelf(ctx context.Context, token string) error {
+	_, err := watch(w, "a revocation", func() (struct{}, error) { return struct{}{}, w.Vault.RevokeSelf(ctx, token) })
+	return err
+}
+
+func (w *watchedVault) RevokeAccessor(ctx context.Context, token, accessor string) error {
+	_, err := watch(w, "a revocation", func() (struct{}, error) { return struct{}{}, w.Vault.RevokeAccessor(ctx, token, accessor) })
+	return err
+}
+
+func (w *watchedVault) ListAccessors(ctx context.Context, token string) ([]string, error) {
+	return watch(w, "the list of accessors", func() ([]string, error) { return w.Vault.ListAccessors(ctx, token) })
+}
+
+func (w *watchedVault) CanMint(ctx context.Context, token string) (bool, error) {
+	return watch(w, "the capabilities check", func() (bool, error) { return w.Vault.CanMint(ctx, token) })
 }
 
 // renewLine prints one line of renew's output: an event and its text.

@@ -98,6 +98,21 @@ type PendingState struct {
 	// RevokeAfter is the end of a replaced token's grace; nil: at the
 	// next sweep.
 	RevokeAfter *time.Time `json:"revoke_after,omitempty"`
+	// LastError is why the last try failed; "" when none was made.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// words is p for the text output: "ACC (REASON; WHEN)", with the last
+// failure and the retry when there was one.
+func (p PendingState) words() string {
+	when := "at the next sweep"
+	if p.RevokeAfter != nil {
+		when = "after " + p.RevokeAfter.Format(time.RFC3339)
+	}
+	if p.LastError != "" {
+		when = "not revoked yet: " + p.LastError + "; the next vault-token-renew or login retries it"
+	}
+	return fmt.Sprintf("%s (%s; %s)", p.Accessor, p.Reason, when)
 }
 
 // SchedulerStatus says whether anything will run renew: the verdict of
@@ -328,7 +343,7 @@ func addressStatus(ctx context.Context, env Env, cfg *Config, recorded bool, st 
 	}
 	for _, p := range st.Pending {
 		as.PendingRevoke = append(as.PendingRevoke, p.Accessor)
-		ps := PendingState{Accessor: p.Accessor, Reason: p.Reason}
+		ps := PendingState{Accessor: p.Accessor, Reason: p.Reason, LastError: oneLine(p.LastError)}
 		if !p.RevokeAfter.IsZero() {
 			t := p.RevokeAfter.UTC()
 			ps.RevokeAfter = &t
@@ -602,8 +617,12 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 			} else {
 				fmt.Fprintln(w, "  no token stored (erased)")
 			}
-			if len(a.PendingRevoke) > 0 {
-				fmt.Fprintf(w, "  to revoke:   %s\n", strings.Join(a.PendingRevoke, ", "))
+			if len(a.Pending) > 0 {
+				var ps []string
+				for _, p := range a.Pending {
+					ps = append(ps, p.words())
+				}
+				fmt.Fprintf(w, "  to revoke:   %s\n", strings.Join(ps, ", "))
 			}
 			continue
 		}
@@ -659,11 +678,7 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		if len(a.Pending) > 0 {
 			var ps []string
 			for _, p := range a.Pending {
-				when := "at the next sweep"
-				if p.RevokeAfter != nil {
-					when = "after " + p.RevokeAfter.Format(time.RFC3339)
-				}
-				ps = append(ps, fmt.Sprintf("%s (%s; %s)", p.Accessor, p.Reason, when))
+				ps = append(ps, p.words())
 			}
 			pending = strings.Join(ps, ", ")
 		}

@@ -76,6 +76,11 @@ type Pending struct {
 	// RevokeAfter is the end of the grace of a replaced token: no sweep
 	// revokes it before. Zero: at the next sweep.
 	RevokeAfter time.Time `json:"revoke_after,omitzero"`
+	// Token is the token itself, kept only so that it can revoke itself:
+	// one erased while Vault did not answer, which nothing else stored
+	// may have the authority to revoke. It is never used for anything
+	// else, never printed, and goes with the entry.
+	Token string `json:"token,omitempty"`
 }
 
 // Due reports whether p may be revoked at now (its grace is over).
@@ -262,10 +267,15 @@ func (f *Files) checkLock(dir string) error {
 	return checkOwnedPrivate(lp, fi, f.uid, false)
 }
 
-// learn registers the state's token with the Redactor.
+// learn registers the state's tokens with the Redactor.
 func (f *Files) learn(st State) {
 	if st.Current != nil {
 		f.Redact.Add(st.Current.Token, st.Current.Accessor)
+	}
+	for _, p := range st.Pending {
+		if p.Token != "" {
+			f.Redact.Add(p.Token, p.Accessor)
+		}
 	}
 }
 

@@ -423,7 +423,33 @@ func (r *run) uninstall(ctx context.Context) error {
 		}
 	}
 	r.say("kept the config %s and the token store %s; remove them by hand if you want them gone", r.env.Paths.Config, r.env.Paths.Data)
+	r.sayPending()
 	return nil
+}
+
+// sayPending names the revocations still pending in the token store
+// (an erase while Vault was down, a replaced token in its grace): the
+// renew that would retry them is gone with the binaries.
+func (r *run) sayPending() {
+	if r.env.Paths.Data == "" {
+		return
+	}
+	states, _ := store.New(r.env.Paths.Data).List()
+	var ps, accs []string
+	for _, st := range states {
+		for _, p := range st.Pending {
+			w := fmt.Sprintf("%s (%s, %s", p.Accessor, st.Key(), p.Reason)
+			if p.LastError != "" {
+				w += "; last try: " + oneLine(p.LastError)
+			}
+			ps, accs = append(ps, w+")"), append(accs, p.Accessor)
+		}
+	}
+	if len(ps) == 0 {
+		return
+	}
+	r.say("note: %d revocation(s) still pending in the token store, which no %s will retry now: %s; revoke them as an admin: %s",
+		len(ps), RenewName, strings.Join(ps, ", "), "vault token revoke -accessor "+strings.Join(accs, " and vault token revoke -accessor "))
 }
 
 // ---- binaries ---------------------------------------------------------------

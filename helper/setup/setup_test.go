@@ -598,3 +598,41 @@ func TestSetupThenUninstallIsByteExact(t *testing.T) {
 		})
 	}
 }
+
+// TestUninstallNamesPendingRevocations: what the token store still has
+// to revoke (an erase while Vault was down) is named by uninstall, with
+// the admin command that does it, since renew goes with the binaries
+// (issue 21, friction 8).
+func TestUninstallNamesPendingRevocations(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "https://vault.example.com:8200")
+	if code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer"); code != ExitOK {
+		t.Fatalf("setup: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	files := store.New(w.env.Paths.Data)
+	key := store.Key{Addr: "https://vault.example.com:8200"}
+	sess, err := files.Lock(context.Background(), key, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sess.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.AddPending(store.Pending{Accessor: "acc-erased", Reason: "erased", LastError: "vault at https://vault.example.com:8200: revoke-self: connection refused", Token: "hvs.erasedsecretsecret"})
+	if err := sess.Save(st); err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	code, out, errOut := w.run(t, "--prefix", w.prefix, "--no-timer", "--uninstall")
+	if code != ExitOK {
+		t.Fatalf("uninstall: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	want := "note: 1 revocation(s) still pending in the token store, which no vault-token-renew will retry now: acc-erased (https://vault.example.com:8200, erased; last try: vault at https://vault.example.com:8200: revoke-self: connection refused); revoke them as an admin: vault token revoke -accessor acc-erased"
+	if !strings.Contains(out, want) {
+		t.Errorf("uninstall: got\n%s\nwant %q", out, want)
+	}
+	if strings.Contains(out+errOut, "hvs.erasedsecretsecret") {
+		t.Errorf("uninstall printed the pending token")
+	}
+}

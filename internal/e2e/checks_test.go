@@ -347,3 +347,60 @@ func TestRootTokenAtInstallIsNotAnAlarm(t *testing.T) {
 		t.Errorf("doctor token-valid-and-ours: failed with %q, want a warning that passes", detail)
 	}
 }
+
+// vault-token-renew with Vault down (connections refused): before its
+// retries give up it says what it waits for, and its last line says what
+// to do (issue 21, friction 7). The order of the lines is the witness,
+// not the clock: the notice comes before any result.
+func TestRenewWithVaultDownSaysWhatItWaitsFor(t *testing.T) {
+	t.Parallel()
+	e := newFaultWorld(t)
+	e.p.Refuse()
+	res := e.h.Run(t, "", bins.Renew)
+	mustExit(t, "vault-token-renew with Vault down", res, 1)
+	lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "WARN "+e.p.Addr+": waiting for Vault to answer the lookup of the stored token") {
+		t.Fatalf("renew: got\n%s\nwant its first line to say what it waits for", res.Stdout)
+	}
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "ERROR "+e.p.Addr+": not renewed: Vault did not answer; the stored token is unchanged and expires in ") ||
+		!strings.Contains(last, "`vault status`") || !strings.HasSuffix(last, "then run vault-token-renew again") {
+		t.Errorf("renew: got last line %q, want what to do", last)
+	}
+}
+
+// erase while Vault is down keeps the revocation pending (with the
+// erased token, which revokes itself later), status shows it, and the
+// next vault-token-renew revokes it (issue 21, friction 8).
+func TestEraseWhileVaultIsDownIsRevokedLater(t *testing.T) {
+	t.Parallel()
+	e := newFaultWorld(t)
+	e.p.Refuse()
+	res := e.h.Run(t, "", bins.Helper, "erase")
+	mustExit(t, "erase with Vault down", res, 0)
+	if !strings.Contains(res.Stderr, "its revocation is pending: the next vault-token-renew or `vault login` retries it") {
+		t.Errorf("erase: got %s\nwant it to say the revocation is pending", res)
+	}
+	if got := helperGet(t, e.h); got != "" {
+		t.Errorf("get after erase printed a token")
+	}
+	text := e.h.Run(t, "", bins.Helper, "status")
+	if !strings.Contains(text.Stdout, "to revoke:   "+e.acc+" (erased; not revoked yet: ") {
+		t.Errorf("status: got\n%s\nwant %s pending with why", text.Stdout, e.acc)
+	}
+	if _, err := e.s.Lookup(t, e.acc); err != nil {
+		t.Fatalf("the erased token is gone already: %v", err)
+	}
+	e.p.Resume(t)
+	r := e.h.Run(t, "", bins.Renew)
+	if !strings.Contains(r.Stdout, "REVOKED "+e.p.Addr+": stale token") || !strings.Contains(r.Stdout, e.acc) {
+		t.Errorf("renew once Vault is back: got %s\nwant the erased token REVOKED", r)
+	}
+	if _, err := e.s.Lookup(t, e.acc); err == nil {
+		t.Errorf("the erased token %s is still live after renew", e.acc)
+	}
+	if st := readFaultState(t, e.h); len(st.Pending) != 0 {
+		t.Errorf("pending after renew: got %+v, want none", st.Pending)
+	}
+	noToken(t, "erase, status and renew output", res.Stdout+res.Stderr+text.Stdout+r.Stdout+r.Stderr, e.token)
+}

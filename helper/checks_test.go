@@ -1,6 +1,8 @@
 package helper
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
+	"github.com/vault-token-helper/vault-token-helper/heal"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/internal/fakevault"
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -189,5 +192,38 @@ func TestStatusPassthroughVerdict(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEraseWhileVaultDownStaysPending: erase with Vault not answering
+// the revocation says it is pending, status shows it with why, and the
+// next vault-token-renew revokes it (issue 21, friction 8).
+func TestEraseWhileVaultDownStaysPending(t *testing.T) {
+	t.Parallel()
+	env, v := storedEnv(t)
+	rep, _ := statusJSON(t, env)
+	acc := rep.Addresses[0].Accessor
+	v.Fail(fakevault.Fault{Op: heal.OpRevokeSelf, Kind: fakevault.Unavailable, Times: 1})
+	r := runHelper(env, "", "erase")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "its revocation is pending: the next vault-token-renew or `vault login` retries it") {
+		t.Fatalf("erase: got %+v, want exit 0 and the revocation said pending", r)
+	}
+	rep, _ = statusJSON(t, env)
+	if len(rep.Addresses) != 1 || len(rep.Addresses[0].Pending) != 1 || rep.Addresses[0].Pending[0].Accessor != acc || rep.Addresses[0].Pending[0].LastError == "" {
+		t.Fatalf("status: got %+v, want %s pending with its last error", rep.Addresses, acc)
+	}
+	text := runHelper(env, "", "status").stdout
+	if !strings.Contains(text, "to revoke:   "+acc+" (erased; not revoked yet: ") || !strings.Contains(text, "the next vault-token-renew or login retries it") {
+		t.Errorf("status: got\n%s\nwant the pending revocation, why, and when it is retried", text)
+	}
+	var out, errb bytes.Buffer
+	if code := RunRenew(context.Background(), nil, &out, &errb, env); !strings.Contains(out.String(), "REVOKED") {
+		t.Errorf("renew: got exit %d\n%s%s\nwant the erased token REVOKED", code, out.String(), errb.String())
+	}
+	if _, live := v.Info(acc); live {
+		t.Errorf("after renew the erased token %s is live", acc)
+	}
+	if rep, _ = statusJSON(t, env); len(rep.Addresses[0].Pending) != 0 {
+		t.Errorf("status after renew: got pending %+v, want none", rep.Addresses[0].Pending)
 	}
 }
