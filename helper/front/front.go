@@ -46,8 +46,11 @@ const FullName = names.Full
 
 // Main runs the front with the process's arguments (without argv[0]).
 func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
-	// No core file or ptrace attach while a token is in memory.
-	_ = Harden()
+	// No core file or ptrace attach while a token is in memory. A failure
+	// is said, not fatal: get still answers.
+	if err := Harden(); err != nil {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: cannot keep this process from core dumps or debuggers: %v\n", err)
+	}
 	if err := EnsureHome(lookupEnv, os.Setenv); err != nil {
 		fmt.Fprintf(stderr, "vault-token-helper: %v\n", err)
 		return 1
