@@ -30,7 +30,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/adrg/xdg"
@@ -177,7 +176,7 @@ func execFull(args []string) error {
 	}
 	full := filepath.Join(filepath.Dir(self), names.Of(self).Full)
 	argv := append([]string{full}, args...)
-	if err := syscall.Exec(full, argv, os.Environ()); err != nil {
+	if err := replaceProcess(full, argv); err != nil {
 		return fmt.Errorf("run %q: %w; reinstall with ./install.sh", full, err)
 	}
 	return nil
