@@ -10,6 +10,10 @@
 #   make bench       measurements into docs/performance.md (needs `make vault`)
 #   make demo        the story end to end against a local dev Vault, in a temporary HOME
 #                    (README=README.md rewrites the README's 60 seconds from it)
+#   make test-windows the Windows builds under Wine: the store's unit tests and the
+#                    protocol contract against a dev Vault (needs wine64, MinGW; docs/packaging.md)
+#   make dist        release archives, .deb/.rpm and checksums into DIST (default dist/)
+#   make test-dist   make dist, then check what it made (internal/dist)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -33,7 +37,7 @@ TEST_TIMEOUT ?= 45m
 # package:FuzzTarget pairs run by `make fuzz` and, briefly, by `make test`.
 FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./helper:FuzzParseToken ./helper:FuzzParseConfig ./helper/caller:FuzzParse
 
-.PHONY: all build test test-short vault bao lint fuzz fuzz-short bench demo clean
+.PHONY: all build test test-short vault bao lint fuzz fuzz-short bench demo clean test-windows dist test-dist
 
 all: build
 
@@ -92,6 +96,11 @@ test-short:
 		END { if (!found) { print "no coverage for ./heal" > "/dev/stderr"; exit 1 } \
 		      if (c < min) { printf "heal coverage %.1f%% is below %d%%\n", c, min > "/dev/stderr"; exit 1 } }'
 
+# The product's packages (no test servers, which are unix only) are vetted
+# for these platforms too: they must build there (docs/packaging.md).
+PRODUCT_PKGS := ./cmd/... ./helper/... ./store/... ./heal/...
+CROSS_VET := windows/amd64 windows/arm64 freebsd/amd64 openbsd/amd64
+
 # Build tags whose files only compile with the tag: linted as well.
 LINT_TAGS := crashpoints bench
 
@@ -99,6 +108,7 @@ lint:
 	@out="$$(gofmt -l . internal/vaultbin)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=darwin $(GO) vet ./...
+	@for t in $(CROSS_VET); do echo "GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet $(PRODUCT_PKGS)"; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet $(PRODUCT_PKGS); done
 	@for tag in $(LINT_TAGS); do echo "$(GO) vet -tags $$tag ./..."; $(GO) vet -tags $$tag ./...; done
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@for tag in $(LINT_TAGS); do echo "staticcheck -tags $$tag ./..."; $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags $$tag ./...; done
@@ -126,6 +136,20 @@ demo: build
 	if [ -z "$$vault" ]; then vault="$$($(MAKE) --no-print-directory vault | tail -n 1)"; fi; \
 	echo "using vault $$vault" >&2; \
 	VAULT_BIN="$$vault" $(GO) run ./internal/demo -helper "$(CURDIR)/bin/vault-token-helper" -renew "$(CURDIR)/bin/vault-token-renew" $(if $(README),-readme "$(README)")
+
+# Wine runs the windows/amd64 builds: a prefix of its own under
+# WINE_PREFIX (made once by internal/wine/prefix/setup-wine.sh), the
+# store's unit tests through `go test -exec`, and the protocol contract
+# of the .exe files against a dev Vault on the host.
+WINE_PREFIX ?= $(or $(TMPDIR),/tmp)/vault-token-helper-wine
+test-windows: vault
+	@wine="$$(WINEPREFIX="$(WINE_PREFIX)" internal/wine/prefix/setup-wine.sh)"; \
+	overlay="$$(internal/wine/overlay.sh "$(WINE_PREFIX)/go-overlay")"; \
+	echo "GOOS=windows go test -exec internal/wine/exec.sh ./store (wine: $$wine)"; \
+	WINEPREFIX="$(WINE_PREFIX)" VTH_WINE="$$wine" GOOS=windows GOARCH=amd64 \
+		$(GO) test -count=1 $${overlay:+-overlay "$$overlay"} -exec "$(CURDIR)/internal/wine/exec.sh" ./store; \
+	echo "the windows binaries' protocol contract under Wine"; \
+	WINEPREFIX="$(WINE_PREFIX)" VTH_WINE="$$wine" VTH_E2E=1 $(GO) test -count=1 -run TestWindowsContract ./internal/wine
 
 clean:
 	rm -rf bin

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -122,9 +121,7 @@ func TestOpenLogRefusesFIFO(t *testing.T) {
 	dir := t.TempDir()
 	env := Env{Getenv: func(string) string { return "" },
 		Paths: Paths{State: dir, LogFile: filepath.Join(dir, "vault-token-helper.log")}}.withRedactor()
-	if err := syscall.Mkfifo(env.Paths.LogFile, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, env.Paths.LogFile)
 	done := make(chan string, 1)
 	go func() {
 		log, closeLog, warn := openLog(env)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"os/exec"
 	"time"
-
-	"github.com/vault-token-helper/vault-token-helper/helper/front"
 )
 
 // runSystemctl runs `systemctl --user ARGS` with a short timeout.
@@ -15,6 +13,3 @@ func runSystemctl(args ...string) (string, error) {
 	out, err := exec.CommandContext(ctx, "systemctl", append([]string{"--user"}, args...)...).Output()
 	return string(out), err
 }
-
-// Harden makes the process non-dumpable, as the front does (front.Harden).
-func Harden() { _ = front.Harden() }

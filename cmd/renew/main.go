@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,7 +20,9 @@ import (
 var version, commit = buildversion.Dev, ""
 
 func main() {
-	helper.Harden()
+	if err := helper.Harden(); err != nil {
+		fmt.Fprintf(os.Stderr, "vault-token-renew: warning: cannot keep this process from core dumps or debuggers: %v\n", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// The first signal asks the run to stop (each Vault call and lock wait
 	// ends at once); a second one ends the process.

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/vault-token-helper/vault-token-helper/helper"
@@ -19,7 +20,9 @@ import (
 var version, commit = buildversion.Dev, ""
 
 func main() {
-	helper.Harden()
+	if err := helper.Harden(); err != nil {
+		fmt.Fprintf(os.Stderr, "vault-token-helper: warning: cannot keep this process from core dumps or debuggers: %v\n", err)
+	}
 	env := helper.OSEnv(version)
 	env.Commit = commit
 	os.Exit(helper.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, env))

@@ -34,7 +34,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/adrg/xdg"
@@ -50,8 +49,11 @@ const FullName = names.Full
 
 // Main runs the front with the process's arguments (without argv[0]).
 func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
-	// No core file or ptrace attach while a token is in memory.
-	_ = Harden()
+	// No core file or ptrace attach while a token is in memory. A failure
+	// is said, not fatal: get still answers.
+	if err := Harden(); err != nil {
+		fmt.Fprintf(stderr, "vault-token-helper: warning: cannot keep this process from core dumps or debuggers: %v\n", err)
+	}
 	if err := EnsureHome(lookupEnv, os.Setenv); err != nil {
 		fmt.Fprintf(stderr, "vault-token-helper: %v\n", err)
 		return 1
@@ -169,7 +171,7 @@ func execFull(args []string) error {
 	}
 	full := filepath.Join(filepath.Dir(self), names.Of(self).Full)
 	argv := append([]string{full}, args...)
-	if err := syscall.Exec(full, argv, os.Environ()); err != nil {
+	if err := replaceProcess(full, argv); err != nil {
 		return fmt.Errorf("run %q: %w; reinstall with ./install.sh", full, err)
 	}
 	return nil

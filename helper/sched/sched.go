@@ -1,6 +1,6 @@
 // Package sched is the one place that knows the schedulers that run
 // vault-token-renew: a systemd user timer, a launchd LaunchAgent, a
-// crontab line, or none. It installs and removes each, and answers the
+// crontab line, a Windows Task Scheduler task (schtasks), or none. It installs and removes each, and answers the
 // question status and doctor ask: will something run renew? (State).
 //
 // Contract:
@@ -39,14 +39,18 @@ type Kind string
 
 // The schedulers, in the order State looks for them.
 const (
-	Systemd Kind = "systemd"
-	Launchd Kind = "launchd"
-	Cron    Kind = "cron"
-	None    Kind = "none"
+	Systemd  Kind = "systemd"
+	Launchd  Kind = "launchd"
+	Cron     Kind = "cron"
+	Schtasks Kind = "schtasks"
+	None     Kind = "none"
 )
 
 // Kinds are every Kind, in the order State looks for them.
-var Kinds = []Kind{Systemd, Launchd, Cron, None}
+var Kinds = []Kind{Systemd, Launchd, Cron, Schtasks, None}
+
+// Installable are the Kinds that install something: Kinds without None.
+var Installable = []Kind{Systemd, Launchd, Cron, Schtasks}
 
 // ParseKind reads a --scheduler value.
 func ParseKind(s string) (Kind, error) {
@@ -55,7 +59,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("--scheduler %q: want systemd, launchd, cron or none", s)
+	return "", fmt.Errorf("--scheduler %q: want systemd, launchd, cron, schtasks or none", s)
 }
 
 // Names of what is installed.
@@ -123,13 +127,20 @@ func (e Env) SystemdAnswers() bool {
 }
 
 // Default is the scheduler setup installs without --scheduler on goos
-// (runtime.GOOS): launchd on darwin, systemd elsewhere. advice is ""
+// (runtime.GOOS): launchd on darwin, the Task Scheduler on windows
+// (none when there is no schtasks), systemd elsewhere. advice is ""
 // when the default will run; otherwise one line naming the scheduler
 // that would and the exact command (bin is the installed
 // vault-token-helper).
 func Default(e Env, goos, bin string) (k Kind, advice string) {
 	if goos == "darwin" {
 		return Launchd, ""
+	}
+	if goos == "windows" {
+		if e.has("schtasks") {
+			return Schtasks, ""
+		}
+		return None, fmt.Sprintf("there is no schtasks command, so nothing will run renew; rely on the lazy renew of get (lazy_renew, on by default), or schedule %s yourself", RenewName+".exe")
 	}
 	if e.SystemdAnswers() {
 		return Systemd, ""
@@ -147,7 +158,7 @@ func Default(e Env, goos, bin string) (k Kind, advice string) {
 // vault-token-helper (for the Fix).
 func State(ctx context.Context, e Env, goos, bin string) Scheduler {
 	var found []Scheduler
-	for _, k := range []Kind{Systemd, Launchd, Cron} {
+	for _, k := range Installable {
 		s := StateOf(ctx, e, k)
 		if s.Active {
 			return s
@@ -164,7 +175,7 @@ func State(ctx context.Context, e Env, goos, bin string) Scheduler {
 	if advice != "" {
 		fix = advice
 	}
-	return Scheduler{Kind: None, Detail: "no systemd timer, LaunchAgent or crontab line runs vault-token-renew", Fix: fix}
+	return Scheduler{Kind: None, Detail: "no systemd timer, LaunchAgent, crontab line or scheduled task runs vault-token-renew", Fix: fix}
 }
 
 // StateOf is what is installed and active of one scheduler. For None it
@@ -177,6 +188,8 @@ func StateOf(ctx context.Context, e Env, k Kind) Scheduler {
 		return launchdState(ctx, e)
 	case Cron:
 		return cronState(ctx, e)
+	case Schtasks:
+		return schtasksState(ctx, e)
 	}
 	return Scheduler{Kind: None, Detail: "no scheduler (--scheduler none)"}
 }
@@ -190,6 +203,8 @@ func Install(ctx context.Context, e Env, k Kind, bindir string, stdout, stderr i
 		return installLaunchd(ctx, e, bindir, stdout, stderr)
 	case Cron:
 		return installCron(ctx, e, bindir, stdout)
+	case Schtasks:
+		return installSchtasks(ctx, e, bindir, stdout)
 	}
 	say(stdout, "no scheduler installed (--scheduler none): run %s yourself, or rely on the lazy renew of get", filepath.Join(bindir, RenewName))
 	return nil
@@ -205,6 +220,8 @@ func Uninstall(ctx context.Context, e Env, k Kind, stdout, stderr io.Writer) err
 		return uninstallLaunchd(ctx, e, stdout, stderr)
 	case Cron:
 		return uninstallCron(ctx, e, stdout)
+	case Schtasks:
+		return uninstallSchtasks(ctx, e, stdout)
 	}
 	return nil
 }

@@ -44,6 +44,12 @@ print) [ -f '` + dir + `/loaded' ] ;;
 bootstrap) touch '` + dir + `/loaded' ;;
 bootout) rm '` + dir + `/loaded' ;;
 esac`,
+		// schtasks /Query fails until /Create, as the Task Scheduler does.
+		"schtasks": `case "$1" in
+/Query) [ -f '` + dir + `/task' ] && echo "Status: Ready" ;;
+/Create) touch '` + dir + `/task' ;;
+/Delete) rm '` + dir + `/task' ;;
+esac`,
 	}
 	for _, c := range cmds {
 		script := "#!/bin/sh\necho \"" + c + " $*\" >>'" + w.calls + "'\n" + scripts[c] + "\n"
@@ -335,5 +341,43 @@ func TestCheckBindir(t *testing.T) {
 		if err := CheckBindir(tt.dir); (err == nil) != tt.ok {
 			t.Errorf("CheckBindir(%q) = %v, want ok %v", tt.dir, err, tt.ok)
 		}
+	}
+}
+
+// TestSchtasks: on Windows the Task Scheduler runs renew; install
+// creates the task (replacing one of the same name), State finds it,
+// uninstall deletes it, and a second uninstall says there is none.
+func TestSchtasks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newFakeWorld(t, "schtasks")
+	bindir := "C:/Users/ann/.local/bin"
+	if k, advice := Default(w.env, "windows", "vth"); k != Schtasks || advice != "" {
+		t.Errorf("Default on windows = %s, %q; want schtasks", k, advice)
+	}
+	var out bytes.Buffer
+	if err := Install(ctx, w.env, Schtasks, bindir, &out, &out); err != nil {
+		t.Fatalf("install: %v", err)
+	}
+	if got, want := w.callList(t), []string{"schtasks " + strings.Join(SchtasksCreate(bindir), " ")}; !slices.Equal(got, want) {
+		t.Errorf("calls = %q, want %q", got, want)
+	}
+	if want := `/TR "` + filepath.FromSlash(bindir+"/vault-token-renew.exe") + `"`; !strings.Contains(strings.Join(SchtasksCreate(bindir), " "), want) {
+		t.Errorf("create = %q, want it to run %s", SchtasksCreate(bindir), want)
+	}
+	if s := State(ctx, w.env, "windows", "vth"); s.Kind != Schtasks || !s.Active {
+		t.Errorf("State = %+v, want schtasks active", s)
+	}
+	for i, want := range []string{"removed the vault-token-renew task", "no vault-token-renew task to remove"} {
+		out.Reset()
+		if err := Uninstall(ctx, w.env, Schtasks, &out, &out); err != nil || !strings.Contains(out.String(), want) {
+			t.Errorf("uninstall %d: got %q, %v; want %q", i+1, out.String(), err, want)
+		}
+	}
+	if s := StateOf(ctx, w.env, Schtasks); s.Installed {
+		t.Errorf("after uninstall: %+v, want not installed", s)
+	}
+	if k, advice := Default(newFakeWorld(t).env, "windows", "vth"); k != None || !strings.Contains(advice, "lazy renew") {
+		t.Errorf("Default on windows without schtasks = %s, %q; want none, with advice", k, advice)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/vault/api/cliconfig"
@@ -123,10 +122,10 @@ func readCLIConfig(path string) ([]byte, fs.FileMode, bool, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, 0, true, fmt.Errorf("%w: %q is not a regular file; move it away and run setup again", ErrUnsafeFile, path)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-		return nil, 0, true, fmt.Errorf("%w: %q belongs to uid %d, not to you (uid %d); fix its owner and run setup again", ErrUnsafeFile, path, st.Uid, os.Geteuid())
+	if uid, ok := fileUID(fi); ok && uid != os.Geteuid() {
+		return nil, 0, true, fmt.Errorf("%w: %q belongs to uid %d, not to you (uid %d); fix its owner and run setup again", ErrUnsafeFile, path, uid, os.Geteuid())
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow|nonBlock, 0)
 	if err != nil {
 		return nil, 0, true, err
 	}
@@ -339,8 +338,8 @@ func checkLinks(path string) error {
 	if err != nil {
 		return fmt.Errorf("%q not changed: %w", path, err)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
-		return fmt.Errorf("%w: %q has %d hard links (a dotfiles repository's?); setup replaces the file, which would detach it from the other links: set token_helper in it by hand, or replace it with a copy, and run setup again", ErrUnsafeFile, path, st.Nlink)
+	if n := linkCount(fi); n > 1 {
+		return fmt.Errorf("%w: %q has %d hard links (a dotfiles repository's?); setup replaces the file, which would detach it from the other links: set token_helper in it by hand, or replace it with a copy, and run setup again", ErrUnsafeFile, path, n)
 	}
 	return nil
 }
@@ -354,7 +353,7 @@ func backup(path string, src []byte, mode fs.FileMode, now time.Time) (string, e
 		if i > 0 {
 			p = fmt.Sprintf("%s-%d", name, i)
 		}
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, mode)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}

@@ -85,7 +85,7 @@ func Flags() []Flag {
 			Help: "which CLI to configure (default: vault, and bao too when the bao command is on PATH)"},
 		{Name: "prefix", Arg: "DIR", Values: []string{"file"}, Help: "install the binaries into DIR/bin instead of ~/.local/bin"},
 		{Name: "scheduler", Arg: "KIND", Values: kindNames(),
-			Help: "what runs vault-token-renew: systemd (the default on Linux), launchd (the default on macOS), cron (a crontab line, every 6 hours) or none; it replaces the others. With --uninstall: remove only that one"},
+			Help: "what runs vault-token-renew: systemd (the default on Linux), launchd (the default on macOS), cron (a crontab line, every 6 hours), schtasks (the Task Scheduler, the default on Windows) or none; it replaces the others. With --uninstall: remove only that one"},
 		{Name: "no-timer", Help: "the same as --scheduler none"},
 		{Name: "force", Help: "replace a token_helper that names another program (refused without it); the token in ~/.vault-token is then not kept, and --uninstall does not restore the other helper: it is in the backup file CONFIG.bak-TIME"},
 		{Name: "uninstall", Help: "undo the install; keeps the config and the token store"},
@@ -303,9 +303,11 @@ func (r *run) paths() error {
 	} else {
 		r.bindir = filepath.Join(r.env.Paths.Home, ".local", "bin")
 	}
-	r.bin = filepath.Join(r.bindir, HelperName)
+	// token_helper takes forward slashes on every system: a backslash is
+	// an escape in the HCL of ~/.vault, and Windows takes either.
+	r.bin = filepath.ToSlash(filepath.Join(r.bindir, HelperName+r.exe()))
 	if !r.opt.uninstall && !r.opt.noTimer && r.opt.scheduler != sched.None {
-		return sched.CheckBindir(r.bindir)
+		return sched.CheckBindir(filepath.ToSlash(r.bindir))
 	}
 	return nil
 }
@@ -358,7 +360,7 @@ func (r *run) names(v string) bool {
 	if !filepath.IsAbs(v) {
 		v = filepath.Join(r.env.Cwd, v)
 	}
-	if filepath.Clean(v) == r.bin {
+	if filepath.Clean(v) == filepath.Clean(r.bin) {
 		return true
 	}
 	a, errA := os.Stat(v)
@@ -461,10 +463,10 @@ func (r *run) installBinaries(context.Context) error {
 	// The full binary first: the front must never run without it. The
 	// sources may have the names `go install` gives; what is installed
 	// has the usual ones.
-	from := names.In(r.env.BinSource, "")
+	from := names.In(r.env.BinSource, r.exe())
 	for i, name := range names.Usual.All() {
 		src := filepath.Join(r.env.BinSource, from.All()[i])
-		dst := filepath.Join(r.bindir, name)
+		dst := filepath.Join(r.bindir, name+r.exe())
 		data, err := store.ReadRegularFile(src, maxBinarySize)
 		if err != nil {
 			return r.fail("%q: %w; setup installs the binaries next to it: build them with `make build` or run ./install.sh", src, err)
@@ -508,7 +510,7 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 
 func (r *run) removeBinaries(context.Context) error {
 	for _, name := range []string{HelperName, FullName, RenewName} {
-		p := filepath.Join(r.bindir, name)
+		p := filepath.Join(r.bindir, name+r.exe())
 		err := os.Remove(p)
 		switch {
 		case err == nil:
@@ -1040,6 +1042,14 @@ func (r *run) schedEnv() sched.Env {
 	return e
 }
 
+// exe is the suffix of a program's file: ".exe" on Windows.
+func (r *run) exe() string {
+	if r.goos() == "windows" {
+		return ".exe"
+	}
+	return ""
+}
+
 func (r *run) goos() string {
 	if r.env.GOOS != "" {
 		return r.env.GOOS
@@ -1078,7 +1088,7 @@ func (r *run) installScheduler(ctx context.Context) error {
 	}
 	// One scheduler at a time: the one chosen (none included) replaces
 	// the others an earlier run installed.
-	for _, other := range []sched.Kind{sched.Systemd, sched.Launchd, sched.Cron} {
+	for _, other := range sched.Installable {
 		if other == k || !sched.StateOf(ctx, se, other).Installed {
 			continue
 		}
@@ -1140,7 +1150,7 @@ func (r *run) removeScheduler(ctx context.Context) error {
 	}
 	// Without --scheduler: whatever is installed. systemd always says
 	// what it found, as before; the others only when they are there.
-	for _, k := range []sched.Kind{sched.Systemd, sched.Launchd, sched.Cron} {
+	for _, k := range sched.Installable {
 		if k != sched.Systemd && !sched.StateOf(ctx, se, k).Installed {
 			continue
 		}

@@ -277,7 +277,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"extra"}, options{}, `unknown argument "extra"`},
 		{[]string{"-scheduler", "cron", "-force"}, options{scheduler: sched.Cron, force: true}, ""},
 		{[]string{"--scheduler=none"}, options{scheduler: sched.None}, ""},
-		{[]string{"--scheduler", "at"}, options{}, `--scheduler "at": want systemd, launchd, cron or none`},
+		{[]string{"--scheduler", "at"}, options{}, `--scheduler "at": want systemd, launchd, cron, schtasks or none`},
 		{[]string{"--scheduler"}, options{}, "--scheduler needs a value (KIND)"},
 		{[]string{"--uninstall=yes"}, options{}, "--uninstall takes no value"},
 		{[]string{"--prefix="}, options{}, "--prefix needs a directory"},
