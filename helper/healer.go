@@ -1,5 +1,20 @@
 package helper
 
+// The setup every verb that talks to Vault shares: configuration, key,
+// log and a heal.Healer for the address.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
 
 // setup is what every verb but get needs: the key, the configuration,
 // the log and a healer for the address.
@@ -10,7 +25,6 @@ type setup struct {
 	close  func()
 	healer *heal.Healer
 }
-
 
 // newSetup builds what verb needs. Every failure is logged. With
 // recorded, a configuration that cannot be read is a warning: the healer
@@ -82,7 +96,6 @@ func newSetup(env Env, stderr io.Writer, verb string, recorded bool) (*setup, er
 	return &setup{key: key, cfg: cfg, log: log, close: closeLog, healer: h}, nil
 }
 
-
 func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (*heal.Healer, error) {
 	files := env.files()
 	// The normalized address is an equivalent URL for the client.
@@ -120,11 +133,8 @@ func newHealer(env Env, cfg *Config, key store.Key, log *slog.Logger, r reach) (
 	return h, nil
 }
 
-
 func newID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-

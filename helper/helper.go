@@ -29,21 +29,13 @@ package helper
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
-	"github.com/vault-token-helper/vault-token-helper/helper/caller"
-	"github.com/vault-token-helper/vault-token-helper/helper/front"
-	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // Exit codes.

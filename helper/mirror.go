@@ -1,5 +1,12 @@
 package helper
 
+// Which stored address ~/.vault-token mirrors (mirror_address).
+
+import (
+	"slices"
+
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
 
 // mirrorKey is the address whose periodic token ~/.vault-token mirrors:
 // mirror_address from the config (in whatever namespace it is stored; the
@@ -15,7 +22,6 @@ func mirrorKey(cfg *Config, states []store.State, current store.Key) store.Key {
 	return k
 }
 
-
 // mirrorAmbiguous returns the stored addresses that all match
 // mirror_address under other spellings than its own, when there are
 // several: then ~/.vault-token mirrors none of them. Empty otherwise.
@@ -23,7 +29,6 @@ func mirrorAmbiguous(cfg *Config, states []store.State) []string {
 	_, amb := mirrorMatch(cfg, states, store.Key{})
 	return amb
 }
-
 
 func mirrorMatch(cfg *Config, states []store.State, current store.Key) (store.Key, []string) {
 	if !cfg.Mirror {
@@ -83,7 +88,6 @@ func mirrorMatch(cfg *Config, states []store.State, current store.Key) (store.Ke
 	return store.Key{}, nil
 }
 
-
 // storedMirrorKey is mirrorKey for commands that work on every stored
 // address (renew, status): the current key is the store's only one.
 func storedMirrorKey(cfg *Config, states []store.State) store.Key {
@@ -93,5 +97,3 @@ func storedMirrorKey(cfg *Config, states []store.State) store.Key {
 	}
 	return mirrorKey(cfg, states, only)
 }
-
-

@@ -1,5 +1,12 @@
 package helper
 
+// check-config: every error of the configuration file.
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
 
 // checkConfig parses the configuration file (or the one named) and
 // reports every error, each with its line and key; it talks to no Vault.
@@ -38,5 +45,3 @@ func checkConfig(args []string, stdout, stderr io.Writer, env Env) int {
 	fmt.Fprintf(stdout, "%q is valid\n", path)
 	return ExitOK
 }
-
-

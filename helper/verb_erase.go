@@ -1,5 +1,14 @@
 package helper
 
+// erase: forget the stored token.
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/vault-token-helper/vault-token-helper/store"
+)
 
 func erase(ctx context.Context, stderr io.Writer, env Env) int {
 	// The bound holds from here: setup (config, log, store) never blocks.
@@ -34,5 +43,3 @@ func erase(ctx context.Context, stderr io.Writer, env Env) int {
 	}
 	return ExitOK
 }
-
-

@@ -1,5 +1,15 @@
 package helper
 
+// get: the token for the caller's Vault on stdout (the full binary's;
+// the front answers get itself).
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/front"
+)
 
 // devServerStore is store under `vault server -dev` (or `bao server
 // -dev`): the CLI hands the root token of the in-memory server it starts.
@@ -20,10 +30,7 @@ func devServerStore(stderr io.Writer, env Env) int {
 	return ExitOK
 }
 
-
 func get(stdout, stderr io.Writer, env Env) int {
 	key, err := keyFromEnv(env, "get")
 	return front.Get(stdout, stderr, key, err, env.Paths.Data, nil) // the lazy renew is the front's
 }
-
-

@@ -1,5 +1,13 @@
 package helper
 
+// rotate: a successor of the stored periodic token.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
 
 // rotate is `vault-token-helper rotate`: a new periodic token minted with
 // the stored one's authority; the old one revoked after rotate_grace.
@@ -26,5 +34,3 @@ func rotate(ctx context.Context, stderr io.Writer, env Env) int {
 	fmt.Fprintf(stderr, "vault-token-helper: rotated: new periodic token (accessor %s); the old one (accessor %s) %s\n", res.Accessor, res.Replaced, when)
 	return ExitOK
 }
-
-

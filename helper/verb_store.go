@@ -1,5 +1,17 @@
 package helper
 
+// store and adopt: a token on stdin, kept as heal decides.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/caller"
+)
 
 func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writer, env Env) int {
 	// The bound holds from here, the read of stdin included: setup
@@ -49,7 +61,6 @@ func storeVerb(ctx context.Context, verb string, stdin io.Reader, stderr io.Writ
 	return ExitOK
 }
 
-
 // readTokenWithin is ReadToken inside the operation's bound: ctx, whose
 // deadline is bound from now. A stdin that never reaches its end
 // (`sleep 70 | vault-token-helper store`) ends the command when ctx
@@ -75,7 +86,6 @@ func readTokenWithin(ctx context.Context, stdin io.Reader, bound time.Duration) 
 		return "", fmt.Errorf("%w: stdin was not closed: %w", ErrBadToken, ctx.Err())
 	}
 }
-
 
 // inUseLine is store's one line on success: which token the CLI uses
 // from now on, by display name, accessor and TTL. `vault login` prints
@@ -113,5 +123,3 @@ func inUseLine(s *setup, res heal.Result, now time.Time) string {
 	}
 	return fmt.Sprintf("vault-token-helper: %s: the CLI for %s %s", res.Event, s.key, what)
 }
-
-
