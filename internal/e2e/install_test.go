@@ -307,7 +307,7 @@ func TestInstallVaultConfigAndSecondRun(t *testing.T) {
 		{"duplicate token_helper lines",
 			ptr("token_helper = \"/a/vault-token-helper\"\n# between\ntoken_helper = \"/b/vault-token-helper\"\n"), 0o600,
 			func(l, _ string) string { return l + "\n# between\n" }, 1},
-		{"no final newline (it still has none, so uninstall gives the bytes back)",
+		{"no final newline, still none after setup",
 			ptr("# comment"), 0o600,
 			func(l, _ string) string { return "# comment\n" + l }, 1},
 		{"CRLF line endings",
