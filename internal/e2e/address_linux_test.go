@@ -187,6 +187,16 @@ func TestLoopbackAddressesAreTwoVaults(t *testing.T) {
 		t.Errorf("after renew, ~/.vault-token holds B's token although mirror_address is A")
 	}
 	toolAtA()
+	// A request that did reach A proves its audit log works.
+	if _, err := a.Root(t).Auth().Token().LookupSelf(); err != nil {
+		t.Fatal(err)
+	}
+	if !auditA.Contains(t, a.RootToken) {
+		t.Fatalf("A's raw audit log does not show A's own root token: the check below would prove nothing")
+	}
+	if auditA.Contains(t, tokB) {
+		t.Errorf("A's audit log holds B's periodic token: a tool reading ~/.vault-token took it to A")
+	}
 
 	// At A, the login is mirrored (so the checks above could fail), and
 	// B keeps its own token.

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os/exec"
 	"strings"
 	"testing"
@@ -210,14 +211,6 @@ func TestAgentAddressNeverSendsTokenElsewhere(t *testing.T) {
 		}
 	}
 
-	// An agent address naming A takes the request to A, whatever
-	// -address says: the helper gives A's token.
-	h.Setenv("VAULT_AGENT_ADDR", a.Addr)
-	if got := lookupJSON(t, h, "-address="+b.Addr)["accessor"]; got != accA {
-		t.Errorf("VAULT_AGENT_ADDR=A -address=B: accessor %v, want A's %s", got, accA)
-	}
-	h.Unsetenv("VAULT_AGENT_ADDR")
-
 	// A request that did reach B proves its audit log works.
 	if _, err := b.Root(t).Auth().Token().LookupSelf(); err != nil {
 		t.Fatal(err)
@@ -230,6 +223,13 @@ func TestAgentAddressNeverSendsTokenElsewhere(t *testing.T) {
 	}
 	if _, err := a.LookupToken(t, tokA); err != nil {
 		t.Errorf("A's token stopped working: %v", err)
+	}
+
+	// An agent address naming A takes the request to A, whatever
+	// -address says: the helper gives A's token.
+	h.Setenv("VAULT_AGENT_ADDR", a.Addr)
+	if got := lookupJSON(t, h, "-address="+b.Addr)["accessor"]; got != accA {
+		t.Errorf("VAULT_AGENT_ADDR=A -address=B: accessor %v, want A's %s", got, accA)
 	}
 }
 
@@ -244,8 +244,25 @@ func TestLoginThroughAgentAddressMintsThere(t *testing.T) {
 	tokA := helperGet(t, h)
 	accA := lookupJSON(t, h)["accessor"].(string)
 
+	if !auditA.Contains(t, tokA) {
+		t.Fatalf("A's raw audit log does not show A's token: the checks below would prove nothing")
+	}
+
 	h.Setenv("VAULT_AGENT_ADDR", b.Addr)
-	mustExit(t, "login with VAULT_AGENT_ADDR=B", h.LoginUserpass(t, "admin"), 0)
+	res := h.LoginUserpass(t, "admin", "-format=json")
+	var login struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &login); err != nil || login.Auth.ClientToken == "" {
+		t.Fatalf("login with VAULT_AGENT_ADDR=B: no login token in its output (%v)\n%s", err, res)
+	}
+	// The helper looked B's login token up where the CLI got it, never at A.
+	if auditA.Contains(t, login.Auth.ClientToken) {
+		t.Errorf("A's audit log holds B's login token: the helper took it to A")
+	}
+	mustExit(t, "login with VAULT_AGENT_ADDR=B", res, 0)
 	onB := b.Tokens(t, wizard)
 	if len(onB) != 1 {
 		t.Fatalf("periodic tokens on B = %d, want 1", len(onB))
@@ -273,9 +290,6 @@ func TestLoginThroughAgentAddressMintsThere(t *testing.T) {
 		t.Errorf("-agent-address=B: accessor %v, want B's periodic %s", got, onB[0].Accessor)
 	}
 
-	if !auditA.Contains(t, tokA) {
-		t.Fatalf("A's raw audit log does not show A's token: the checks below would prove nothing")
-	}
 	if tokB == "" || tokB == tokA {
 		t.Fatalf("get with VAULT_AGENT_ADDR=B: got %d bytes, want B's token", len(tokB))
 	}
