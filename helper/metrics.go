@@ -168,23 +168,12 @@ func WriteMetrics(path string, ms []AddressMetrics) error {
 	if !filepath.IsAbs(path) {
 		return fmt.Errorf("metrics file %q: use an absolute path", path)
 	}
-	dir := filepath.Dir(path)
 	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
 		return fmt.Errorf("metrics file %q is not a regular file; move it away", path)
 	}
-	// node_exporter reads *.prom files: the temporary name must not end so.
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write the metrics file %q: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(FormatMetrics(ms))
-	merr := tmp.Chmod(0o644)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, merr, cerr); err != nil {
-		return fmt.Errorf("write the metrics file %q: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	// node_exporter reads *.prom files: the temporary name (.NAME.tmp-*)
+	// does not end so.
+	if err := store.WriteFile(path, FormatMetrics(ms), store.WriteOptions{Mode: 0o644, ReplaceLink: true}); err != nil {
 		return fmt.Errorf("write the metrics file %q: %w", path, err)
 	}
 	return nil

@@ -194,19 +194,55 @@ func (osFS) Rename(oldpath, newpath string) error             { return replaceFi
 // anything but a regular file; the temporary file is created with
 // O_EXCL under a random name, so a planted file cannot be written through.
 func WriteFileAtomic(p string, data []byte) error {
-	return writeFileAtomic(osFS{}, p, data)
+	return writeFile(osFS{}, p, data, WriteOptions{})
 }
 
-func writeFileAtomic(fsys fileSystem, p string, data []byte) (err error) {
+// WriteOptions say how WriteFile replaces a file. The zero value is
+// WriteFileAtomic's: mode 0600, a symlink or anything but a regular file
+// at the path refused.
+type WriteOptions struct {
+	// Mode is the new file's mode; 0 means 0600.
+	Mode fs.FileMode
+	// ReplaceLink: a symlink at the path is replaced by the new file
+	// (never written through); setup's binaries, the units, metrics.
+	ReplaceLink bool
+	// NoReplace: the path must not exist; a file that appeared meanwhile
+	// is kept and the write fails with fs.ErrExist.
+	NoReplace bool
+	// BeforeReplace is the last check, given the complete temporary file
+	// (the CLI config loads it): an error leaves the path as it was.
+	BeforeReplace func(tmp string) error
+}
+
+// WriteFile is the one atomic writer of the tool: data goes to a new
+// file under a random name (O_EXCL, through OpenPrivate) next to p, is
+// synced, and then replaces p (rename), or, with NoReplace, takes its
+// name only if it is free (link); the directory is synced after.
+func WriteFile(p string, data []byte, o WriteOptions) error {
+	return writeFile(osFS{}, p, data, o)
+}
+
+func writeFileAtomic(fsys fileSystem, p string, data []byte) error {
+	return writeFile(fsys, p, data, WriteOptions{})
+}
+
+func writeFile(fsys fileSystem, p string, data []byte, o WriteOptions) (err error) {
 	if fi, err := os.Lstat(p); err == nil {
-		if fi.Mode()&fs.ModeSymlink != 0 {
+		switch {
+		case o.NoReplace:
+			return fmt.Errorf("write %q: %w", p, fs.ErrExist)
+		case fi.Mode()&fs.ModeSymlink != 0 && o.ReplaceLink:
+		case fi.Mode()&fs.ModeSymlink != 0:
 			return &UnsafeError{Path: p, Problem: "it is a symlink", Fix: fmt.Sprintf("rm %q", p)}
-		}
-		if !fi.Mode().IsRegular() {
+		case !fi.Mode().IsRegular():
 			return &UnsafeError{Path: p, Problem: "it is not a regular file", Fix: fmt.Sprintf("move it away: mv %q %q", p, p+".bak")}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	mode := o.Mode
+	if mode == 0 {
+		mode = 0o600
 	}
 	dir, base := filepath.Split(p)
 	if dir == "" {
@@ -222,7 +258,7 @@ func writeFileAtomic(fsys fileSystem, p string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := tmp.Chmod(0o600); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("write %q: %w", p, err)
 	}
 	if _, err := fsys.Write(tmp, data); err != nil {
@@ -234,7 +270,26 @@ func writeFileAtomic(fsys fileSystem, p string, data []byte) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %q: %w", p, err)
 	}
-	if err := fsys.Rename(tmp.Name(), p); err != nil {
+	if o.BeforeReplace != nil {
+		if err := o.BeforeReplace(tmp.Name()); err != nil {
+			return err
+		}
+	}
+	if o.NoReplace {
+		err = os.Link(tmp.Name(), p)
+		if err == nil {
+			os.Remove(tmp.Name())
+		} else if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("write %q: %w", p, err)
+		} else {
+			// No hard links here (some network file systems): p was
+			// free a moment ago.
+			err = fsys.Rename(tmp.Name(), p)
+		}
+	} else {
+		err = fsys.Rename(tmp.Name(), p)
+	}
+	if err != nil {
 		return fmt.Errorf("write %q: %w", p, err)
 	}
 	if err := syncDir(dir); err != nil {

@@ -260,20 +260,8 @@ func writeFile(p string, data []byte, mode os.FileMode) (changed bool, err error
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return false, fmt.Errorf("create %q: %w", filepath.Dir(p), err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
-	if err != nil {
-		return false, fmt.Errorf("write %q: %w", p, err)
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(data)
-	merr := tmp.Chmod(mode)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, merr, serr, cerr); err != nil {
-		return false, fmt.Errorf("write %q: %w", p, err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return false, fmt.Errorf("write %q: %w", p, err)
+	if err := store.WriteFile(p, data, store.WriteOptions{Mode: mode, ReplaceLink: true}); err != nil {
+		return false, err
 	}
 	return true, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/vault/api/cliconfig"
 	"github.com/hashicorp/vault/api/tokenhelper"
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // CLI is one command line client whose config file names the token
@@ -236,39 +237,42 @@ func apply(path, bin string, set bool, names func(string) bool, now time.Time, s
 			return res, fmt.Errorf("create the directory of %q: %w", path, err)
 		}
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	// The edit replaces the file only if the CLI loads it as intended,
+	// after the backup, and only if nobody changed the file since it was
+	// read: checked on the complete temporary file, just before the
+	// rename (store.WriteFile's last check).
+	var checkErr error
+	check := func(tmpName string) error {
+		checkErr = checkEdit(path, tmpName, bin, set, exists, src, mode, now, names, &res)
+		return checkErr
+	}
+	if err := store.WriteFile(path, out, store.WriteOptions{Mode: mode, ReplaceLink: true, BeforeReplace: check}); err != nil {
+		if checkErr != nil {
+			return res, checkErr
+		}
 		return res, fmt.Errorf("%q not changed: %w", path, err)
 	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return res, fmt.Errorf("%q not changed: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return res, fmt.Errorf("%q not changed: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return res, fmt.Errorf("%q not changed: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return res, fmt.Errorf("%q not changed: %w", path, err)
-	}
+	res.Changed, res.Created = true, !exists
+	return res, nil
+}
+
+// checkEdit is the last check of an edit of the CLI config file path,
+// whose new content is complete in tmpName: the CLI's own loader must
+// load it and find bin (set) or none of ours (unset); then the old file
+// is backed up (exists) and must be unchanged since it was read (src).
+func checkEdit(path, tmpName, bin string, set, exists bool, src []byte, mode fs.FileMode, now time.Time, names func(string) bool, res *EditResult) error {
 	got, err := loadTokenHelper(tmpName)
 	switch {
 	case err != nil:
-		return res, fmt.Errorf("%q not changed: %s, so %w; fix the file and run setup again", path, loaderError(err), ErrWouldNotLoad)
+		return fmt.Errorf("%q not changed: %s, so %w; fix the file and run setup again", path, loaderError(err), ErrWouldNotLoad)
 	case set && got != bin:
-		return res, fmt.Errorf("%q not changed: with the edit the CLI would run %q, not %q, so %w", path, got, bin, ErrWouldNotLoad)
+		return fmt.Errorf("%q not changed: with the edit the CLI would run %q, not %q, so %w", path, got, bin, ErrWouldNotLoad)
 	case !set && got != "" && names(got):
-		return res, fmt.Errorf("%q not changed: the CLI would still run %q, so %w", path, got, ErrWouldNotLoad)
+		return fmt.Errorf("%q not changed: the CLI would still run %q, so %w", path, got, ErrWouldNotLoad)
 	}
 	if exists {
 		if res.Backup, err = backup(path, src, mode, now); err != nil {
-			return res, fmt.Errorf("%q not changed: %w", path, err)
+			return fmt.Errorf("%q not changed: %w", path, err)
 		}
 	}
 	if testHookBeforeRename != nil {
@@ -281,14 +285,9 @@ func apply(path, bin string, set bool, names func(string) bool, now time.Time, s
 			os.Remove(res.Backup)
 			res.Backup = ""
 		}
-		return res, err
+		return err
 	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return res, fmt.Errorf("%q not changed: %w", path, err)
-	}
-	syncDir(dir)
-	res.Changed, res.Created = true, !exists
-	return res, nil
+	return nil
 }
 
 // removeCreated removes the CLI config file at path, which setup created

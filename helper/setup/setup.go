@@ -485,27 +485,10 @@ func (r *run) installBinaries(context.Context) error {
 	return nil
 }
 
-// writeAtomic writes data to a temporary file next to path and renames
-// it over path (replacing a symlink, never writing through one).
+// writeAtomic replaces path with data, mode (replacing a symlink, never
+// writing through one): store.WriteFile.
 func writeAtomic(path string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	_, werr := tmp.Write(data)
-	merr := tmp.Chmod(mode)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, merr, serr, cerr); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	syncDir(filepath.Dir(path))
-	return nil
+	return store.WriteFile(path, data, store.WriteOptions{Mode: mode, ReplaceLink: true})
 }
 
 func (r *run) removeBinaries(context.Context) error {
@@ -581,27 +564,9 @@ func (r *run) writeConfig(context.Context) error {
 }
 
 // writeNew writes a new private file atomically, never over one that
-// appeared meanwhile.
+// appeared meanwhile: store.WriteFile.
 func writeNew(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	_, werr := tmp.Write(data)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return err
-	}
-	err = os.Link(name, path)
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		// No hard links here (some network file systems): the caller
-		// checked that path did not exist a moment ago.
-		err = os.Rename(name, path)
-	}
-	return err
+	return store.WriteFile(path, data, store.WriteOptions{NoReplace: true})
 }
 
 // DefaultConfigText is the commented configuration setup writes, with
