@@ -101,7 +101,7 @@ func runRenew(ctx context.Context, prog string, args []string, stdout, stderr io
 			healthy = false
 			continue
 		}
-		ok, drifted := renewAddress(ctx, env, cfg, cfgErr != nil, log, st, st.Key() == mk, opt.RenewOptions, RenewWaitNotice, stdout)
+		ok, drifted := renewAddress(ctx, env, cfg, cfgErr != nil, log, st, st.Key() == mk, opt.RenewOptions, RenewWaitNotice, stdout, stderr)
 		if !ok {
 			healthy = false
 		}
@@ -205,9 +205,10 @@ const RenewWaitNotice = 3 * time.Second
 // was found not ours (DRIFT).
 // recorded: the configuration could not be read; the stored token is
 // checked against the guard recorded with it and the mirror is left alone.
-// notice: how long a Vault call may go unanswered before a WARN line
-// says what renew is waiting for (RenewWaitNotice).
-func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, notice time.Duration, stdout io.Writer) (healthy, drift bool) {
+// notice: how long a Vault call may go unanswered before a line on
+// stderr (progress for a person, not a result) says what renew is
+// waiting for (RenewWaitNotice).
+func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log *slog.Logger, st store.State, mirrored bool, opt heal.RenewOptions, notice time.Duration, stdout, stderr io.Writer) (healthy, drift bool) {
 	k := st.Key()
 	if st.Current == nil && !mirrored && len(st.Journal) == 0 && len(st.Pending) == 0 {
 		renewLine(stdout, heal.EventSkip, "%s: no token stored (erased)", k)
@@ -237,36 +238,44 @@ func renewAddress(ctx context.Context, env Env, cfg *Config, recorded bool, log 
 		if dl, ok := opCtx.Deadline(); ok {
 			left = fmt.Sprintf(" for up to %s more", time.Until(dl).Round(time.Second))
 		}
-		log.Warn(heal.EventWarn, "op", "renew", "address", k.String(), "waiting_for", what)
 		if waited >= time.Second {
 			waited = waited.Round(time.Second)
 		}
-		renewLine(stdout, heal.EventWarn, "%s: waiting for Vault to answer %s (no answer for %s: down, sealed, or electing a leader?); retrying%s; Ctrl-C stops it", k, what, waited.Round(time.Millisecond), left)
+		fmt.Fprintf(stderr, "vault-token-renew: %s: waiting for Vault to answer %s (no answer for %s: down, sealed, or electing a leader?); retrying%s; Ctrl-C stops it\n", k, what, waited.Round(time.Millisecond), left)
 	})
 	// An error is also in the report, as an ERROR line, with Healthy false.
 	rep, err := h.Renew(opCtx, opt)
 	stopWatch()
-	for _, l := range rep.Lines {
+	healthy = err == nil && rep.Healthy
+	// When Vault could not be used, the last ERROR line, which names the
+	// cause, ends with what to do: one line, as for every fault.
+	advise := -1
+	if !healthy && watched.unavailable() != nil {
+		for i, l := range rep.Lines {
+			if l.Event == heal.EventError {
+				advise = i
+			}
+		}
+	}
+	for i, l := range rep.Lines {
+		if i == advise {
+			l.Text += fmt.Sprintf("; not renewed, nothing changed%s; check that Vault runs and is unsealed at %s (`vault status`) and that VAULT_ADDR and its TLS settings are right, then run vault-token-renew again",
+				stillValid(st.Current, env.Now()), k.Addr)
+		}
 		fmt.Fprintln(stdout, oneLine(l.String()))
 		drift = drift || l.Event == heal.EventDrift
-	}
-	healthy = err == nil && rep.Healthy
-	if !healthy && watched.unavailable() != nil {
-		// The cause is on the ERROR line above; this one says what to do.
-		renewLine(stdout, heal.EventError, "%s: not renewed: Vault did not answer%s; check that Vault runs and is unsealed at %s (`vault status`) and that VAULT_ADDR and its TLS settings are right, then run vault-token-renew again",
-			k, stillValid(st.Current, env.Now()), k.Addr)
 	}
 	return healthy, drift
 }
 
 // stillValid says, for the end of a failed renew, how long the stored
-// token lasts without one: "; the stored token is unchanged and expires
-// in 30 days, 2026-12-31".
+// token lasts without one: ": the stored token expires in 30 days,
+// 2026-12-31".
 func stillValid(cur *store.Token, now time.Time) string {
 	if cur == nil || cur.ExpireTime.IsZero() {
 		return ""
 	}
-	return "; the stored token is unchanged and " + expiryWords(cur.ExpireTime, now)
+	return ": the stored token " + expiryWords(cur.ExpireTime, now)
 }
 
 // watchedVault is the healer's Vault during a renew run: it knows the

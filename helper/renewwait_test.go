@@ -59,25 +59,29 @@ func TestRenewSaysWhatItWaitsFor(t *testing.T) {
 		t.Fatalf("store: got %d states, errors %v; want one", len(states), errs)
 	}
 	out := &syncWriter{mu: make(chan struct{}, 1)}
+	progress := &syncWriter{mu: make(chan struct{}, 1)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	done := make(chan bool, 1)
 	go func() {
-		ok, _ := renewAddress(context.Background(), env, DefaultConfig(), false, log, states[0], true, heal.RenewOptions{}, 20*time.Millisecond, out)
+		ok, _ := renewAddress(context.Background(), env, DefaultConfig(), false, log, states[0], true, heal.RenewOptions{}, 20*time.Millisecond, out, progress)
 		done <- ok
 	}()
-	// While the lookup still waits: the notice, and nothing else yet.
+	// While the lookup still waits: the notice on stderr, no result yet.
 	deadline := time.After(time.Minute)
-	for !strings.Contains(out.String(), "WARN ") {
+	for progress.String() == "" {
 		select {
 		case <-deadline:
-			t.Fatalf("no notice while renew waits; got %q", out.String())
+			t.Fatal("no notice while renew waits")
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	notice := out.String()
-	want := "WARN http://127.0.0.1:8200: waiting for Vault to answer the lookup of the stored token (no answer for "
+	notice := progress.String()
+	want := "vault-token-renew: http://127.0.0.1:8200: waiting for Vault to answer the lookup of the stored token (no answer for "
 	if !strings.HasPrefix(notice, want) || !strings.Contains(notice, "Ctrl-C stops it") || strings.Count(notice, "\n") != 1 {
 		t.Errorf("notice: got %q, want one line starting %q", notice, want)
+	}
+	if got := out.String(); got != "" {
+		t.Errorf("stdout while renew waits: got %q, want nothing yet", got)
 	}
 	close(down.release)
 	var ok bool
@@ -86,14 +90,14 @@ func TestRenewSaysWhatItWaitsFor(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("renew did not end after Vault failed")
 	}
+	// One line names the cause and ends with what to do.
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	last := lines[len(lines)-1]
-	if ok || !strings.HasPrefix(last, "ERROR http://127.0.0.1:8200: not renewed: Vault did not answer; ") ||
-		!strings.Contains(last, "the stored token is unchanged and expires in ") || !strings.HasSuffix(last, "then run vault-token-renew again") {
-		t.Errorf("got healthy %v and last line %q, want unhealthy, ending with what to do", ok, last)
+	if ok || len(lines) != 1 || !strings.HasPrefix(lines[0], "ERROR http://127.0.0.1:8200: ") || !strings.Contains(lines[0], "connection refused") ||
+		!strings.Contains(lines[0], "; not renewed, nothing changed: the stored token expires in ") || !strings.HasSuffix(lines[0], "then run vault-token-renew again") {
+		t.Errorf("got healthy %v and stdout %q, want unhealthy, one ERROR line naming the cause and ending with what to do", ok, lines)
 	}
-	if strings.Count(out.String(), "WARN ") != 1 {
-		t.Errorf("got\n%s\nwant the notice once", out.String())
+	if strings.Count(progress.String(), "\n") != 1 {
+		t.Errorf("stderr: got %q, want the notice once", progress.String())
 	}
-	t.Logf("renew said:\n%s", out.String())
+	t.Logf("renew said:\n%s%s", progress.String(), out.String())
 }
