@@ -78,7 +78,9 @@ on Linux, a LaunchAgent on macOS. Running it again changes nothing.
   --prefix DIR          install the binaries into DIR/bin instead of ~/.local/bin
   --scheduler KIND      what runs vault-token-renew: systemd (the default on
                         Linux), launchd (the default on macOS), cron (a
-                        crontab line, every 6 hours) or none; it replaces
+                        crontab line, every 6 hours), schtasks (the
+                        default on Windows: a task every 6 hours) or
+                        none; it replaces
                         the others. With --uninstall: remove only that one
   --no-timer            the same as --scheduler none
   --force               replace a token_helper that names another program
