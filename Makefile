@@ -158,6 +158,8 @@ DIST ?= dist
 DIST_VERSION ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null) && echo "$${v\#v}" || echo "0.0.0-dev.$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)")
 DIST_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
 dist:
+	@if [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then \
+		echo "warning: the tree has uncommitted changes: this is not a release of $(COMMIT)" >&2; fi
 	cd internal/tools && $(GO) run ./dist -root "$(CURDIR)" -out "$(abspath $(DIST))" \
 		-version "$(DIST_VERSION)" -commit "$(COMMIT)" -epoch "$(DIST_EPOCH)"
 	@echo "made $(DIST):" && ls "$(DIST)"
