@@ -80,118 +80,154 @@ func doctor(ctx context.Context, asJSON bool, stdout, stderr io.Writer, env Env)
 // runDoctor runs every check in order; a check whose input an earlier
 // one found missing says so rather than being skipped.
 func runDoctor(ctx context.Context, env Env) DoctorReport {
-	var checks []Check
-	add := func(name string, ok bool, detail, fix string) {
-		checks = append(checks, Check{Name: name, OK: ok, Detail: detail, Fix: fix})
+	d := &doctorRun{ctx: ctx, env: env}
+	for _, check := range []func(){d.cliConfigs, d.builds, d.config, d.vaultAddr, d.fileModes, d.vault, d.scheduler, d.mirror} {
+		check()
 	}
-	setupFix := "run `vault-token-helper setup` (it sets token_helper to the installed binary)"
+	rep := DoctorReport{Healthy: true, Checks: d.checks}
+	for _, c := range d.checks {
+		rep.Healthy = rep.Healthy && c.OK
+	}
+	return rep
+}
 
-	// 1. The CLI config files name this helper.
-	vc := vaultCLIConfig(env)
-	if vc.NamesHelper {
-		add(CheckVaultCLI, true, fmt.Sprintf("vault: %s names %s", vc.Path, vc.TokenHelper), "")
+// doctorRun is one run of the doctor: the checks so far, and what a
+// check found that a later one uses.
+type doctorRun struct {
+	ctx    context.Context
+	env    Env
+	checks []Check
+
+	vc      CLIConfigStatus // the vault CLI's config file (cliConfigs)
+	front   string          // the front the CLI runs, else setup's default (builds)
+	cfg     *Config         // the configuration, else the defaults (config)
+	states  []store.State   // the store (vaultAddr)
+	errs    []error         // what the store's checks refuse (vaultAddr)
+	key     store.Key       // VAULT_ADDR's key (vaultAddr)
+	keyErr  error
+	cur     *store.State // VAULT_ADDR's state, nil when none (vaultAddr)
+	refused error        // why VAULT_ADDR's token file is refused (vaultAddr)
+}
+
+func (d *doctorRun) add(name string, ok bool, detail, fix string) {
+	d.checks = append(d.checks, Check{Name: name, OK: ok, Detail: detail, Fix: fix})
+}
+
+// cliConfigs is check 1: the CLI config files name this helper.
+func (d *doctorRun) cliConfigs() {
+	setupFix := "run `vault-token-helper setup` (it sets token_helper to the installed binary)"
+	d.vc = vaultCLIConfig(d.env)
+	if d.vc.NamesHelper {
+		d.add(CheckVaultCLI, true, fmt.Sprintf("vault: %s names %s", d.vc.Path, d.vc.TokenHelper), "")
 	} else {
-		add(CheckVaultCLI, false, vc.Problem, vc.fix(setupFix))
-		if detail, fix := unrunnableHelper(vc, env.Paths.Home); detail != "" {
-			checks[len(checks)-1].Detail, checks[len(checks)-1].Fix = detail, fix
+		d.add(CheckVaultCLI, false, d.vc.Problem, d.vc.fix(setupFix))
+		if detail, fix := unrunnableHelper(d.vc, d.env.Paths.Home); detail != "" {
+			d.checks[len(d.checks)-1].Detail, d.checks[len(d.checks)-1].Fix = detail, fix
 		}
 	}
-	lookup := env.LookupEnv
+	lookup := d.env.LookupEnv
 	cwd, _ := os.Getwd()
-	baoPath := installer.BaoConfigPath(lookup, env.Paths.Home, cwd)
+	baoPath := installer.BaoConfigPath(lookup, d.env.Paths.Home, cwd)
 	_, baoErr := exec.LookPath("bao")
 	_, statErr := os.Stat(baoPath)
 	switch bc := cliConfig("bao", baoPath); {
-	case baoPath == vc.Path && vc.NamesHelper:
-		add(CheckBaoCLI, true, "bao: "+baoPath+" (shared with vault) names "+vc.TokenHelper, "")
+	case baoPath == d.vc.Path && d.vc.NamesHelper:
+		d.add(CheckBaoCLI, true, "bao: "+baoPath+" (shared with vault) names "+d.vc.TokenHelper, "")
 	case baoErr != nil && errors.Is(statErr, os.ErrNotExist):
-		add(CheckBaoCLI, true, "bao: not used (no bao on PATH, no "+baoPath+")", "")
+		d.add(CheckBaoCLI, true, "bao: not used (no bao on PATH, no "+baoPath+")", "")
 	case bc.NamesHelper:
-		add(CheckBaoCLI, true, fmt.Sprintf("bao: %s names %s", bc.Path, bc.TokenHelper), "")
+		d.add(CheckBaoCLI, true, fmt.Sprintf("bao: %s names %s", bc.Path, bc.TokenHelper), "")
 	default:
-		add(CheckBaoCLI, false, bc.Problem, bc.fix("run `vault-token-helper setup --cli bao`"))
-		if detail, fix := unrunnableHelper(bc, env.Paths.Home); detail != "" {
-			checks[len(checks)-1].Detail, checks[len(checks)-1].Fix = detail, fix
+		d.add(CheckBaoCLI, false, bc.Problem, bc.fix("run `vault-token-helper setup --cli bao`"))
+		if detail, fix := unrunnableHelper(bc, d.env.Paths.Home); detail != "" {
+			d.checks[len(d.checks)-1].Detail, d.checks[len(d.checks)-1].Fix = detail, fix
 		}
 	}
+}
 
-	// 2. The front and the full binary are the same build: those the CLI
-	// runs, else those setup installs by default.
-	front := vc.TokenHelper
-	if !vc.NamesHelper {
-		front = filepath.Join(env.Paths.Home, ".local", "bin", installer.HelperName)
+// builds is check 2: the front and the full binary are the same build (those the
+// CLI runs, else those setup installs by default).
+func (d *doctorRun) builds() {
+	d.front = d.vc.TokenHelper
+	if !d.vc.NamesHelper {
+		d.front = filepath.Join(d.env.Paths.Home, ".local", "bin", installer.HelperName)
 	}
-	add(versionsCheck(env, front))
+	d.add(versionsCheck(d.env, d.front))
+}
 
-	// 3. The configuration.
-	cfg, err := LoadConfig(env.Paths.Config)
+// config is check 3: the configuration.
+func (d *doctorRun) config() {
+	var err error
+	d.cfg, err = LoadConfig(d.env.Paths.Config)
 	if err != nil {
-		add(CheckConfig, false, "the configuration is not valid: "+oneLine(err.Error()), "run `vault-token-helper check-config` and fix each line it names")
-		cfg = DefaultConfig()
-	} else if cfg.Path == "" {
-		add(CheckConfig, true, fmt.Sprintf("no configuration file (%s): the defaults apply", env.Paths.Config), "")
+		d.add(CheckConfig, false, "the configuration is not valid: "+oneLine(err.Error()), "run `vault-token-helper check-config` and fix each line it names")
+		d.cfg = DefaultConfig()
+	} else if d.cfg.Path == "" {
+		d.add(CheckConfig, true, fmt.Sprintf("no configuration file (%s): the defaults apply", d.env.Paths.Config), "")
 	} else {
-		add(CheckConfig, true, cfg.Path+" is valid", "")
+		d.add(CheckConfig, true, d.cfg.Path+" is valid", "")
 	}
+}
 
-	// 4. VAULT_ADDR is set and has a stored token.
-	files := env.files()
-	states, errs := files.List()
-	key, keyErr := keyFromEnv(env, "doctor")
-	var cur *store.State
-	for i := range states {
-		if keyErr == nil && states[i].Key() == key {
-			cur = &states[i]
+// vaultAddr is check 4: VAULT_ADDR is set and has a stored token.
+func (d *doctorRun) vaultAddr() {
+	files := d.env.files()
+	d.states, d.errs = files.List()
+	d.key, d.keyErr = keyFromEnv(d.env, "doctor")
+	for i := range d.states {
+		if d.keyErr == nil && d.states[i].Key() == d.key {
+			d.cur = &d.states[i]
 		}
 	}
 	// refused: why the store's checks (those get and renew make) refuse
 	// VAULT_ADDR's token file; file-modes names every refused one.
-	var refused error
-	for _, err := range errs {
-		if k, ok := refusedKey(files, err); ok && keyErr == nil && k == key {
-			refused = err
+	for _, err := range d.errs {
+		if k, ok := refusedKey(files, err); ok && d.keyErr == nil && k == d.key {
+			d.refused = err
 		}
 	}
 	switch {
-	case env.Getenv("VAULT_ADDR") == "":
-		add(CheckVaultAddr, false, "VAULT_ADDR is not set: the CLI talks to https://127.0.0.1:8200", "export VAULT_ADDR=https://your-vault:8200 (in your shell profile)")
-	case keyErr != nil:
-		add(CheckVaultAddr, false, "VAULT_ADDR is not usable: "+oneLine(keyErr.Error()), "set VAULT_ADDR to a URL like https://vault.example.com:8200")
-	case refused != nil:
-		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has a token file that get and renew refuse: %s", key, oneLine(refused.Error())), unsafeFix(refused, "see the file-modes check"))
-	case cur == nil || cur.Current == nil:
+	case d.env.Getenv("VAULT_ADDR") == "":
+		d.add(CheckVaultAddr, false, "VAULT_ADDR is not set: the CLI talks to https://127.0.0.1:8200", "export VAULT_ADDR=https://your-vault:8200 (in your shell profile)")
+	case d.keyErr != nil:
+		d.add(CheckVaultAddr, false, "VAULT_ADDR is not usable: "+oneLine(d.keyErr.Error()), "set VAULT_ADDR to a URL like https://vault.example.com:8200")
+	case d.refused != nil:
+		d.add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has a token file that get and renew refuse: %s", d.key, oneLine(d.refused.Error())), unsafeFix(d.refused, "see the file-modes check"))
+	case d.cur == nil || d.cur.Current == nil:
 		var stored []store.Key
-		for _, st := range states {
+		for _, st := range d.states {
 			if st.Current != nil {
 				stored = append(stored, st.Key())
 			}
 		}
-		if other, ok := otherSpelling(key, stored); ok {
-			add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way", key, other),
+		if other, ok := otherSpelling(d.key, stored); ok {
+			d.add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way", d.key, other),
 				fmt.Sprintf("export VAULT_ADDR=%s (or run `vault login` with this VAULT_ADDR to store one for it)", other.Addr))
 			break
 		}
-		add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", key), "log in: "+installer.LoginHint("vault", ""))
+		d.add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", d.key), "log in: "+installer.LoginHint("vault", ""))
 	default:
-		add(CheckVaultAddr, true, fmt.Sprintf("VAULT_ADDR=%s has a stored token (accessor %s)", key, cur.Current.Accessor), "")
+		d.add(CheckVaultAddr, true, fmt.Sprintf("VAULT_ADDR=%s has a stored token (accessor %s)", d.key, d.cur.Current.Accessor), "")
 	}
+}
 
-	// 5. File modes: the store, the configuration, the mirror.
+// fileModes is check 5: the file modes of the store, the configuration, the mirror.
+func (d *doctorRun) fileModes() {
 	var modeProblems []string
 	modeFix := ""
-	for _, err := range errs {
+	for _, err := range d.errs {
 		modeProblems = append(modeProblems, oneLine(err.Error()))
 		if modeFix == "" {
 			modeFix = unsafeFix(err, "")
 		}
 	}
-	for _, p := range []string{env.Paths.Config, env.Paths.MirrorDef} {
+	for _, p := range []string{d.env.Paths.Config, d.env.Paths.MirrorDef} {
 		fi, err := os.Lstat(p)
 		if err != nil {
 			continue
 		}
 		switch {
-		case fi.Mode()&os.ModeSymlink != 0 && p == env.Paths.MirrorDef:
+		case fi.Mode()&os.ModeSymlink != 0 && p == d.env.Paths.MirrorDef:
 			modeProblems = append(modeProblems, fmt.Sprintf("%q is a symlink", p))
 			modeFix = fmt.Sprintf("rm %q and run `vault-token-helper renew` to write it again", p)
 		case fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0:
@@ -202,73 +238,74 @@ func runDoctor(ctx context.Context, env Env) DoctorReport {
 		}
 	}
 	if len(modeProblems) == 0 {
-		add(CheckFileModes, true, "the token store, configuration and ~/.vault-token are private to you", "")
+		d.add(CheckFileModes, true, "the token store, configuration and ~/.vault-token are private to you", "")
 	} else {
 		if modeFix == "" {
 			modeFix = "make the files 0600 and their directories 0700, owned by you"
 		}
-		add(CheckFileModes, false, strings.Join(modeProblems, "; "), modeFix)
+		d.add(CheckFileModes, false, strings.Join(modeProblems, "; "), modeFix)
 	}
+}
 
-	// 6 and 7. Vault reachable (vault/api reads VAULT_CACERT and the other
-	// TLS settings, as the CLI does), the stored token valid and ours.
+// vault is checks 6 and 7: Vault reachable (vault/api reads VAULT_CACERT and the
+// other TLS settings, as the CLI does), the stored token valid and ours.
+func (d *doctorRun) vault() {
 	switch {
-	case keyErr != nil || env.Getenv("VAULT_ADDR") == "":
-		add(CheckReachable, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
-		add(CheckTokenValid, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
+	case d.keyErr != nil || d.env.Getenv("VAULT_ADDR") == "":
+		d.add(CheckReachable, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
+		d.add(CheckTokenValid, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
 	default:
-		reach, valid := vaultChecks(ctx, env, cfg, key, cur)
-		if refused != nil {
-			valid.Detail, valid.Fix = "not checked: the token file is refused", unsafeFix(refused, "see the file-modes check")
+		reach, valid := vaultChecks(d.ctx, d.env, d.cfg, d.key, d.cur)
+		if d.refused != nil {
+			valid.Detail, valid.Fix = "not checked: the token file is d.refused", unsafeFix(d.refused, "see the file-modes check")
 		}
-		checks = append(checks, reach, valid)
+		d.checks = append(d.checks, reach, valid)
 	}
+}
 
-	// 8. The scheduler will run.
-	ss := schedulerStatus(ctx, env, front)
-	ss.LazyRenew = ss.LazyRenew && cfg.LazyRenew
+// scheduler is check 8: the scheduler will run.
+func (d *doctorRun) scheduler() {
+	ss := schedulerStatus(d.ctx, d.env, d.front)
+	ss.LazyRenew = ss.LazyRenew && d.cfg.LazyRenew
 	lazy := "on"
 	if !ss.LazyRenew {
 		lazy = "off"
 	}
 	if w := ss.Warning(); w != "" {
-		checks = append(checks, Check{Name: CheckScheduler, OK: true, Warning: true, Detail: "warning: " + w})
+		d.checks = append(d.checks, Check{Name: CheckScheduler, OK: true, Warning: true, Detail: "warning: " + w})
 	} else if ss.Active {
-		add(CheckScheduler, true, fmt.Sprintf("%s will run renew: %s (lazy renew of get %s)", ss.Kind, ss.Detail, lazy), "")
+		d.add(CheckScheduler, true, fmt.Sprintf("%s will run renew: %s (lazy renew of get %s)", ss.Kind, ss.Detail, lazy), "")
 	} else {
-		add(CheckScheduler, false, fmt.Sprintf("no scheduler will run renew: %s (lazy renew of get %s, which renews only when you use the CLI)", ss.Detail, lazy), ss.Fix)
+		d.add(CheckScheduler, false, fmt.Sprintf("no scheduler will run renew: %s (lazy renew of get %s, which renews only when you use the CLI)", ss.Detail, lazy), ss.Fix)
 	}
+}
 
-	// 9. The mirror in sync.
-	mk := storedMirrorKey(cfg, states)
+// mirror is check 9: the mirror in sync.
+func (d *doctorRun) mirror() {
+	mk := storedMirrorKey(d.cfg, d.states)
 	switch {
-	case !cfg.Mirror:
-		add(CheckMirror, true, "the ~/.vault-token mirror is off (mirror = false)", "")
+	case !d.cfg.Mirror:
+		d.add(CheckMirror, true, "the ~/.vault-token mirror is off (mirror = false)", "")
 	case mk == (store.Key{}):
-		add(CheckMirror, true, "no address is mirrored to ~/.vault-token (several are stored; set mirror_address to choose)", "")
+		d.add(CheckMirror, true, "no address is mirrored to ~/.vault-token (several are stored; set mirror_address to choose)", "")
 	default:
 		var tok *store.Token
-		for _, st := range states {
+		for _, st := range d.states {
 			if st.Key() == mk {
 				tok = st.Current
 			}
 		}
-		ms := mirrorState(env.Paths.MirrorDef, tok)
+		ms := mirrorState(d.env.Paths.MirrorDef, tok)
 		if ms.State == MirrorInSync {
-			add(CheckMirror, true, fmt.Sprintf("%s holds the token of %s", env.Paths.MirrorDef, mk), "")
+			d.add(CheckMirror, true, fmt.Sprintf("%s holds the token of %s", d.env.Paths.MirrorDef, mk), "")
 		} else {
-			detail := fmt.Sprintf("%s is %s for %s", env.Paths.MirrorDef, ms.State, mk)
+			detail := fmt.Sprintf("%s is %s for %s", d.env.Paths.MirrorDef, ms.State, mk)
 			if ms.Detail != "" {
 				detail += ": " + ms.Detail
 			}
-			add(CheckMirror, false, detail, "run `vault-token-helper renew`, which heals it")
+			d.add(CheckMirror, false, detail, "run `vault-token-helper renew`, which heals it")
 		}
 	}
-	rep := DoctorReport{Healthy: true, Checks: checks}
-	for _, c := range checks {
-		rep.Healthy = rep.Healthy && c.OK
-	}
-	return rep
 }
 
 // unsafeFix is the fix an UnsafeError in err names, else def.
