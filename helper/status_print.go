@@ -82,91 +82,95 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 		fmt.Fprintln(w, "no Vault address has a stored token; run `vault login` first")
 	}
 	for _, a := range rep.Addresses {
-		title := a.keyString()
-		if a.Selected {
-			title += "  <- VAULT_ADDR"
-		}
-		fmt.Fprintln(w, title)
-		switch a.State {
-		case AddrRefused:
-			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
-			continue
-		case AddrErased:
-			if a.JournalEntries > 0 {
-				fmt.Fprintf(w, "  no token stored; journal: %d interrupted mint(s) not settled (see below)\n", a.JournalEntries)
-			} else {
-				fmt.Fprintln(w, "  no token stored (erased)")
-			}
-			if len(a.Pending) > 0 {
-				var ps []string
-				for _, p := range a.Pending {
-					ps = append(ps, p.words())
-				}
-				fmt.Fprintf(w, "  to revoke:   %s\n", strings.Join(ps, ", "))
-			}
-			continue
-		}
-		switch {
-		case a.ExpiresAt != nil:
-			fmt.Fprintf(w, "  %s\n", expiryWords(*a.ExpiresAt, now))
-		default:
-			fmt.Fprintln(w, "  never expires")
-		}
-		ours := yesNo(a.Ours)
-		if !a.Checked || !a.Valid {
-			ours = "unknown (not checked)"
-		}
-		fmt.Fprintf(w, "  token:       %s (accessor %s, %s), ours: %s\n", a.DisplayName, a.Accessor, a.Source, ours)
-		fmt.Fprintf(w, "  policies:    %s\n", strings.Join(a.Policies, ", "))
-		if len(a.IdentityPolicies) > 0 {
-			fmt.Fprintf(w, "  identity policies: %s\n", strings.Join(a.IdentityPolicies, ", "))
-		}
-		if a.TLSSource != "" {
-			tls := strings.Join(a.TLS, " ")
-			if tls == "" {
-				tls = "vault/api's defaults"
-			}
-			fmt.Fprintf(w, "  tls:         %s (%s)\n", tls, a.TLSSource)
-		}
-		if a.Problem != "" {
-			fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
-		}
-		if a.Note != "" {
-			fmt.Fprintf(w, "  note:        %s\n", a.Note)
-		}
-		if a.LastRenew != nil {
-			res := "OK"
-			if !a.LastRenew.OK {
-				res = "FAILED: " + a.LastRenew.Result
-			}
-			fmt.Fprintf(w, "  last renew:  %s, %s (%s)\n", ago(a.LastRenew.Time, now), res, a.LastRenew.Time.UTC().Format(time.RFC3339))
-		} else {
-			fmt.Fprintln(w, "  last renew:  never (stored "+ago(derefTime(a.LastSuccess, now), now)+")")
-		}
-		if a.LastLogin != nil {
-			fmt.Fprintf(w, "  last login:  %s, %s (accessor %s)\n", ago(a.LastLogin.Time, now), a.LastLogin.Event, a.LastLogin.Accessor)
-		}
-		mirror := a.Mirror.State
-		if a.Mirror.Path != "" {
-			mirror += " (" + a.Mirror.Path + ")"
-		}
-		if a.Mirror.Detail != "" {
-			mirror += ": " + a.Mirror.Detail
-		}
-		fmt.Fprintf(w, "  mirror:      %s\n", mirror)
-		pending := "none"
-		if len(a.Pending) > 0 {
-			var ps []string
-			for _, p := range a.Pending {
-				ps = append(ps, p.words())
-			}
-			pending = strings.Join(ps, ", ")
-		}
-		fmt.Fprintf(w, "  to revoke:   %s\n", pending)
-		if a.JournalEntries > 0 {
-			fmt.Fprintf(w, "  journal:     %d interrupted mint(s) not settled (see below)\n", a.JournalEntries)
-		}
+		printAddress(w, a, now)
 	}
+	printVerdict(w, rep)
+}
+
+// printAddress is one address's block of status.
+func printAddress(w io.Writer, a AddressStatus, now time.Time) {
+	title := a.keyString()
+	if a.Selected {
+		title += "  <- VAULT_ADDR"
+	}
+	fmt.Fprintln(w, title)
+	switch a.State {
+	case AddrRefused:
+		fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
+		return
+	case AddrErased:
+		if a.JournalEntries > 0 {
+			fmt.Fprintf(w, "  no token stored; journal: %d interrupted mint(s) not settled (see below)\n", a.JournalEntries)
+		} else {
+			fmt.Fprintln(w, "  no token stored (erased)")
+		}
+		if len(a.Pending) > 0 {
+			fmt.Fprintf(w, "  to revoke:   %s\n", pendingWords(a.Pending))
+		}
+		return
+	}
+	printToken(w, a, now)
+}
+
+// printToken is the lines of an address's stored token.
+func printToken(w io.Writer, a AddressStatus, now time.Time) {
+	switch {
+	case a.ExpiresAt != nil:
+		fmt.Fprintf(w, "  %s\n", expiryWords(*a.ExpiresAt, now))
+	default:
+		fmt.Fprintln(w, "  never expires")
+	}
+	ours := yesNo(a.Ours)
+	if !a.Checked || !a.Valid {
+		ours = "unknown (not checked)"
+	}
+	fmt.Fprintf(w, "  token:       %s (accessor %s, %s), ours: %s\n", a.DisplayName, a.Accessor, a.Source, ours)
+	fmt.Fprintf(w, "  policies:    %s\n", strings.Join(a.Policies, ", "))
+	if len(a.IdentityPolicies) > 0 {
+		fmt.Fprintf(w, "  identity policies: %s\n", strings.Join(a.IdentityPolicies, ", "))
+	}
+	if a.TLSSource != "" {
+		tls := strings.Join(a.TLS, " ")
+		if tls == "" {
+			tls = "vault/api's defaults"
+		}
+		fmt.Fprintf(w, "  tls:         %s (%s)\n", tls, a.TLSSource)
+	}
+	if a.Problem != "" {
+		fmt.Fprintf(w, "  problem:     %s\n", a.Problem)
+	}
+	if a.Note != "" {
+		fmt.Fprintf(w, "  note:        %s\n", a.Note)
+	}
+	if a.LastRenew != nil {
+		res := "OK"
+		if !a.LastRenew.OK {
+			res = "FAILED: " + a.LastRenew.Result
+		}
+		fmt.Fprintf(w, "  last renew:  %s, %s (%s)\n", ago(a.LastRenew.Time, now), res, a.LastRenew.Time.UTC().Format(time.RFC3339))
+	} else {
+		fmt.Fprintln(w, "  last renew:  never (stored "+ago(derefTime(a.LastSuccess, now), now)+")")
+	}
+	if a.LastLogin != nil {
+		fmt.Fprintf(w, "  last login:  %s, %s (accessor %s)\n", ago(a.LastLogin.Time, now), a.LastLogin.Event, a.LastLogin.Accessor)
+	}
+	mirror := a.Mirror.State
+	if a.Mirror.Path != "" {
+		mirror += " (" + a.Mirror.Path + ")"
+	}
+	if a.Mirror.Detail != "" {
+		mirror += ": " + a.Mirror.Detail
+	}
+	fmt.Fprintf(w, "  mirror:      %s\n", mirror)
+	fmt.Fprintf(w, "  to revoke:   %s\n", pendingWords(a.Pending))
+	if a.JournalEntries > 0 {
+		fmt.Fprintf(w, "  journal:     %d interrupted mint(s) not settled (see below)\n", a.JournalEntries)
+	}
+}
+
+// printVerdict is the end of status: the scheduler, the CLI config, the
+// warnings and whether every token will survive.
+func printVerdict(w io.Writer, rep Status) {
 	s := rep.Scheduler
 	switch {
 	case s.Active:
@@ -199,6 +203,18 @@ func printStatus(w io.Writer, rep Status, now time.Time) {
 	for _, r := range rep.Reasons {
 		fmt.Fprintf(w, "  - %s\n", r)
 	}
+}
+
+// pendingWords is the to-revoke list of an address, "none" when empty.
+func pendingWords(ps []PendingState) string {
+	if len(ps) == 0 {
+		return "none"
+	}
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.words())
+	}
+	return strings.Join(out, ", ")
 }
 
 func derefTime(t *time.Time, def time.Time) time.Time {
