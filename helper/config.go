@@ -397,25 +397,9 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 				}
 				s.DisplayName = v
 			case "policies":
-				v, err := p.strList(it, full)
+				v, err := p.policies(it, full)
 				if err != nil {
 					return err
-				}
-				if len(v) == 0 {
-					return p.errf(line, full, "is empty; name at least one policy, or remove the key to use the login token's own")
-				}
-				for _, pol := range v {
-					switch {
-					case strings.TrimSpace(pol) == "" || strings.ContainsAny(pol, " \t\n,"):
-						return p.errf(line, full, "%q is not a policy name", pol)
-					case strings.EqualFold(pol, "root"):
-						return p.errf(line, full, "root is never minted")
-					case pol != strings.ToLower(pol):
-						return p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", pol, strings.ToLower(pol))
-					}
-				}
-				if len(v) == 1 && v[0] == "default" {
-					return p.errf(line, full, "only default: name a policy that tells the periodic token apart")
 				}
 				s.Policies = v
 			case "period":
@@ -429,15 +413,9 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 				}
 				s.Period = d
 			case "required_policy":
-				v, err := p.str(it, full)
+				v, err := p.requiredPolicy(it, full)
 				if err != nil {
 					return err
-				}
-				if strings.TrimSpace(v) == "" || strings.EqualFold(v, "root") || v == "default" {
-					return p.errf(line, full, "%q cannot tell our token apart; name a policy only the periodic token has", v)
-				}
-				if v != strings.ToLower(v) {
-					return p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", v, strings.ToLower(v))
 				}
 				s.RequiredPolicy = v
 			default:
@@ -456,6 +434,50 @@ func (p *parser) spec(item *ast.ObjectItem, prefix string) (heal.Spec, error) {
 		return s, p.errf(item.Pos().Line, prefix+".required_policy", "%q is not among the policies %v", s.RequiredPolicy, s.Policies)
 	}
 	return s, nil
+}
+
+// policies reads periodic_token.policies: lower-case names, not root,
+// not default alone.
+func (p *parser) policies(it *ast.ObjectItem, full string) ([]string, error) {
+	line := it.Pos().Line
+	v, err := p.strList(it, full)
+	if err != nil {
+		return nil, err
+	}
+	if len(v) == 0 {
+		return nil, p.errf(line, full, "is empty; name at least one policy, or remove the key to use the login token's own")
+	}
+	for _, pol := range v {
+		switch {
+		case strings.TrimSpace(pol) == "" || strings.ContainsAny(pol, " \t\n,"):
+			return nil, p.errf(line, full, "%q is not a policy name", pol)
+		case strings.EqualFold(pol, "root"):
+			return nil, p.errf(line, full, "root is never minted")
+		case pol != strings.ToLower(pol):
+			return nil, p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", pol, strings.ToLower(pol))
+		}
+	}
+	if len(v) == 1 && v[0] == "default" {
+		return nil, p.errf(line, full, "only default: name a policy that tells the periodic token apart")
+	}
+	return v, nil
+}
+
+// requiredPolicy reads periodic_token.required_policy: a lower-case name
+// that can tell our token apart (not root, not default).
+func (p *parser) requiredPolicy(it *ast.ObjectItem, full string) (string, error) {
+	line := it.Pos().Line
+	v, err := p.str(it, full)
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(v) == "" || strings.EqualFold(v, "root") || v == "default" {
+		return "", p.errf(line, full, "%q cannot tell our token apart; name a policy only the periodic token has", v)
+	}
+	if v != strings.ToLower(v) {
+		return "", p.errf(line, full, "%q: Vault stores policy names in lower case; write %q", v, strings.ToLower(v))
+	}
+	return v, nil
 }
 
 // grace reads rotate_grace: a duration of 0 or more, like "1h".
