@@ -35,25 +35,7 @@ const BaoVersion = "2.6.2"
 
 // BaoBinPath returns the path of the bao binary or an error saying how to
 // get one.
-func BaoBinPath() (string, error) {
-	p := os.Getenv("BAO_BIN")
-	if p == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("find the bao binary: %w", err)
-			}
-			cache = filepath.Join(home, ".cache")
-		}
-		p = filepath.Join(cache, "vault-token-helper", "bao-"+BaoVersion)
-	}
-	fi, err := os.Stat(p)
-	if err != nil || fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("bao binary %q not found or not executable: run `make bao` (or set BAO_BIN)", p)
-	}
-	return p, nil
-}
+func BaoBinPath() (string, error) { return cachedBin("bao", "BAO_BIN", BaoVersion) }
 
 // BaoBin returns the path of the bao binary, failing the test when there
 // is none.

@@ -82,22 +82,26 @@ func Bin(t T) string {
 
 // BinPath returns the path of the vault binary or an error saying how to
 // get one.
-func BinPath() (string, error) {
-	p := os.Getenv("VAULT_BIN")
+func BinPath() (string, error) { return cachedBin("vault", "VAULT_BIN", Version) }
+
+// cachedBin is the test binary of a server: $ENV, else the one `make
+// NAME` caches by version in $XDG_CACHE_HOME/vault-token-helper.
+func cachedBin(name, env, version string) (string, error) {
+	p := os.Getenv(env)
 	if p == "" {
 		cache := os.Getenv("XDG_CACHE_HOME")
 		if cache == "" {
 			home, err := os.UserHomeDir()
 			if err != nil {
-				return "", fmt.Errorf("find the vault binary: %w", err)
+				return "", fmt.Errorf("find the %s binary: %w", name, err)
 			}
 			cache = filepath.Join(home, ".cache")
 		}
-		p = filepath.Join(cache, "vault-token-helper", "vault-"+Version)
+		p = filepath.Join(cache, "vault-token-helper", name+"-"+version)
 	}
 	fi, err := os.Stat(p)
 	if err != nil || fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("vault binary %q not found or not executable: run `make vault` (or set VAULT_BIN)", p)
+		return "", fmt.Errorf("%s binary %q not found or not executable: run `make %s` (or set %s)", name, p, name, env)
 	}
 	return p, nil
 }
