@@ -213,11 +213,16 @@ func buildBinaries(t *testing.T, set settings) binaries {
 	return b
 }
 
+// rotate_on_login with no grace: every measured store mints a periodic
+// token and revokes the one it replaces, as the report says (without it
+// an admin login keeps the valid token, KEPT, and nothing is minted).
 const benchConfig = `periodic_token {
   display_name = "bench"
   policies     = ["vault-admin"]
   period       = "768h"
 }
+rotate_on_login = true
+rotate_grace    = "0s"
 `
 
 // ourDisplayName is how Vault shows the display name "bench" of a token
