@@ -8,7 +8,9 @@
 // the wrong one. So the helper looks at its parent process: when it is
 // the vault (or bao) CLI, Target reads the address and namespace from the
 // CLI's own arguments, parsed exactly as the CLI parses them, and from
-// the environment with the CLI's precedence.
+// the environment with the CLI's precedence. The address is the one the
+// requests go to: an agent address (-agent-address, VAULT_AGENT_ADDR)
+// wins over -address and VAULT_ADDR, as in vault/api's NewClient.
 //
 // Contract:
 //   - Identify never fails: a parent that cannot be read, or is not the
