@@ -19,6 +19,11 @@
 //     file of ours. A symlink, a file or directory owned by someone else, or one
 //     that group or others can use is refused with ErrUnsafe, whose
 //     message names the path and the command that fixes it.
+//   - On Windows, which has no mode bits, "0600/0700, owned by the user"
+//     is the owner and the access list (files_windows.go): what the store
+//     creates gets a protected user-only DACL, and a file or directory
+//     whose owner is not the user or whose DACL lets anyone but the owner,
+//     SYSTEM or Administrators in is refused with ErrUnsafe.
 //   - Writes are atomic: a temporary file in the same directory, fsync,
 //     rename, fsync of the directory. A reader sees the old state or the
 //     new one, never a torn one; a failed write leaves the old state.

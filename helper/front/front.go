@@ -171,8 +171,6 @@ func execFull(args []string) error {
 	}
 	full := filepath.Join(filepath.Dir(self), names.Of(self).Full)
 	argv := append([]string{full}, args...)
-	if err := replaceProcess(full, argv); err != nil {
-		return fmt.Errorf("run %q: %w; reinstall with ./install.sh", full, err)
-	}
-	return nil
+	// replaceProcess returns only when it failed.
+	return fmt.Errorf("run %q: %w; reinstall with ./install.sh", full, replaceProcess(full, argv))
 }
