@@ -238,6 +238,35 @@ func (w walk) flags() Flags {
 	return f
 }
 
+// boolValue is the value of a boolean flag: true when given alone.
+func boolValue(name string, value *string) (bool, error) {
+	if value == nil {
+		return true, nil
+	}
+	b, err := strconv.ParseBool(*value)
+	if err != nil {
+		return false, fmt.Errorf("%w: -%s has a value that is not a boolean", ErrUncertain, printable(name))
+	}
+	return b, nil
+}
+
+// set records the value of a flag that takes one, when it is a flag the
+// helper reads.
+func (w *walk) set(name, v string) {
+	switch name {
+	case "address":
+		w.addr = v
+	case "agent-address":
+		w.agentAddr = v
+	case "namespace":
+		w.namespace = &v
+	case "ns":
+		w.ns = &v
+	case "dev-listen-address":
+		w.devListen = v
+	}
+}
+
 // parseFlags reads args as Go's flag.FlagSet.Parse does, trying both
 // readings of a flag of unknown kind given without "=value". A reading in
 // which the CLI would have failed (a flag without its value, a bad
@@ -273,13 +302,10 @@ func parseFlags(args []string) (Flags, error) {
 			}
 			switch kind {
 			case kindBool:
-				b := true
-				if value != nil {
-					var err error
-					if b, err = strconv.ParseBool(*value); err != nil {
-						fail(fmt.Errorf("%w: -%s has a value that is not a boolean", ErrUncertain, printable(name)))
-						return
-					}
+				b, err := boolValue(name, value)
+				if err != nil {
+					fail(err)
+					return
 				}
 				if name == "dev-tls" {
 					w.devTLS = b
@@ -296,19 +322,7 @@ func parseFlags(args []string) (Flags, error) {
 					i++
 				}
 				i++
-				v := strings.TrimSpace(*value)
-				switch name {
-				case "address":
-					w.addr = v
-				case "agent-address":
-					w.agentAddr = v
-				case "namespace":
-					w.namespace = &v
-				case "ns":
-					w.ns = &v
-				case "dev-listen-address":
-					w.devListen = v
-				}
+				w.set(name, strings.TrimSpace(*value))
 				continue
 			}
 			// A flag of unknown kind: alone, or with the next argument.
