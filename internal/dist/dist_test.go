@@ -107,6 +107,7 @@ func TestDebInstalls(t *testing.T) {
 		"usr/share/fish/vendor_completions.d/vault-token-helper.fish",
 		"usr/lib/systemd/user/vault-token-renew.service", "usr/lib/systemd/user/vault-token-renew.timer",
 		"usr/share/doc/vault-token-helper/LICENSE",
+		"usr/share/doc/vault-token-helper/licenses/golang.org/x/sys/LICENSE",
 	} {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
 			t.Errorf("the .deb has no /%s: %v", p, err)
@@ -131,6 +132,12 @@ func TestArchiveInstalls(t *testing.T) {
 		t.Fatalf("tar -x: %v\n%s", err, out)
 	}
 	for _, p := range []string{"LICENSE", "README.md", "man/vault-token-helper.1", "completions/vault-token-helper.bash"} {
+		if _, err := os.Stat(filepath.Join(root, base, p)); err != nil {
+			t.Errorf("the archive has no %s: %v", p, err)
+		}
+	}
+	// The license text of each linked module, as MIT and BSD ask.
+	for _, p := range []string{"licenses/golang.org/x/sys/LICENSE", "licenses/github.com/hashicorp/vault/api/LICENSE"} {
 		if _, err := os.Stat(filepath.Join(root, base, p)); err != nil {
 			t.Errorf("the archive has no %s: %v", p, err)
 		}

@@ -215,12 +215,57 @@ func (r *release) generated() (map[string]doc, error) {
 		}
 		d[key] = doc{name, b}
 	}
+	lics, err := r.licenseTexts()
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range lics {
+		d[k] = v
+	}
 	for _, unit := range []string{"vault-token-renew.service", "vault-token-renew.timer"} {
 		b, err := os.ReadFile(filepath.Join(r.root, "contrib", "systemd", unit))
 		if err != nil {
 			return nil, err
 		}
 		d[unit] = doc{"systemd/" + unit, bytes.ReplaceAll(b, []byte("@BINDIR@"), []byte("/usr/bin"))}
+	}
+	return d, nil
+}
+
+// licenseTexts are the license files of every module the binaries link
+// (for any released GOOS), as licenses/MODULE/FILE: MIT and BSD ask for
+// their text in a binary distribution; docs/licenses.md lists them.
+func (r *release) licenseTexts() (map[string]doc, error) {
+	dirs := map[string]string{} // module path -> its directory
+	for _, goos := range []string{"linux", "darwin", "windows"} {
+		cmd := exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}} {{.Dir}}{{end}}{{end}}", "./cmd/...")
+		cmd.Dir = r.root
+		cmd.Env = append(os.Environ(), "GOOS="+goos)
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("go list the linked modules for %s: %w", goos, err)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) == 2 {
+				dirs[f[0]] = f[1]
+			}
+		}
+	}
+	d := map[string]doc{}
+	for mod, dir := range dirs {
+		found := false
+		for _, name := range []string{"LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"} {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				continue
+			}
+			d["license:"+mod] = doc{"licenses/" + mod + "/" + name, b}
+			found = true
+			break
+		}
+		if !found {
+			return nil, fmt.Errorf("module %s (%s) has no LICENSE file to ship", mod, dir)
+		}
 	}
 	return d, nil
 }
@@ -372,6 +417,18 @@ func (r *release) pkg(format, goarch string, docs map[string]doc) (string, error
 		{"licenses", docs["licenses"].data, docdir + "/licenses.md"},
 	} {
 		if err := add(f.name, f.data, f.dst, ""); err != nil {
+			return "", err
+		}
+	}
+	var lics []string
+	for key := range docs {
+		if strings.HasPrefix(key, "license:") {
+			lics = append(lics, key)
+		}
+	}
+	sort.Strings(lics)
+	for i, key := range lics {
+		if err := add(fmt.Sprintf("license-%d", i), docs[key].data, docdir+"/"+docs[key].name, ""); err != nil {
 			return "", err
 		}
 	}
