@@ -37,16 +37,18 @@ func ttlOf(t *testing.T, s *vaulttest.Server, accessor string) time.Duration {
 	return tok.TTL
 }
 
-// ttlBelowItsStart waits until the token's TTL, counted by Vault in
-// whole seconds, has ticked below what it was at the first look, so a
-// renew that resets it shows as a rise, and returns it.
+// ttlBelowItsStart waits until the token's TTL has ticked at least two
+// seconds below what it was at the first look, and returns it. Vault
+// counts the TTL in whole seconds, rounded down: a lookup right after a
+// renew already reads one second less than the full TTL, so only a gap
+// of two seconds shows a renew that resets the TTL as a rise.
 func ttlBelowItsStart(t *testing.T, s *vaulttest.Server, accessor string) time.Duration {
 	t.Helper()
 	start := ttlOf(t, s, accessor)
 	var ttl time.Duration
-	vaulttest.Eventually(t, "the TTL ticks down from "+start.String(), func() bool {
+	vaulttest.Eventually(t, "the TTL ticks down 2s from "+start.String(), func() bool {
 		ttl = ttlOf(t, s, accessor)
-		return ttl < start
+		return ttl <= start-2*time.Second
 	})
 	return ttl
 }
