@@ -41,11 +41,7 @@ func BaoBinPath() (string, error) { return cachedBin("bao", "BAO_BIN", BaoVersio
 // is none.
 func BaoBin(t T) string {
 	t.Helper()
-	p, err := BaoBinPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return mustBin(t, BaoBinPath)
 }
 
 // StartBao runs `bao server -dev` on a free port with the fixtures, and

@@ -73,7 +73,13 @@ const Password = "correct-horse-battery"
 // is none.
 func Bin(t T) string {
 	t.Helper()
-	p, err := BinPath()
+	return mustBin(t, BinPath)
+}
+
+// mustBin is the path path finds, failing the test when there is none.
+func mustBin(t T, path func() (string, error)) string {
+	t.Helper()
+	p, err := path()
 	if err != nil {
 		t.Fatal(err)
 	}
