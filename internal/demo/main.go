@@ -152,18 +152,7 @@ func story(d vaulttest.T, bins vaulttest.Binaries) string {
 	expect(d, res, 0)
 
 	step("5. Some tool clobbers ~/.vault-token with another token; renew heals it")
-	clobber := s.Login(d, "admin")
-	must(d, os.WriteFile(h.TokenFile(), []byte(clobber), 0o600))
-	say("(wrote a userpass-admin login token into ~/.vault-token)")
-	res = h.Run(d, "", filepath.Join(bindir, "vault-token-helper"), "renew")
-	show(res)
-	expect(d, res, 0)
-	got, err := os.ReadFile(h.TokenFile())
-	must(d, err)
-	if stored := h.Run(d, "", bins.Helper, "get").Stdout; string(got) != stored {
-		d.Fatal("~/.vault-token was not restored")
-	}
-	say("~/.vault-token holds the periodic token again")
+	healClobber(d, s, h, bindir, bins)
 
 	step("6. status: will my token survive? (never the token)")
 	res = c.exec(d, h, "vault-token-helper status", filepath.Join(bindir, "vault-token-helper"), "status")
@@ -175,12 +164,34 @@ func story(d vaulttest.T, bins vaulttest.Binaries) string {
 	expect(d, res, 1) // the demo's HOME has no scheduler
 
 	step("the log (~/.local/state/vault-token-helper/vault-token-helper.log)")
+	showLog(d, h)
+	return c.String()
+}
+
+// healClobber writes another token into ~/.vault-token, runs renew and
+// checks that the periodic token is back.
+func healClobber(d vaulttest.T, s *vaulttest.Server, h *vaulttest.Home, bindir string, bins vaulttest.Binaries) {
+	clobber := s.Login(d, "admin")
+	must(d, os.WriteFile(h.TokenFile(), []byte(clobber), 0o600))
+	say("(wrote a userpass-admin login token into ~/.vault-token)")
+	res := h.Run(d, "", filepath.Join(bindir, "vault-token-helper"), "renew")
+	show(res)
+	expect(d, res, 0)
+	got, err := os.ReadFile(h.TokenFile())
+	must(d, err)
+	if stored := h.Run(d, "", bins.Helper, "get").Stdout; string(got) != stored {
+		d.Fatal("~/.vault-token was not restored")
+	}
+	say("~/.vault-token holds the periodic token again")
+}
+
+// showLog prints the helper's log, redacted.
+func showLog(d vaulttest.T, h *vaulttest.Home) {
 	b, err := os.ReadFile(filepath.Join(h.StateHome, "vault-token-helper", "vault-token-helper.log"))
 	must(d, err)
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		say("%s", redact(l))
 	}
-	return c.String()
 }
 
 // console is the transcript of the commands a user types and what they

@@ -26,46 +26,8 @@ func (v *Vault) Handler() http.Handler {
 		info, err := v.LookupAccessor(r.Context(), token(r), body.Accessor)
 		answer(w, map[string]any{"data": infoJSON(info)}, err)
 	})
-	mux.HandleFunc("/v1/auth/token/create-orphan", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Policies    []string          `json:"policies"`
-			Period      string            `json:"period"`
-			DisplayName string            `json:"display_name"`
-			Meta        map[string]string `json:"meta"`
-		}
-		if !decode(w, r, &body) {
-			return
-		}
-		req := heal.MintRequest{Policies: body.Policies, DisplayName: body.DisplayName, Meta: body.Meta}
-		if body.Period != "" {
-			d, err := time.ParseDuration(body.Period)
-			if err != nil {
-				vaultError(w, http.StatusBadRequest, err.Error())
-				return
-			}
-			req.Period = d
-		}
-		m, err := v.CreateOrphan(r.Context(), token(r), req)
-		answer(w, map[string]any{"auth": map[string]any{"client_token": m.Token, "accessor": m.Accessor, "renewable": true,
-			"lease_duration": int64(req.Period.Seconds())}}, err)
-	})
-	mux.HandleFunc("/v1/auth/token/renew-self", func(w http.ResponseWriter, r *http.Request) {
-		var body struct{ Increment string }
-		if !decode(w, r, &body) {
-			return
-		}
-		var inc time.Duration
-		if body.Increment != "" {
-			d, err := time.ParseDuration(body.Increment)
-			if err != nil {
-				vaultError(w, http.StatusBadRequest, err.Error())
-				return
-			}
-			inc = d
-		}
-		ttl, err := v.RenewSelf(r.Context(), token(r), inc)
-		answer(w, map[string]any{"auth": map[string]any{"lease_duration": int64(ttl.Seconds()), "renewable": true}}, err)
-	})
+	mux.HandleFunc("/v1/auth/token/create-orphan", v.serveCreateOrphan)
+	mux.HandleFunc("/v1/auth/token/renew-self", v.serveRenewSelf)
 	mux.HandleFunc("/v1/auth/token/revoke-self", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, nil, v.RevokeSelf(r.Context(), token(r)))
 	})
@@ -84,19 +46,63 @@ func (v *Vault) Handler() http.Handler {
 		accs, err := v.ListAccessors(r.Context(), token(r))
 		answer(w, map[string]any{"data": map[string]any{"keys": accs}}, err)
 	})
-	mux.HandleFunc("/v1/sys/capabilities-self", func(w http.ResponseWriter, r *http.Request) {
-		var body struct{ Paths []string }
-		if !decode(w, r, &body) {
+	mux.HandleFunc("/v1/sys/capabilities-self", v.serveCapabilities)
+	return mux
+}
+
+func (v *Vault) serveCreateOrphan(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Policies    []string          `json:"policies"`
+		Period      string            `json:"period"`
+		DisplayName string            `json:"display_name"`
+		Meta        map[string]string `json:"meta"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	req := heal.MintRequest{Policies: body.Policies, DisplayName: body.DisplayName, Meta: body.Meta}
+	if body.Period != "" {
+		d, err := time.ParseDuration(body.Period)
+		if err != nil {
+			vaultError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		can, err := v.CanMint(r.Context(), token(r))
-		caps := []string{"deny"}
-		if can {
-			caps = []string{"sudo", "update"}
+		req.Period = d
+	}
+	m, err := v.CreateOrphan(r.Context(), token(r), req)
+	answer(w, map[string]any{"auth": map[string]any{"client_token": m.Token, "accessor": m.Accessor, "renewable": true,
+		"lease_duration": int64(req.Period.Seconds())}}, err)
+}
+
+func (v *Vault) serveRenewSelf(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Increment string }
+	if !decode(w, r, &body) {
+		return
+	}
+	var inc time.Duration
+	if body.Increment != "" {
+		d, err := time.ParseDuration(body.Increment)
+		if err != nil {
+			vaultError(w, http.StatusBadRequest, err.Error())
+			return
 		}
-		answer(w, map[string]any{"data": map[string]any{pathCreateOrphan: caps, "capabilities": caps}}, err)
-	})
-	return mux
+		inc = d
+	}
+	ttl, err := v.RenewSelf(r.Context(), token(r), inc)
+	answer(w, map[string]any{"auth": map[string]any{"lease_duration": int64(ttl.Seconds()), "renewable": true}}, err)
+}
+
+func (v *Vault) serveCapabilities(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Paths []string }
+	if !decode(w, r, &body) {
+		return
+	}
+	can, err := v.CanMint(r.Context(), token(r))
+	caps := []string{"deny"}
+	if can {
+		caps = []string{"sudo", "update"}
+	}
+	answer(w, map[string]any{"data": map[string]any{pathCreateOrphan: caps, "capabilities": caps}}, err)
 }
 
 func token(r *http.Request) string { return r.Header.Get("X-Vault-Token") }

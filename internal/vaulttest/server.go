@@ -22,11 +22,8 @@
 package vaulttest
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -34,7 +31,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -254,12 +250,23 @@ func start(t T, k devKind, withTLS bool, host string, port int) (*Server, error)
 	go func() { exited <- s.cmd.Wait() }()
 	t.Cleanup(func() { s.stop(t, exited) })
 
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	if err := s.waitHealthy(exited); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitHealthy polls the starting server until it answers as healthy and
+// knows our root token, or it exits, or PollLimit passes (a give-up time
+// for a busy machine, not a measure).
+func (s *Server) waitHealthy(exited chan error) error {
+	var ready error
+	ok := poll(PollLimit, time.Sleep, time.Now, func() bool {
 		select {
 		case err := <-exited:
 			exited <- err
-			return nil, fmt.Errorf("%s server exited early (%v):\n%s", k.name, err, s.log.Tail(40))
+			ready = fmt.Errorf("%s server exited early (%v):\n%s", s.kind, err, s.log.Tail(40))
+			return true
 		default:
 		}
 		// With -dev-tls, the CA file appears once the server listens.
@@ -268,25 +275,29 @@ func start(t T, k devKind, withTLS bool, host string, port int) (*Server, error)
 		if err == nil {
 			resp, err = client.Get(s.Addr + "/v1/sys/health")
 		}
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				// Healthy, but is it ours? Another test's server may have
-				// taken the port first; only ours knows our root token.
-				c, err := s.newClient(s.RootToken)
-				if err == nil {
-					_, err = c.Auth().Token().LookupSelf()
-				}
-				if err != nil {
-					_ = s.cmd.Process.Kill()
-					return nil, fmt.Errorf("port of %s answered, but not as our server: %v", s.Addr, err)
-				}
-				return s, nil
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false
+		}
+		// Healthy, but is it ours? Another test's server may have
+		// taken the port first; only ours knows our root token.
+		c, err := s.newClient(s.RootToken)
+		if err == nil {
+			_, err = c.Auth().Token().LookupSelf()
+		}
+		if err != nil {
+			_ = s.cmd.Process.Kill()
+			ready = fmt.Errorf("port of %s answered, but not as our server: %v", s.Addr, err)
+		}
+		return true
+	})
+	if !ok {
+		return fmt.Errorf("%s server at %s not healthy after %s:\n%s", s.kind, s.Addr, PollLimit, s.log.Tail(40))
 	}
-	return nil, fmt.Errorf("%s server at %s not healthy after 60s:\n%s", k.name, s.Addr, s.log.Tail(40))
+	return ready
 }
 
 func (s *Server) stop(t T, exited chan error) {
@@ -387,212 +398,4 @@ func (s *Server) setupWith(t T, root *api.Client) {
 			t.Fatalf("create userpass user %s: %v", name, err)
 		}
 	}
-}
-
-// Login logs in with userpass through the API (not the CLI) and returns
-// the token.
-func (s *Server) Login(t T, user string) string {
-	t.Helper()
-	c := s.Client(t, "")
-	sec, err := c.Logical().Write("auth/userpass/login/"+user, map[string]any{"password": Password})
-	if err != nil {
-		t.Fatalf("userpass login %s: %v", user, err)
-	}
-	return sec.Auth.ClientToken
-}
-
-// MintPeriodic creates an orphan periodic token as root, as a person
-// would by hand, and returns the token and its accessor.
-func (s *Server) MintPeriodic(t T, displayName string, policies ...string) (token, accessor string) {
-	t.Helper()
-	return s.MintPeriodicMeta(t, displayName, nil, policies...)
-}
-
-// MintPeriodicMeta is MintPeriodic with token metadata, as the helper
-// would write it on another machine.
-func (s *Server) MintPeriodicMeta(t T, displayName string, meta map[string]string, policies ...string) (token, accessor string) {
-	t.Helper()
-	sec, err := s.Root(t).Auth().Token().CreateOrphan(&api.TokenCreateRequest{
-		Metadata:    meta,
-		Policies:    policies,
-		Period:      "768h",
-		DisplayName: displayName,
-		Renewable:   boolPtr(true),
-	})
-	if err != nil {
-		t.Fatalf("mint periodic token: %v", err)
-	}
-	return sec.Auth.ClientToken, sec.Auth.Accessor
-}
-
-func boolPtr(b bool) *bool { return &b }
-
-// Token is what root sees of a live token.
-type Token struct {
-	Accessor    string
-	DisplayName string
-	Policies    []string
-	TTL         time.Duration
-	Period      time.Duration
-	Orphan      bool
-	Meta        map[string]string
-}
-
-// Tokens lists every live token with the given display name (as Vault
-// shows it, for example "token-devvm-wizard"), as root.
-func (s *Server) Tokens(t T, displayName string) []Token {
-	t.Helper()
-	all, err := s.AllTokens()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []Token
-	for _, tok := range all {
-		if tok.DisplayName == displayName {
-			out = append(out, tok)
-		}
-	}
-	return out
-}
-
-// AllTokens lists every live token, as root.
-func (s *Server) AllTokens() ([]Token, error) {
-	root, err := s.newClient(s.RootToken)
-	if err != nil {
-		return nil, err
-	}
-	sec, err := root.Logical().List("auth/token/accessors")
-	if err != nil {
-		return nil, fmt.Errorf("list accessors: %w", err)
-	}
-	if sec == nil {
-		return nil, nil
-	}
-	keys, _ := sec.Data["keys"].([]any)
-	var out []Token
-	for _, k := range keys {
-		acc, _ := k.(string)
-		info, err := root.Auth().Token().LookupAccessor(acc)
-		if err != nil {
-			var re *api.ResponseError
-			// Revoked between list and lookup: 400 invalid accessor, or
-			// 403 while its revocation is still pending (root is never
-			// denied otherwise; seen on a raft cluster).
-			if errors.As(err, &re) && (re.StatusCode == http.StatusBadRequest || re.StatusCode == http.StatusForbidden) {
-				continue
-			}
-			return nil, fmt.Errorf("lookup accessor %s: %w", acc, err)
-		}
-		out = append(out, tokenFromSecret(info))
-	}
-	return out, nil
-}
-
-// Revoke revokes the token with the given accessor as root, as someone
-// else would behind the tool's back.
-func (s *Server) Revoke(t T, accessor string) {
-	t.Helper()
-	if err := s.Root(t).Auth().Token().RevokeAccessor(accessor); err != nil {
-		t.Fatalf("revoke %s as root: %v", accessor, err)
-	}
-}
-
-// Lookup returns what root sees of the token with the given accessor.
-func (s *Server) Lookup(t T, accessor string) (Token, error) {
-	t.Helper()
-	info, err := s.Root(t).Auth().Token().LookupAccessor(accessor)
-	if err != nil {
-		return Token{}, err
-	}
-	return tokenFromSecret(info), nil
-}
-
-// LookupToken returns what the token sees of itself.
-func (s *Server) LookupToken(t T, token string) (Token, error) {
-	t.Helper()
-	info, err := s.Client(t, token).Auth().Token().LookupSelf()
-	if err != nil {
-		return Token{}, err
-	}
-	return tokenFromSecret(info), nil
-}
-
-func tokenFromSecret(sec *api.Secret) Token {
-	tok := Token{Meta: map[string]string{}}
-	if sec == nil {
-		return tok
-	}
-	d := sec.Data
-	tok.Accessor, _ = d["accessor"].(string)
-	tok.DisplayName, _ = d["display_name"].(string)
-	tok.Orphan, _ = d["orphan"].(bool)
-	if ps, ok := d["policies"].([]any); ok {
-		for _, p := range ps {
-			if s, ok := p.(string); ok {
-				tok.Policies = append(tok.Policies, s)
-			}
-		}
-	}
-	tok.TTL = seconds(d["ttl"])
-	tok.Period = seconds(d["period"])
-	if m, ok := d["meta"].(map[string]any); ok {
-		for k, v := range m {
-			tok.Meta[k], _ = v.(string)
-		}
-	}
-	return tok
-}
-
-func seconds(v any) time.Duration {
-	switch n := v.(type) {
-	case float64:
-		return time.Duration(n) * time.Second
-	case interface{ Int64() (int64, error) }:
-		i, _ := n.Int64()
-		return time.Duration(i) * time.Second
-	case string:
-		i, _ := strconv.ParseInt(n, 10, 64)
-		return time.Duration(i) * time.Second
-	}
-	return 0
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Tail returns the last n lines.
-func (b *syncBuffer) Tail(n int) string {
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// ctxTimeout is how long any one CLI command may run in a test.
-const ctxTimeout = 2 * time.Minute
-
-func commandContext(t T) (context.Context, context.CancelFunc) {
-	ctx := context.Background()
-	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if dl, ok := d.Deadline(); ok && time.Until(dl) < ctxTimeout {
-			return context.WithDeadline(ctx, dl.Add(-5*time.Second))
-		}
-	}
-	return context.WithTimeout(ctx, ctxTimeout)
 }

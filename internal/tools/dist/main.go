@@ -370,91 +370,11 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 // enable --now vault-token-renew.timer, or vault-token-helper setup),
 // LICENSE and README under /usr/share/doc.
 func (r *release) pkg(format, goarch string, docs map[string]doc) (string, error) {
-	stage := filepath.Join(r.work, format+"_"+goarch)
-	if err := os.MkdirAll(stage, 0o755); err != nil {
+	contents, err := r.pkgContents(format, goarch, docs)
+	if err != nil {
 		return "", err
 	}
-	write := func(name string, data []byte) (string, error) {
-		p := filepath.Join(stage, name)
-		return p, os.WriteFile(p, data, 0o644)
-	}
-	var man bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&man, gzip.BestCompression)
-	gz.Write(docs["man"].data)
-	gz.Close()
-	fileInfo := func(mode fs.FileMode) *files.ContentFileInfo {
-		return &files.ContentFileInfo{Mode: mode, MTime: r.mtime, Owner: "root", Group: "root"}
-	}
-	var contents files.Contents
-	for _, b := range binaries {
-		contents = append(contents, &files.Content{
-			Source: filepath.Join(r.bindir("linux", goarch), b.name), Destination: "/usr/bin/" + b.name, FileInfo: fileInfo(0o755),
-		})
-	}
-	add := func(name string, data []byte, dst, packager string) error {
-		src, err := write(name, data)
-		if err != nil {
-			return err
-		}
-		contents = append(contents, &files.Content{Source: src, Destination: dst, Packager: packager, FileInfo: fileInfo(0o644)})
-		return nil
-	}
-	docdir := "/usr/share/doc/" + project
-	zshdir := map[string]string{"deb": "/usr/share/zsh/vendor-completions", "rpm": "/usr/share/zsh/site-functions"}[format]
-	for _, f := range []struct {
-		name string
-		data []byte
-		dst  string
-	}{
-		{"man.1.gz", man.Bytes(), "/usr/share/man/man1/vault-token-helper.1.gz"},
-		{"bash", docs["bash"].data, "/usr/share/bash-completion/completions/vault-token-helper"},
-		{"zsh", docs["zsh"].data, zshdir + "/_vault-token-helper"},
-		{"fish", docs["fish"].data, "/usr/share/fish/vendor_completions.d/vault-token-helper.fish"},
-		{"service", docs["vault-token-renew.service"].data, "/usr/lib/systemd/user/vault-token-renew.service"},
-		{"timer", docs["vault-token-renew.timer"].data, "/usr/lib/systemd/user/vault-token-renew.timer"},
-		{"license", docs["license"].data, docdir + "/LICENSE"},
-		{"readme", docs["readme"].data, docdir + "/README.md"},
-		{"licenses", docs["licenses"].data, docdir + "/licenses.md"},
-	} {
-		if err := add(f.name, f.data, f.dst, ""); err != nil {
-			return "", err
-		}
-	}
-	var lics []string
-	for key := range docs {
-		if strings.HasPrefix(key, "license:") {
-			lics = append(lics, key)
-		}
-	}
-	sort.Strings(lics)
-	for i, key := range lics {
-		if err := add(fmt.Sprintf("license-%d", i), docs[key].data, docdir+"/"+docs[key].name, ""); err != nil {
-			return "", err
-		}
-	}
-	// bash-completion loads a command's file by the command's name.
-	for _, alias := range []string{"vault-token-helper-full", "vault-token-renew"} {
-		contents = append(contents, &files.Content{Type: files.TypeSymlink, Source: "vault-token-helper", Destination: "/usr/share/bash-completion/completions/" + alias, FileInfo: &files.ContentFileInfo{MTime: r.mtime}})
-	}
-	info := &nfpm.Info{
-		Name:        project,
-		Arch:        goarch,
-		Platform:    "linux",
-		Version:     r.version,
-		Release:     "1",
-		Section:     "utils",
-		Priority:    "optional",
-		Maintainer:  "vault-token-helper maintainers <vault-token-helper@users.noreply.github.com>",
-		Description: "Token helper for the Vault and OpenBao CLIs that keeps a renewed periodic token",
-		Vendor:      project,
-		Homepage:    "https://github.com/vault-token-helper/vault-token-helper",
-		License:     "Apache-2.0",
-		MTime:       r.mtime,
-		Overridables: nfpm.Overridables{
-			Contents: contents,
-		},
-	}
-	info = nfpm.WithDefaults(info)
+	info := nfpm.WithDefaults(r.pkgInfo(goarch, contents))
 	if err := nfpm.PrepareForPackager(info, format); err != nil {
 		return "", fmt.Errorf("%s for %s: %w", format, goarch, err)
 	}
@@ -473,6 +393,97 @@ func (r *release) pkg(format, goarch string, docs map[string]doc) (string, error
 		return "", fmt.Errorf("%s for %s: %w", format, goarch, err)
 	}
 	return name, f.Close()
+}
+
+// pkgContents stages the files of one package (binaries, man page,
+// completions, systemd units, licenses) and says where each goes.
+func (r *release) pkgContents(format, goarch string, docs map[string]doc) (files.Contents, error) {
+	stage := filepath.Join(r.work, format+"_"+goarch)
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return nil, err
+	}
+	var man bytes.Buffer
+	gz, err := gzip.NewWriterLevel(&man, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := gz.Write(docs["man"].data); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	fileInfo := func(mode fs.FileMode) *files.ContentFileInfo {
+		return &files.ContentFileInfo{Mode: mode, MTime: r.mtime, Owner: "root", Group: "root"}
+	}
+	var contents files.Contents
+	for _, b := range binaries {
+		contents = append(contents, &files.Content{
+			Source: filepath.Join(r.bindir("linux", goarch), b.name), Destination: "/usr/bin/" + b.name, FileInfo: fileInfo(0o755),
+		})
+	}
+	type staged struct {
+		name string
+		data []byte
+		dst  string
+	}
+	docdir := "/usr/share/doc/" + project
+	zshdir := map[string]string{"deb": "/usr/share/zsh/vendor-completions", "rpm": "/usr/share/zsh/site-functions"}[format]
+	all := []staged{
+		{"man.1.gz", man.Bytes(), "/usr/share/man/man1/vault-token-helper.1.gz"},
+		{"bash", docs["bash"].data, "/usr/share/bash-completion/completions/vault-token-helper"},
+		{"zsh", docs["zsh"].data, zshdir + "/_vault-token-helper"},
+		{"fish", docs["fish"].data, "/usr/share/fish/vendor_completions.d/vault-token-helper.fish"},
+		{"service", docs["vault-token-renew.service"].data, "/usr/lib/systemd/user/vault-token-renew.service"},
+		{"timer", docs["vault-token-renew.timer"].data, "/usr/lib/systemd/user/vault-token-renew.timer"},
+		{"license", docs["license"].data, docdir + "/LICENSE"},
+		{"readme", docs["readme"].data, docdir + "/README.md"},
+		{"licenses", docs["licenses"].data, docdir + "/licenses.md"},
+	}
+	var lics []string
+	for key := range docs {
+		if strings.HasPrefix(key, "license:") {
+			lics = append(lics, key)
+		}
+	}
+	sort.Strings(lics)
+	for i, key := range lics {
+		all = append(all, staged{fmt.Sprintf("license-%d", i), docs[key].data, docdir + "/" + docs[key].name})
+	}
+	for _, f := range all {
+		src := filepath.Join(stage, f.name)
+		if err := os.WriteFile(src, f.data, 0o644); err != nil {
+			return nil, err
+		}
+		contents = append(contents, &files.Content{Source: src, Destination: f.dst, FileInfo: fileInfo(0o644)})
+	}
+	// bash-completion loads a command's file by the command's name.
+	for _, alias := range []string{"vault-token-helper-full", "vault-token-renew"} {
+		contents = append(contents, &files.Content{Type: files.TypeSymlink, Source: "vault-token-helper", Destination: "/usr/share/bash-completion/completions/" + alias, FileInfo: &files.ContentFileInfo{MTime: r.mtime}})
+	}
+	return contents, nil
+}
+
+// pkgInfo is the package's metadata around its contents.
+func (r *release) pkgInfo(goarch string, contents files.Contents) *nfpm.Info {
+	return &nfpm.Info{
+		Name:        project,
+		Arch:        goarch,
+		Platform:    "linux",
+		Version:     r.version,
+		Release:     "1",
+		Section:     "utils",
+		Priority:    "optional",
+		Maintainer:  "vault-token-helper maintainers <vault-token-helper@users.noreply.github.com>",
+		Description: "Token helper for the Vault and OpenBao CLIs that keeps a renewed periodic token",
+		Vendor:      project,
+		Homepage:    "https://github.com/vault-token-helper/vault-token-helper",
+		License:     "Apache-2.0",
+		MTime:       r.mtime,
+		Overridables: nfpm.Overridables{
+			Contents: contents,
+		},
+	}
 }
 
 // checksums writes checksums.txt: "SHA256  NAME" per file, sorted, as
