@@ -13,9 +13,9 @@
 package version
 
 import (
-	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // Dev is the version of a build that was stamped with none.
@@ -43,10 +43,31 @@ func Of(stamped, commit string) Info {
 	return resolve(stamped, commit, bi)
 }
 
-// pseudo matches a Go pseudo-version's time and revision
-// (v0.0.0-20261203175518-8012700abcde): what `go build` in a checkout
-// records when HEAD has no tag. That is a development build too.
-var pseudo = regexp.MustCompile(`\d{14}-[0-9a-f]{12}`)
+// isPseudo reports whether v holds a Go pseudo-version's time and
+// revision (v0.0.0-20261203175518-8012700abcde: 14 digits, a dash, 12
+// lowercase hex digits): what `go build` in a checkout records when HEAD
+// has no tag. That is a development build too. Written out rather than
+// a regexp: the front links this package, and a compiled expression is
+// start-up that every `get` would pay.
+func isPseudo(v string) bool {
+	const digits, hex = 14, 12
+	for i := 0; i+digits+1+hex <= len(v); i++ {
+		if allOf(v[i:i+digits], "0123456789") && v[i+digits] == '-' && allOf(v[i+digits+1:i+digits+1+hex], "0123456789abcdef") {
+			return true
+		}
+	}
+	return false
+}
+
+// allOf reports whether every byte of s is one of set.
+func allOf(s, set string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
 
 func resolve(stamped, commit string, bi *debug.BuildInfo) Info {
 	i := Info{Version: stamped, Commit: "unknown", GoVersion: runtime.Version()}
@@ -55,7 +76,7 @@ func resolve(stamped, commit string, bi *debug.BuildInfo) Info {
 		if rev := revision(bi); rev != "" {
 			i.Commit = rev
 		}
-		if v := bi.Main.Version; (i.Version == "" || i.Version == Dev) && v != "" && v != "(devel)" && !pseudo.MatchString(v) {
+		if v := bi.Main.Version; (i.Version == "" || i.Version == Dev) && v != "" && v != "(devel)" && !isPseudo(v) {
 			i.Version = v
 		}
 	}

@@ -63,3 +63,25 @@ func TestOfThisBinary(t *testing.T) {
 		t.Errorf("got %+v, want a development build with a Go version", got)
 	}
 }
+
+func TestIsPseudo(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{
+		{"v0.0.0-20261203175518-8012700abcde", true},
+		{"v1.3.1-0.20261203175518-8012700abcde", true},
+		{"v1.3.1-rc.1.0.20261203175518-8012700abcde+dirty", true},
+		{"v1.3.1", false},
+		{"v1.3.1-rc.1", false},
+		{"v0.0.0-2026120317551-8012700abcde", false},  // 13 digits
+		{"v0.0.0-20261203175518-8012700ABCDE", false}, // upper case is no revision
+		{"v0.0.0-20261203175518-8012700abcd", false},  // 11 hex digits
+		{"(devel)", false},
+		{"", false},
+	} {
+		if got := isPseudo(tc.v); got != tc.want {
+			t.Errorf("isPseudo(%q) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
