@@ -23,3 +23,14 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 func keyOf(env Env, c caller.Caller) (store.Key, error) {
 	return front.KeyFor(c, env.LookupEnv)
 }
+
+// addrVar names the variable that selects the server in the user's
+// shell, as the CLI reads it (caller.Target): VAULT_AGENT_ADDR when set,
+// else VAULT_ADDR; raw is its value, "" when neither is set. status and
+// doctor say which one they followed.
+func addrVar(env Env) (name, raw string) {
+	if v := env.Getenv("VAULT_AGENT_ADDR"); v != "" {
+		return "VAULT_AGENT_ADDR", v
+	}
+	return "VAULT_ADDR", env.Getenv("VAULT_ADDR")
+}

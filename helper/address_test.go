@@ -3,6 +3,7 @@ package helper
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -128,5 +129,41 @@ func TestStoreUnderDevServerContactsNoServer(t *testing.T) {
 				t.Errorf("store: got %d stored addresses (%v), want none", len(states), errs)
 			}
 		})
+	}
+}
+
+// With only VAULT_AGENT_ADDR set, the CLI talks to the agent: status
+// marks that address as the selected one, and doctor's address check
+// names the variable it followed instead of saying VAULT_ADDR is unset.
+func TestStatusAndDoctorFollowAgentAddr(t *testing.T) {
+	t.Parallel()
+	env, _ := storedEnv(t)
+	inner := env.Getenv
+	env.Getenv = func(k string) string {
+		switch k {
+		case "VAULT_ADDR":
+			return ""
+		case "VAULT_AGENT_ADDR":
+			return "http://127.0.0.1:8200"
+		}
+		return inner(k)
+	}
+	env.LookupEnv = func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" }
+	rep, _ := statusJSON(t, env)
+	if len(rep.Addresses) != 1 || !rep.Addresses[0].Selected {
+		t.Errorf("status: got addresses %+v, want the one stored address selected", rep.Addresses)
+	}
+	r := runHelper(env, "", "doctor", "--json")
+	var doc DoctorReport
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("doctor --json: %v\n%s%s", err, r.stdout, r.stderr)
+	}
+	for _, c := range doc.Checks {
+		if c.Name == CheckVaultAddr && (!c.OK || !strings.HasPrefix(c.Detail, "VAULT_AGENT_ADDR=http://127.0.0.1:8200 has a stored token")) {
+			t.Errorf("doctor %s: got %+v, want it passed naming VAULT_AGENT_ADDR", CheckVaultAddr, c)
+		}
+		if c.Name == CheckReachable && (!c.OK || strings.HasPrefix(c.Detail, "not checked")) {
+			t.Errorf("doctor %s: got %+v, want the agent's address checked", CheckReachable, c)
+		}
 	}
 }

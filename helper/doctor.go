@@ -103,10 +103,10 @@ type doctorRun struct {
 	cfg     *Config         // the configuration, else the defaults (config)
 	states  []store.State   // the store (vaultAddr)
 	errs    []error         // what the store's checks refuse (vaultAddr)
-	key     store.Key       // VAULT_ADDR's key (vaultAddr)
+	key     store.Key       // the selected address's key (vaultAddr, addrVar)
 	keyErr  error
-	cur     *store.State // VAULT_ADDR's state, nil when none (vaultAddr)
-	refused error        // why VAULT_ADDR's token file is refused (vaultAddr)
+	cur     *store.State // its state, nil when none (vaultAddr)
+	refused error        // why its token file is refused (vaultAddr)
 }
 
 func (d *doctorRun) add(name string, ok bool, detail, fix string) {
@@ -169,7 +169,8 @@ func (d *doctorRun) config() {
 	}
 }
 
-// vaultAddr is check 4: VAULT_ADDR is set and has a stored token.
+// vaultAddr is check 4: the address the shell selects (VAULT_AGENT_ADDR,
+// else VAULT_ADDR: addrVar) is set and has a stored token.
 func (d *doctorRun) vaultAddr() {
 	files := d.env.files()
 	d.states, d.errs = files.List()
@@ -180,19 +181,20 @@ func (d *doctorRun) vaultAddr() {
 		}
 	}
 	// refused: why the store's checks (those get and renew make) refuse
-	// VAULT_ADDR's token file; file-modes names every refused one.
+	// the selected address's token file; file-modes names every refused one.
 	for _, err := range d.errs {
 		if k, ok := refusedKey(files, err); ok && d.keyErr == nil && k == d.key {
 			d.refused = err
 		}
 	}
+	name, raw := addrVar(d.env)
 	switch {
-	case d.env.Getenv("VAULT_ADDR") == "":
+	case raw == "":
 		d.add(CheckVaultAddr, false, "VAULT_ADDR is not set: the CLI talks to https://127.0.0.1:8200", "export VAULT_ADDR=https://your-vault:8200 (in your shell profile)")
 	case d.keyErr != nil:
-		d.add(CheckVaultAddr, false, "VAULT_ADDR is not usable: "+oneLine(d.keyErr.Error()), "set VAULT_ADDR to a URL like https://vault.example.com:8200")
+		d.add(CheckVaultAddr, false, name+" is not usable: "+oneLine(d.keyErr.Error()), "set "+name+" to a URL like https://vault.example.com:8200")
 	case d.refused != nil:
-		d.add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has a token file that get and renew refuse: %s", d.key, oneLine(d.refused.Error())), unsafeFix(d.refused, "see the file-modes check"))
+		d.add(CheckVaultAddr, false, fmt.Sprintf("%s=%s has a token file that get and renew refuse: %s", name, d.key, oneLine(d.refused.Error())), unsafeFix(d.refused, "see the file-modes check"))
 	case d.cur == nil || d.cur.Current == nil:
 		var stored []store.Key
 		for _, st := range d.states {
@@ -201,13 +203,13 @@ func (d *doctorRun) vaultAddr() {
 			}
 		}
 		if other, ok := otherSpelling(d.key, stored); ok {
-			d.add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way", d.key, other),
-				fmt.Sprintf("export VAULT_ADDR=%s (or run `vault login` with this VAULT_ADDR to store one for it)", other.Addr))
+			d.add(CheckVaultAddr, false, fmt.Sprintf("%s=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way", name, d.key, other),
+				fmt.Sprintf("export %[1]s=%[2]s (or run `vault login` with this %[1]s to store one for it)", name, other.Addr))
 			break
 		}
-		d.add(CheckVaultAddr, false, fmt.Sprintf("VAULT_ADDR=%s has no stored token", d.key), "log in: "+installer.LoginHint("vault", ""))
+		d.add(CheckVaultAddr, false, fmt.Sprintf("%s=%s has no stored token", name, d.key), "log in: "+installer.LoginHint("vault", ""))
 	default:
-		d.add(CheckVaultAddr, true, fmt.Sprintf("VAULT_ADDR=%s has a stored token (accessor %s)", d.key, d.cur.Current.Accessor), "")
+		d.add(CheckVaultAddr, true, fmt.Sprintf("%s=%s has a stored token (accessor %s)", name, d.key, d.cur.Current.Accessor), "")
 	}
 }
 
@@ -250,14 +252,15 @@ func (d *doctorRun) fileModes() {
 // vault is checks 6 and 7: Vault reachable (vault/api reads VAULT_CACERT and the
 // other TLS settings, as the CLI does), the stored token valid and ours.
 func (d *doctorRun) vault() {
+	_, raw := addrVar(d.env)
 	switch {
-	case d.keyErr != nil || d.env.Getenv("VAULT_ADDR") == "":
+	case d.keyErr != nil || raw == "":
 		d.add(CheckReachable, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
 		d.add(CheckTokenValid, false, "not checked: no usable VAULT_ADDR", "set VAULT_ADDR first")
 	default:
 		reach, valid := vaultChecks(d.ctx, d.env, d.cfg, d.key, d.cur)
 		if d.refused != nil {
-			valid.Detail, valid.Fix = "not checked: the token file is d.refused", unsafeFix(d.refused, "see the file-modes check")
+			valid.Detail, valid.Fix = "not checked: the token file is refused", unsafeFix(d.refused, "see the file-modes check")
 		}
 		d.checks = append(d.checks, reach, valid)
 	}

@@ -56,7 +56,7 @@ type MirrorStatus struct {
 type AddressStatus struct {
 	Address     string   `json:"address"`
 	Namespace   string   `json:"namespace,omitempty"`
-	Selected    bool     `json:"selected"` // the address VAULT_ADDR selects
+	Selected    bool     `json:"selected"` // the address the shell selects (VAULT_AGENT_ADDR, else VAULT_ADDR)
 	State       string   `json:"state"`
 	Stored      bool     `json:"stored"`
 	Accessor    string   `json:"accessor,omitempty"`
@@ -194,13 +194,14 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 	files := env.files()
 	states, errs := files.List()
 	selected, _ := keyFromEnv(env, "status")
+	_, raw := addrVar(env)
 	if cfgErr != nil {
 		rep.Reasons = append(rep.Reasons, "the configuration: "+oneLine(cfgErr.Error())+"; run `vault-token-helper check-config`")
 	}
 	mk := storedMirrorKey(cfg, states)
 	for _, st := range states {
 		as := addressStatus(ctx, env, cfg, cfgErr != nil, st, st.Key() == mk, now)
-		as.Selected = env.Getenv("VAULT_ADDR") != "" && st.Key() == selected
+		as.Selected = raw != "" && st.Key() == selected
 		rep.Addresses = append(rep.Addresses, as)
 	}
 	for _, err := range errs {
@@ -211,7 +212,7 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 		}
 		rep.Addresses = append(rep.Addresses, AddressStatus{
 			Address: k.Addr, Namespace: k.Namespace, State: AddrRefused, Problem: oneLine(err.Error()),
-			Selected: env.Getenv("VAULT_ADDR") != "" && k == selected, Mirror: MirrorStatus{State: MirrorNotMirrored},
+			Selected: raw != "" && k == selected, Mirror: MirrorStatus{State: MirrorNotMirrored},
 			PendingRevoke: []string{}, Pending: []PendingState{}, Reasons: []string{"its token file is refused: " + oneLine(err.Error())},
 		})
 	}
@@ -249,7 +250,7 @@ func buildStatus(ctx context.Context, env Env, cfg *Config, cfgErr error) Status
 // for VAULT_ADDR. "" when VAULT_ADDR is unset, has a token (or a refused
 // file), or no other spelling of it has one.
 func spellingReason(env Env, selected store.Key, addrs []AddressStatus) string {
-	raw := env.Getenv("VAULT_ADDR")
+	name, raw := addrVar(env)
 	if raw == "" || selected == (store.Key{}) {
 		return ""
 	}
@@ -266,7 +267,7 @@ func spellingReason(env Env, selected store.Key, addrs []AddressStatus) string {
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("VAULT_ADDR=%s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %s, the same Vault spelled another way: export VAULT_ADDR=%s (or log in with this VAULT_ADDR to store one for it)", raw, other, other.Addr)
+	return fmt.Sprintf("%[1]s=%[2]s has no stored token, so the CLI sends none and Vault answers 403; the token is stored for %[3]s, the same Vault spelled another way: export %[1]s=%[4]s (or log in with this %[1]s to store one for it)", name, raw, other, other.Addr)
 }
 
 // otherSpelling is the first of stored that is the server of key under
