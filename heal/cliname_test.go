@@ -10,7 +10,8 @@ import (
 
 // What to run next names the CLI that ran the helper: a bao user is told
 // `bao login ...` and BAO_TOKEN, a vault user (or an unknown caller)
-// `vault login ...` and VAULT_TOKEN, and never the other.
+// `vault login ...` and VAULT_TOKEN, and never the other: in a refused
+// store, a rotate with nothing stored, and renew's report.
 func TestMessagesNameTheCallingCLI(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -42,7 +43,21 @@ func TestMessagesNameTheCallingCLI(t *testing.T) {
 			if !errors.Is(rot, heal.ErrNothingToRotate) {
 				t.Fatalf("rotate with nothing stored: got %v, want ErrNothingToRotate", rot)
 			}
-			text := refusal.Error() + "\n" + rot.Error()
+			// renew of a revoked periodic token says how to mint a new one.
+			w3 := newWorld(t)
+			w3.mustStore(w3.admin())
+			w3.v.Revoke(w3.stored())
+			h3 := w3.healer()
+			h3.CLI = tt.cli
+			rep, err := h3.Renew(t.Context(), heal.RenewOptions{})
+			if err != nil {
+				t.Fatalf("renew of a revoked token: %v", err)
+			}
+			var lines []string
+			for _, l := range rep.Lines {
+				lines = append(lines, l.String())
+			}
+			text := refusal.Error() + "\n" + rot.Error() + "\n" + strings.Join(lines, "\n")
 			for _, w := range tt.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("messages do not name %q:\n%s", w, text)

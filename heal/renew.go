@@ -171,8 +171,8 @@ func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) s
 	switch {
 	case errors.Is(err, ErrInvalidToken):
 		rep.Healthy = false
-		rep.add(EventError, "%s: the stored token %s (accessor %s) is revoked or expired; run `vault login -method=oidc` (or another admin login) to mint a new periodic token",
-			h.Key, cur.DisplayName, cur.Accessor)
+		rep.add(EventError, "%s: the stored token %s (accessor %s) is revoked or expired; run `%s login -method=oidc` (or another admin login) to mint a new periodic token",
+			h.Key, cur.DisplayName, cur.Accessor, h.cli())
 		h.log(ctx, slog.LevelError, EventError, "op", "renew", "accessor", cur.Accessor, "error", "stored token is not valid")
 		return storedCheck{reachable: true, dead: true, accessor: cur.Accessor}
 	case err != nil:
@@ -185,15 +185,15 @@ func (h *Healer) checkStored(ctx context.Context, st store.State, rep *Report) s
 	if !guard.Ours(info) && !h.Recorded && cur.Source.Periodic() && RecordedSpec(cur).Ours(info) {
 		// A config edit must not let the only token expire: renew it under
 		// the guard recorded with it until an admin login rotates it.
-		rep.add(EventWarn, "%s: the configuration no longer matches the stored token %s (accessor %s: %s); renewing it under the guard recorded with it; the next admin login (vault login -method=oidc) rotates it",
-			h.Key, info.DisplayName, info.Accessor, guard.WhyNotOurs(info))
+		rep.add(EventWarn, "%s: the configuration no longer matches the stored token %s (accessor %s: %s); renewing it under the guard recorded with it; the next admin login (%s login -method=oidc) rotates it",
+			h.Key, info.DisplayName, info.Accessor, guard.WhyNotOurs(info), h.cli())
 		h.log(ctx, slog.LevelWarn, EventWarn, "op", "renew", "accessor", info.Accessor, "note", "the configuration no longer matches; renewed under the recorded guard")
 		return storedCheck{valid: true, reachable: true, configDrift: true, accessor: cur.Accessor}
 	}
 	if !guard.Ours(info) {
 		rep.Healthy = false
-		rep.add(EventDrift, "%s: the stored token %s (accessor %s, policies %s) is not ours (%s), so it is not renewed; run `vault login -method=oidc` (or another admin login) to mint the periodic token",
-			h.Key, info.DisplayName, info.Accessor, strings.Join(info.Policies, ","), h.guardSpec(st).WhyNotOurs(info))
+		rep.add(EventDrift, "%s: the stored token %s (accessor %s, policies %s) is not ours (%s), so it is not renewed; run `%s login -method=oidc` (or another admin login) to mint the periodic token",
+			h.Key, info.DisplayName, info.Accessor, strings.Join(info.Policies, ","), h.guardSpec(st).WhyNotOurs(info), h.cli())
 		h.log(ctx, slog.LevelWarn, EventDrift, "accessor", info.Accessor, "display_name", info.DisplayName, "policies", info.Policies)
 		return storedCheck{reachable: true, accessor: cur.Accessor}
 	}
@@ -504,8 +504,8 @@ func (h *Healer) healByMint(ctx context.Context, sess *store.Session, st store.S
 	rep.Healthy = false
 	var cm *cannotMintError
 	if errors.As(err, &cm) || errors.Is(err, ErrNothingToMint) {
-		rep.add(EventDrift, "%s: %s holds %s (policies %s), which cannot mint, and no valid periodic token is stored; run `vault login -method=oidc` (or another admin login)",
-			h.Key, path, info.DisplayName, strings.Join(info.Policies, ","))
+		rep.add(EventDrift, "%s: %s holds %s (policies %s), which cannot mint, and no valid periodic token is stored; run `%s login -method=oidc` (or another admin login)",
+			h.Key, path, info.DisplayName, strings.Join(info.Policies, ","), h.cli())
 		return st, valid, nil
 	}
 	rep.add(EventError, "%s: heal from %s: %v", h.Key, path, err)
