@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
+	"github.com/vault-token-helper/vault-token-helper/helper/basedir"
 	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/helper/sched"
@@ -135,37 +135,14 @@ const LockWaitEnv = "VAULT_TOKEN_HELPER_LOCK_WAIT"
 const LogLevelEnv = "VAULT_TOKEN_HELPER_LOG_LEVEL"
 
 // PathsFromEnv computes the paths from the XDG base directory variables
-// in getenv, by the rules adrg/xdg applies to the process environment
-// (the front binary's get uses adrg/xdg; TestPathsFromEnvAgreesWithXDG
-// holds the two together): a variable counts when it is an absolute path
-// after ~ or $HOME expansion, otherwise the platform default applies.
+// in getenv, by basedir.Of: the same computation the front's get uses,
+// and adrg/xdg's rules on Linux and macOS (TestPathsFromEnvAgreesWithXDG).
 func PathsFromEnv(getenv func(string) string) Paths {
-	home := getenv("HOME")
-	if home == "" {
-		home = "/"
-	}
-	dir := func(name string, fallback ...string) string {
-		v := getenv(name)
-		switch {
-		case strings.HasPrefix(v, "~"):
-			v = filepath.Join(home, v[1:])
-		case strings.HasPrefix(v, "$HOME"):
-			v = filepath.Join(home, v[5:])
-		}
-		if v != "" && filepath.IsAbs(v) {
-			return v
-		}
-		return filepath.Join(append([]string{home}, fallback...)...)
-	}
-	dataDef, stateDef, configDef := []string{".local", "share"}, []string{".local", "state"}, []string{".config"}
-	if runtime.GOOS == "darwin" {
-		appSupport := []string{"Library", "Application Support"}
-		dataDef, stateDef, configDef = appSupport, appSupport, appSupport
-	}
-	configHome := dir("XDG_CONFIG_HOME", configDef...)
+	d := basedir.Of(getenv)
+	home, configHome := d.Home, d.Config
 	p := Paths{
-		Data:    filepath.Join(dir("XDG_DATA_HOME", dataDef...), "vault-token-helper"),
-		State:   filepath.Join(dir("XDG_STATE_HOME", stateDef...), "vault-token-helper"),
+		Data:    filepath.Join(d.Data, "vault-token-helper"),
+		State:   filepath.Join(d.State, "vault-token-helper"),
 		Config:  filepath.Join(configHome, "vault-token-helper", "config.hcl"),
 		Home:    home,
 		UnitDir: filepath.Join(configHome, "systemd", "user"),

@@ -20,7 +20,8 @@
 //
 // It imports only package store (and its golang.org/x/net/idna, the
 // conversion net/http applies to a non-ASCII host), helper/caller (the
-// standard library and x/sys/unix), adrg/xdg and, from the standard
+// standard library and x/sys/unix), helper/basedir (the data directory,
+// computed as the full binary computes it) and, from the standard
 // library, os/user: vault/api,
 // net/http and the rest of the tool cost milliseconds of start-up that
 // `get`, run before every vault command, must not pay.
@@ -36,8 +37,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adrg/xdg"
-
+	"github.com/vault-token-helper/vault-token-helper/helper/basedir"
 	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/helper/names"
 	"github.com/vault-token-helper/vault-token-helper/store"
@@ -60,7 +60,7 @@ func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (strin
 	}
 	if len(args) == 1 && args[0] == "get" {
 		key, err := KeyFor(caller.Identify("get"), lookupEnv)
-		data := filepath.Join(xdg.DataHome, "vault-token-helper")
+		data := filepath.Join(basedir.Of(func(k string) string { v, _ := lookupEnv(k); return v }).Data, "vault-token-helper")
 		return Get(stdout, stderr, key, err, data, lazyRenew(data))
 	}
 	err := execFull(args)
@@ -143,7 +143,7 @@ func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, 
 func sameNS(a, b string) bool { return store.NormalizeNamespace(a) == store.NormalizeNamespace(b) }
 
 // EnsureHome sets HOME from the password database when it is unset or
-// empty, and recomputes the XDG base directories from it, so that the
+// empty (the base directories, basedir.Of, follow it), so that the
 // helper finds its files when it is run with a bare environment, and the
 // full binary it executes inherits HOME. With CGO_ENABLED=0, os/user
 // reads /etc/passwd: no NSS module, no network.
@@ -158,7 +158,6 @@ func EnsureHome(lookupEnv func(string) (string, bool), setenv func(k, v string) 
 	if err := setenv("HOME", u.HomeDir); err != nil {
 		return fmt.Errorf("set HOME: %w", err)
 	}
-	xdg.Reload()
 	return nil
 }
 

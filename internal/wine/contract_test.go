@@ -3,6 +3,7 @@ package wine
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,8 +54,39 @@ func TestWindowsContract(t *testing.T) {
 	if err := os.WriteFile(helper, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	home := filepath.Join(dir, "home")
-	cfg := filepath.Join(home, "config")
+	// Once with HOME and the XDG variables set; once with neither, as on
+	// a Windows desktop (Wine passes no HOME either): then the front and
+	// the full binary must both take the home directory from the user's
+	// profile and find their files under its defaults (helper/basedir),
+	// not the front under %LOCALAPPDATA% as adrg/xdg would on Windows.
+	t.Run("HOME and XDG variables", func(t *testing.T) {
+		contract(t, s, helper, filepath.Join(dir, "home"), true)
+	})
+	t.Run("the profile's defaults", func(t *testing.T) {
+		u, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		profile := filepath.Join(os.Getenv("WINEPREFIX"), "drive_c", "users", u.Username)
+		clean := func() {
+			for _, d := range []string{".config", filepath.Join(".local", "share"), filepath.Join(".local", "state")} {
+				must(t, os.RemoveAll(filepath.Join(profile, d, "vault-token-helper")))
+			}
+		}
+		clean()
+		t.Cleanup(clean)
+		contract(t, s, helper, profile, false)
+	})
+}
+
+// contract runs get, store, get, erase, get through helper. With
+// withXDG, HOME is home and the XDG base directories are under it;
+// without, neither is set and home is the user's profile directory.
+func contract(t *testing.T, s *vaulttest.Server, helper, home string, withXDG bool) {
+	cfg := filepath.Join(home, ".config")
+	if withXDG {
+		cfg = filepath.Join(home, "config")
+	}
 	must(t, os.MkdirAll(filepath.Join(cfg, "vault-token-helper"), 0o700))
 	must(t, os.WriteFile(filepath.Join(cfg, "vault-token-helper", "config.hcl"), []byte(`periodic_token {
   display_name    = "devvm-wizard"
@@ -68,12 +100,16 @@ func TestWindowsContract(t *testing.T) {
 		"WINEPREFIX=" + os.Getenv("WINEPREFIX"),
 		"WINEDEBUG=-all",
 		"VAULT_ADDR=" + s.Addr,
-		"USERPROFILE=" + winPath(home),
-		"HOME=" + winPath(home),
-		"XDG_CONFIG_HOME=" + winPath(cfg),
-		"XDG_DATA_HOME=" + winPath(filepath.Join(home, "data")),
-		"XDG_STATE_HOME=" + winPath(filepath.Join(home, "state")),
-		"XDG_CACHE_HOME=" + winPath(filepath.Join(home, "cache")),
+	}
+	if withXDG {
+		env = append(env,
+			"USERPROFILE="+winPath(home),
+			"HOME="+winPath(home),
+			"XDG_CONFIG_HOME="+winPath(cfg),
+			"XDG_DATA_HOME="+winPath(filepath.Join(home, "data")),
+			"XDG_STATE_HOME="+winPath(filepath.Join(home, "state")),
+			"XDG_CACHE_HOME="+winPath(filepath.Join(home, "cache")),
+		)
 	}
 	th := &tokenhelper.ExternalTokenHelper{BinaryPath: helper, Env: env}
 
@@ -103,6 +139,11 @@ func TestWindowsContract(t *testing.T) {
 	}
 	if _, err := s.LookupToken(t, periodic); err == nil {
 		t.Error("the erased periodic token still works")
+	}
+	if !withXDG {
+		if _, err := os.Stat(filepath.Join(home, ".local", "share", "vault-token-helper")); err != nil {
+			t.Errorf("the store is not under the profile's default data directory: %v", err)
+		}
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/adrg/xdg"
+	"github.com/vault-token-helper/vault-token-helper/helper/basedir"
 
 	"github.com/vault-token-helper/vault-token-helper/store"
 )
@@ -37,7 +37,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		fmt.Fprintln(stderr, "usage: firstget [-decode-first]")
 		return 2
 	}
-	files := store.New(filepath.Join(xdg.DataHome, "vault-token-helper"))
+	files := store.New(filepath.Join(basedir.Of(getenv).Data, "vault-token-helper"))
 	var decode time.Duration
 	if decodeFirst {
 		key, err := store.NewKey(getenv("VAULT_ADDR"), getenv("VAULT_NAMESPACE"))
