@@ -99,27 +99,11 @@ func (s *Server) LoginIn(t T, ns, user string) string {
 // the display name (a namespace's accessors are listed in it).
 func (s *Server) TokensIn(t T, ns, displayName string) []Token {
 	t.Helper()
-	root := s.NamespaceClient(t, ns, s.RootToken)
-	sec, err := root.Logical().List("auth/token/accessors")
+	all, err := liveTokens(s.NamespaceClient(t, ns, s.RootToken))
 	if err != nil {
-		t.Fatalf("list accessors in namespace %q: %v", ns, err)
+		t.Fatalf("tokens in namespace %q: %v", ns, err)
 	}
-	if sec == nil {
-		return nil
-	}
-	keys, _ := sec.Data["keys"].([]any)
-	var out []Token
-	for _, k := range keys {
-		acc, _ := k.(string)
-		info, err := root.Auth().Token().LookupAccessor(acc)
-		if err != nil {
-			continue // revoked between the list and the lookup
-		}
-		if tok := tokenFromSecret(info); tok.DisplayName == displayName {
-			out = append(out, tok)
-		}
-	}
-	return out
+	return named(all, displayName)
 }
 
 // NamespaceOf is the namespace_path a token sees of itself ("" for the

@@ -71,6 +71,20 @@ func (s *Server) Tokens(t T, displayName string) []Token {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return named(all, displayName)
+}
+
+// AllTokens lists every live token, as root.
+func (s *Server) AllTokens() ([]Token, error) {
+	root, err := s.newClient(s.RootToken)
+	if err != nil {
+		return nil, err
+	}
+	return liveTokens(root)
+}
+
+// named is the tokens of all with the display name.
+func named(all []Token, displayName string) []Token {
 	var out []Token
 	for _, tok := range all {
 		if tok.DisplayName == displayName {
@@ -80,12 +94,9 @@ func (s *Server) Tokens(t T, displayName string) []Token {
 	return out
 }
 
-// AllTokens lists every live token, as root.
-func (s *Server) AllTokens() ([]Token, error) {
-	root, err := s.newClient(s.RootToken)
-	if err != nil {
-		return nil, err
-	}
+// liveTokens lists every live token that root's namespace holds (a
+// namespace's accessors are listed in it), looking each accessor up.
+func liveTokens(root *api.Client) ([]Token, error) {
 	sec, err := root.Logical().List("auth/token/accessors")
 	if err != nil {
 		return nil, fmt.Errorf("list accessors: %w", err)
