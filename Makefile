@@ -35,7 +35,7 @@ FUZZTIME_SHORT ?= 10s
 TEST_TIMEOUT ?= 45m
 
 # package:FuzzTarget pairs run by `make fuzz` and, briefly, by `make test`.
-FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./helper:FuzzParseToken ./helper:FuzzParseConfig ./helper/caller:FuzzParse
+FUZZ_TARGETS := ./store:FuzzNormalizeAddr ./store/disk:FuzzDecodeAgreesWithEncodingJSON ./helper:FuzzParseToken ./helper:FuzzParseConfig ./helper/caller:FuzzParse
 
 .PHONY: all build test test-short vault bao lint fuzz fuzz-short bench demo clean test-windows dist test-dist
 
@@ -145,9 +145,9 @@ WINE_PREFIX ?= $(or $(TMPDIR),/tmp)/vault-token-helper-wine
 test-windows: vault
 	@wine="$$(WINEPREFIX="$(WINE_PREFIX)" internal/wine/prefix/setup-wine.sh)"; \
 	overlay="$$(internal/wine/overlay.sh "$(WINE_PREFIX)/go-overlay")"; \
-	echo "GOOS=windows go test -exec internal/wine/exec.sh ./store (wine: $$wine)"; \
+	echo "GOOS=windows go test -exec internal/wine/exec.sh ./store/... (wine: $$wine)"; \
 	WINEPREFIX="$(WINE_PREFIX)" VTH_WINE="$$wine" GOOS=windows GOARCH=amd64 \
-		$(GO) test -count=1 $${overlay:+-overlay "$$overlay"} -exec "$(CURDIR)/internal/wine/exec.sh" ./store; \
+		$(GO) test -count=1 $${overlay:+-overlay "$$overlay"} -exec "$(CURDIR)/internal/wine/exec.sh" ./store/...; \
 	echo "the windows binaries' protocol contract under Wine"; \
 	WINEPREFIX="$(WINE_PREFIX)" VTH_WINE="$$wine" VTH_E2E=1 $(GO) test -count=1 -run TestWindowsContract ./internal/wine
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // Mirror is ~/.vault-token, kept equal to the periodic token of one
@@ -29,7 +30,7 @@ const maxMirrorSize = 16 << 10
 // Read returns the token in the file without surrounding white space,
 // "" when there is no file.
 func (m *Mirror) Read() (string, error) {
-	b, err := store.ReadPrivateFile(m.Path, m.uid, maxMirrorSize)
+	b, err := disk.ReadPrivateFile(m.Path, m.uid, maxMirrorSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
@@ -40,7 +41,7 @@ func (m *Mirror) Read() (string, error) {
 }
 
 // Write replaces the file with token (no newline, as the CLI writes it).
-func (m *Mirror) Write(token string) error { return store.WriteFileAtomic(m.Path, []byte(token)) }
+func (m *Mirror) Write(token string) error { return disk.WriteFileAtomic(m.Path, []byte(token)) }
 
 // RemoveIf removes the file when it holds token.
 func (m *Mirror) RemoveIf(token string) error {

@@ -21,7 +21,7 @@ func keyFromEnv(env Env, verb string) (store.Key, error) {
 
 // keyOf is keyFromEnv for a caller already identified.
 func keyOf(env Env, c caller.Caller) (store.Key, error) {
-	return front.KeyFor(c, env.LookupEnv)
+	return front.KeyFor(c, env.LookupEnv, store.Namer())
 }
 
 // addrVar names the variable that selects the server in the user's

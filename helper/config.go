@@ -18,6 +18,7 @@ import (
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // ErrConfig wraps every configuration error.
@@ -98,7 +99,7 @@ func contains(list []string, s string) bool {
 // LoadConfig reads the configuration at path. A missing file is the
 // default configuration; a file that exists must be readable and valid.
 func LoadConfig(path string) (*Config, error) {
-	f, err := store.OpenRegular(path)
+	f, err := disk.OpenRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return DefaultConfig(), nil
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // Check is one check of doctor.
@@ -313,7 +314,7 @@ func (d *doctorRun) mirror() {
 
 // unsafeFix is the fix an UnsafeError in err names, else def.
 func unsafeFix(err error, def string) string {
-	var ue *store.UnsafeError
+	var ue *disk.UnsafeError
 	if errors.As(err, &ue) {
 		return ue.Fix
 	}

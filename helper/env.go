@@ -19,6 +19,7 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
 	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // Env is everything the commands take from the outside world. main
@@ -258,7 +259,7 @@ func currentUser(getenv func(string) string) string {
 }
 
 // openLog opens the log file (0600 in a 0700 directory) for appending,
-// through store.OpenPrivate: it never blocks (a FIFO at the path is
+// through disk.OpenPrivate: it never blocks (a FIFO at the path is
 // refused at once) and it refuses anything but a private regular file of
 // ours. Every record passes through the command's Redactor. When it
 // cannot open the log, logs go nowhere and the returned warning says why.
@@ -277,7 +278,7 @@ func openLog(env Env) (*slog.Logger, func(), string) {
 	warn := ""
 	if err := os.MkdirAll(env.Paths.State, 0o700); err != nil {
 		warn = "no log: " + err.Error()
-	} else if f, err := store.OpenPrivate(env.Paths.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, os.Geteuid()); err != nil {
+	} else if f, err := disk.OpenPrivate(env.Paths.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, os.Geteuid()); err != nil {
 		warn = "no log: " + err.Error()
 	} else {
 		// The log names accessors and policies: keep its directory private

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // lazyOffText is the content of the marker file, for whoever finds it.
@@ -34,5 +34,5 @@ func SyncLazyMarker(env Env, cfg *Config) error {
 	if err := os.MkdirAll(env.Paths.Data, 0o700); err != nil {
 		return err
 	}
-	return store.WriteFileAtomic(p, []byte(lazyOffText))
+	return disk.WriteFileAtomic(p, []byte(lazyOffText))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // Metrics: vault-token-renew and status write a Prometheus textfile
@@ -173,7 +174,7 @@ func WriteMetrics(path string, ms []AddressMetrics) error {
 	}
 	// node_exporter reads *.prom files: the temporary name (.NAME.tmp-*)
 	// does not end so.
-	if err := store.WriteFile(path, FormatMetrics(ms), store.WriteOptions{Mode: 0o644, ReplaceLink: true}); err != nil {
+	if err := disk.WriteFile(path, FormatMetrics(ms), disk.WriteOptions{Mode: 0o644, ReplaceLink: true}); err != nil {
 		return fmt.Errorf("write the metrics file %q: %w", path, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package helper
 import (
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // Where the TLS settings of a command's Vault client come from.
@@ -27,7 +28,7 @@ type reach struct {
 // environment only: the CLI that hands them a token reached Vault with it.
 func reachFor(env Env, cur *store.Token, useRecorded bool, retry heal.RetryPolicy) reach {
 	r := reach{Retry: retry}
-	if t, ok := store.TLSFromEnv(env.Getenv, env.Dir); ok {
+	if t, ok := disk.TLSFromEnv(env.Getenv, env.Dir); ok {
 		r.Source = TLSFromEnvironment
 		if !t.IsZero() {
 			r.TLS = &t

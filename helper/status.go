@@ -19,6 +19,7 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/helper/sched"
 	installer "github.com/vault-token-helper/vault-token-helper/helper/setup"
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // StatusTimeout bounds the lookups of one status run per address.
@@ -288,7 +289,7 @@ func (a AddressStatus) keyString() string {
 // refusedKey is the address whose token file err refuses, when err names
 // a file of the store's tokens directory.
 func refusedKey(files *store.Files, err error) (store.Key, bool) {
-	var ue *store.UnsafeError
+	var ue *disk.UnsafeError
 	p := ""
 	if errors.As(err, &ue) {
 		p = ue.Path

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/helper/front"
+	"github.com/vault-token-helper/vault-token-helper/store"
 )
 
 // devServerStore is store under `vault server -dev` (or `bao server
@@ -32,5 +33,5 @@ func devServerStore(stderr io.Writer, env Env) int {
 
 func get(stdout, stderr io.Writer, env Env) int {
 	key, err := keyFromEnv(env, "get")
-	return front.Get(stdout, stderr, key, err, env.Paths.Data, nil) // the lazy renew is the front's
+	return front.Get(stdout, stderr, key, err, env.Paths.Data, store.Namer(), nil) // the lazy renew is the front's
 }

@@ -2,7 +2,10 @@ package store
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 func TestNormalizeAddr(t *testing.T) {
@@ -148,7 +151,7 @@ func TestKeyDirNameIsInjective(t *testing.T) {
 	}
 	seen := map[string]Key{}
 	for _, k := range keys {
-		name := k.dirName()
+		name := dirName(k)
 		if other, ok := seen[name]; ok {
 			t.Errorf("keys %+v and %+v share directory %q", other, k, name)
 		}
@@ -183,6 +186,12 @@ func FuzzNormalizeAddr(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		got, err := NormalizeAddr(in)
+		// The front's Namer (no IDNA, no SHA-256) agrees, or leaves the
+		// address to the full binary.
+		front, frontErr := disk.Namer{}.NormalizeAddr(in)
+		if !errors.Is(frontErr, disk.ErrNeedsNamer) && (front != got || (frontErr == nil) != (err == nil)) {
+			t.Fatalf("NormalizeAddr(%q) = %q, %v; the front's = %q, %v", in, got, err, front, frontErr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrBadAddress) {
 				t.Fatalf("NormalizeAddr(%q) error %v does not wrap ErrBadAddress", in, err)
@@ -197,7 +206,7 @@ func FuzzNormalizeAddr(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", in, got, again)
 		}
 		k := Key{Addr: got}
-		if name := k.dirName(); name == "" || name == "." || name == ".." || containsSlash(name) {
+		if name := dirName(k); name == "" || name == "." || name == ".." || containsSlash(name) {
 			t.Fatalf("directory name %q for %q is not a single path element", name, got)
 		}
 	})
@@ -210,4 +219,45 @@ func containsSlash(s string) bool {
 		}
 	}
 	return false
+}
+
+// The front's Namer (disk.Namer{}: no IDNA, no SHA-256) computes every
+// key the full one computes, except the ones that need what it lacks,
+// which it refuses with ErrNeedsNamer (the front then executes the full
+// binary).
+func TestFrontNamerAgreesOrDefers(t *testing.T) {
+	t.Parallel()
+	long := "https://vault.example:8200/" + strings.Repeat("p", 200)
+	tests := []struct {
+		addr, ns string
+		defers   bool
+	}{
+		{"http://127.0.0.1:8200", "", false},
+		{"HTTPS://Vault.Example.COM", "team/", false},
+		{"http://[::ffff:127.0.0.1]:8200", "", false},
+		{"unix:///run/vault.sock", "", false},
+		{"https://Bücher.example", "", true},
+		{"https://%C3%BC.example", "", true},
+		{long, "", true},
+		{"https://vault.example", strings.Repeat("n", 200), true},
+	}
+	for _, tt := range tests {
+		want, err := NewKey(tt.addr, tt.ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantName := dirName(want)
+		front := disk.Namer{}
+		got, err := front.NewKey(tt.addr, tt.ns)
+		var gotName string
+		if err == nil {
+			gotName, err = front.DirName(got)
+		}
+		switch {
+		case tt.defers && !errors.Is(err, disk.ErrNeedsNamer):
+			t.Errorf("front key of %q, %q: got %v, %q, %v; want ErrNeedsNamer", tt.addr, tt.ns, got, gotName, err)
+		case !tt.defers && (err != nil || got != want || gotName != wantName):
+			t.Errorf("front key of %q, %q: got %v, %q, %v; want %v, %q", tt.addr, tt.ns, got, gotName, err, want, wantName)
+		}
+	}
 }

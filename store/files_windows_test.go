@@ -8,23 +8,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 	"golang.org/x/sys/windows"
 )
 
 // TestCheckPrivateWindows: a file the store creates passes the owner and
 // access-list check; one whose access list lets Everyone read it is
-// refused with ErrUnsafe naming the fix.
+// refused with disk.ErrUnsafe naming the fix.
 func TestCheckPrivateWindows(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
-	f, err := OpenPrivate(p, os.O_WRONLY|os.O_CREATE, -1)
+	f, err := disk.OpenPrivate(p, os.O_WRONLY|os.O_CREATE, -1)
 	if err != nil {
-		t.Fatalf("OpenPrivate of a new file: got %v, want it open", err)
+		t.Fatalf("disk.OpenPrivate of a new file: got %v, want it open", err)
 	}
 	f.Close()
-	if _, err := ReadPrivateFile(p, -1, 10); err != nil {
-		t.Fatalf("ReadPrivateFile of our own file: got %v, want nil", err)
+	if _, err := disk.ReadPrivateFile(p, -1, 10); err != nil {
+		t.Fatalf("disk.ReadPrivateFile of our own file: got %v, want nil", err)
 	}
 
 	everyone, err := windows.CreateWellKnownSid(windows.WinWorldSid)
@@ -43,10 +44,10 @@ func TestCheckPrivateWindows(t *testing.T) {
 	if err := windows.SetNamedSecurityInfo(p, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION, nil, nil, acl, nil); err != nil {
 		t.Fatalf("grant Everyone read: %v", err)
 	}
-	_, err = ReadPrivateFile(p, -1, 10)
-	var ue *UnsafeError
-	if !errors.Is(err, ErrUnsafe) || !errors.As(err, &ue) || ue.Fix == "" {
-		t.Fatalf("ReadPrivateFile of a file Everyone may read: got %v, want ErrUnsafe with a fix", err)
+	_, err = disk.ReadPrivateFile(p, -1, 10)
+	var ue *disk.UnsafeError
+	if !errors.Is(err, disk.ErrUnsafe) || !errors.As(err, &ue) || ue.Fix == "" {
+		t.Fatalf("disk.ReadPrivateFile of a file Everyone may read: got %v, want disk.ErrUnsafe with a fix", err)
 	}
 }
 
@@ -56,10 +57,10 @@ func TestReplaceFileWindows(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "state.json")
 	for _, want := range []string{"one", "two"} {
-		if err := WriteFileAtomic(p, []byte(want)); err != nil {
-			t.Fatalf("WriteFileAtomic(%q): %v", want, err)
+		if err := disk.WriteFileAtomic(p, []byte(want)); err != nil {
+			t.Fatalf("disk.WriteFileAtomic(%q): %v", want, err)
 		}
-		got, err := ReadPrivateFile(p, -1, 10)
+		got, err := disk.ReadPrivateFile(p, -1, 10)
 		if err != nil || string(got) != want {
 			t.Fatalf("after writing %q: got %q, %v", want, got, err)
 		}

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // installIDName is the file, in the data directory, that holds the
@@ -31,11 +32,11 @@ func (f *Files) InstallIDPath() string { return filepath.Join(f.Root, installIDN
 // hostname, containers with a default hostname) tell their tokens apart.
 func (f *Files) InstallID() (string, error) {
 	p := f.InstallIDPath()
-	if err := ensureDir(f.Root, f.uid); err != nil {
+	if err := disk.EnsureDir(f.Root, f.uid); err != nil {
 		return "", err
 	}
 	for range 3 {
-		b, err := ReadPrivateFile(p, f.uid, 256)
+		b, err := disk.ReadPrivateFile(p, f.uid, 256)
 		if err == nil {
 			id := strings.TrimSpace(string(b))
 			if !validInstallID(id) {
@@ -53,34 +54,16 @@ func (f *Files) InstallID() (string, error) {
 	return "", fmt.Errorf("create the install id %q: it keeps disappearing", p)
 }
 
-// createInstallID writes a new id to a temporary file and links it to p;
-// an existing p (another process was first) is an fs.ErrExist error.
-func (f *Files) createInstallID(p string) (err error) {
+// createInstallID writes a new id to p through the one writer, which
+// takes the name only if it is free (NoReplace: a link, so the first id
+// stays); an existing p (another process was first) is an fs.ErrExist
+// error.
+func (f *Files) createInstallID(p string) error {
 	var b [installIDLen / 2]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
 	}
-	tmp, err := f.fs.CreateTemp(f.Root, "."+installIDName+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := f.fs.Write(tmp, []byte(hex.EncodeToString(b[:])+"\n")); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := f.fs.Sync(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	// link(2) never replaces an existing name: the first id stays.
-	if err := os.Link(tmp.Name(), p); err != nil {
-		return err
-	}
-	return syncDir(f.Root)
+	return disk.WriteFile(p, []byte(hex.EncodeToString(b[:])+"\n"), disk.WriteOptions{NoReplace: true, FS: f.fs})
 }
 
 func validInstallID(id string) bool {

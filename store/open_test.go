@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // noHang runs f and fails the test when it has not returned after a
@@ -57,24 +59,24 @@ func TestOpenPrivate(t *testing.T) {
 		{"new file", func(*testing.T, string) {}, write, nil, ""},
 		{"existing private file", func(t *testing.T, p string) { must(t, os.WriteFile(p, []byte("x"), 0o600)) }, write, nil, ""},
 		{"missing, not created", func(*testing.T, string) {}, os.O_RDONLY, fs.ErrNotExist, ""},
-		{"FIFO, write, no reader", func(t *testing.T, p string) { mkfifo(t, p) }, write, ErrUnsafe, "not a regular file"},
-		{"FIFO, read, no writer", func(t *testing.T, p string) { mkfifo(t, p) }, os.O_RDONLY, ErrUnsafe, "not a regular file"},
+		{"FIFO, write, no reader", func(t *testing.T, p string) { mkfifo(t, p) }, write, disk.ErrUnsafe, "not a regular file"},
+		{"FIFO, read, no writer", func(t *testing.T, p string) { mkfifo(t, p) }, os.O_RDONLY, disk.ErrUnsafe, "not a regular file"},
 		{"FIFO, write, with a reader", func(t *testing.T, p string) {
 			mkfifo(t, p)
 			r, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 			must(t, err)
 			t.Cleanup(func() { r.Close() })
-		}, write, ErrUnsafe, "not a regular file"},
+		}, write, disk.ErrUnsafe, "not a regular file"},
 		{"symlink to a private file", func(t *testing.T, p string) {
 			must(t, os.WriteFile(p+".target", nil, 0o600))
 			must(t, os.Symlink(p+".target", p))
-		}, write, ErrUnsafe, "symlink"},
-		{"dangling symlink", func(t *testing.T, p string) { must(t, os.Symlink(p+".nowhere", p)) }, write, ErrUnsafe, "symlink"},
+		}, write, disk.ErrUnsafe, "symlink"},
+		{"dangling symlink", func(t *testing.T, p string) { must(t, os.Symlink(p+".nowhere", p)) }, write, disk.ErrUnsafe, "symlink"},
 		{"readable by others", func(t *testing.T, p string) {
 			must(t, os.WriteFile(p, nil, 0o600))
 			must(t, os.Chmod(p, 0o644))
-		}, write, ErrUnsafe, "chmod 600"},
-		{"a directory", func(t *testing.T, p string) { must(t, os.Mkdir(p, 0o700)) }, os.O_RDONLY, ErrUnsafe, "not a regular file"},
+		}, write, disk.ErrUnsafe, "chmod 600"},
+		{"a directory", func(t *testing.T, p string) { must(t, os.Mkdir(p, 0o700)) }, os.O_RDONLY, disk.ErrUnsafe, "not a regular file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +85,7 @@ func TestOpenPrivate(t *testing.T) {
 			tt.plant(t, p)
 			var f *os.File
 			var err error
-			noHang(t, "OpenPrivate", func() { f, err = OpenPrivate(p, tt.flag, os.Geteuid()) })
+			noHang(t, "disk.OpenPrivate", func() { f, err = disk.OpenPrivate(p, tt.flag, os.Geteuid()) })
 			if f != nil {
 				defer f.Close()
 			}
@@ -150,13 +152,13 @@ func TestStoreRefusesFIFOs(t *testing.T) {
 				save(t, f, k, "hvs.one-token")
 				must(t, os.Remove(tt.file(f)))
 			} else {
-				must(t, ensureDir(f.Root, f.uid))
+				must(t, disk.EnsureDir(f.Root, f.uid))
 			}
 			mkfifo(t, tt.file(f))
 			var err error
 			noHang(t, tt.name, func() { err = tt.op(f) })
-			if !errors.Is(err, ErrUnsafe) || !strings.Contains(errString(err), "not a regular file") {
-				t.Errorf("got %v, want ErrUnsafe: not a regular file", err)
+			if !errors.Is(err, disk.ErrUnsafe) || !strings.Contains(errString(err), "not a regular file") {
+				t.Errorf("got %v, want disk.ErrUnsafe: not a regular file", err)
 			}
 		})
 	}
@@ -167,9 +169,9 @@ func TestWriteFileAtomicRefusesFIFO(t *testing.T) {
 	p := filepath.Join(t.TempDir(), ".vault-token")
 	mkfifo(t, p)
 	var err error
-	noHang(t, "WriteFileAtomic", func() { err = WriteFileAtomic(p, []byte("hvs.x")) })
-	if !errors.Is(err, ErrUnsafe) {
-		t.Errorf("got %v, want ErrUnsafe", err)
+	noHang(t, "disk.WriteFileAtomic", func() { err = disk.WriteFileAtomic(p, []byte("hvs.x")) })
+	if !errors.Is(err, disk.ErrUnsafe) {
+		t.Errorf("got %v, want disk.ErrUnsafe", err)
 	}
 }
 
@@ -217,8 +219,8 @@ func TestInstallID(t *testing.T) {
 		t.Errorf("garbage id: got %v, want ErrCorrupt", err)
 	}
 	must(t, os.Chmod(f.InstallIDPath(), 0o644))
-	if _, err := f.InstallID(); !errors.Is(err, ErrUnsafe) {
-		t.Errorf("id readable by others: got %v, want ErrUnsafe", err)
+	if _, err := f.InstallID(); !errors.Is(err, disk.ErrUnsafe) {
+		t.Errorf("id readable by others: got %v, want disk.ErrUnsafe", err)
 	}
 }
 
@@ -237,12 +239,12 @@ func TestReadRegularFile(t *testing.T) {
 			must(t, os.Symlink(p+".target", p))
 		}, nil},
 		{"missing", func(*testing.T, string) {}, fs.ErrNotExist},
-		{"FIFO", func(t *testing.T, p string) { mkfifo(t, p) }, ErrUnsafe},
+		{"FIFO", func(t *testing.T, p string) { mkfifo(t, p) }, disk.ErrUnsafe},
 		{"symlink to a FIFO", func(t *testing.T, p string) {
 			mkfifo(t, p+".fifo")
 			must(t, os.Symlink(p+".fifo", p))
-		}, ErrUnsafe},
-		{"too large", func(t *testing.T, p string) { must(t, os.WriteFile(p, make([]byte, 11), 0o644)) }, ErrTooLarge},
+		}, disk.ErrUnsafe},
+		{"too large", func(t *testing.T, p string) { must(t, os.WriteFile(p, make([]byte, 11), 0o644)) }, disk.ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,7 +253,7 @@ func TestReadRegularFile(t *testing.T) {
 			tt.plant(t, p)
 			var data []byte
 			var err error
-			noHang(t, "ReadRegularFile", func() { data, err = ReadRegularFile(p, 10) })
+			noHang(t, "disk.ReadRegularFile", func() { data, err = disk.ReadRegularFile(p, 10) })
 			if tt.wantErr == nil && (err != nil || string(data) != "x") {
 				t.Errorf("got %q, %v; want \"x\"", data, err)
 			}

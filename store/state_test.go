@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 func testKey(t *testing.T) Key {
@@ -75,7 +77,7 @@ func assertMode(t *testing.T, p string, want fs.FileMode) {
 	}
 	if runtime.GOOS == "windows" {
 		// No mode bits: the file must pass the owner and access-list check.
-		if err := checkPrivate(p, fi, -1, fi.IsDir()); err != nil {
+		if err := disk.CheckOwnedPrivate(p, fi, -1, fi.IsDir()); err != nil {
 			t.Errorf("%q is not private: %v", p, err)
 		}
 		return
@@ -135,8 +137,8 @@ func TestTokenRefusesUnsafeFiles(t *testing.T) {
 			save(t, f, k, "hvs.secret")
 			tt.mutate(t, f, k)
 			got, err := f.Token(k)
-			if !errors.Is(err, ErrUnsafe) {
-				t.Fatalf("Token = %q, %v; want an error wrapping ErrUnsafe", got, err)
+			if !errors.Is(err, disk.ErrUnsafe) {
+				t.Fatalf("Token = %q, %v; want an error wrapping disk.ErrUnsafe", got, err)
 			}
 			if got != "" {
 				t.Errorf("Token returned %q alongside the error", got)
@@ -247,8 +249,8 @@ func TestWriteFileAtomicRefusesSymlink(t *testing.T) {
 	must(t, os.WriteFile(target, []byte("keep"), 0o600))
 	link := filepath.Join(dir, ".vault-token")
 	must(t, os.Symlink(target, link))
-	if err := WriteFileAtomic(link, []byte("hvs.x")); !errors.Is(err, ErrUnsafe) {
-		t.Fatalf("WriteFileAtomic through a symlink: got %v, want ErrUnsafe", err)
+	if err := disk.WriteFileAtomic(link, []byte("hvs.x")); !errors.Is(err, disk.ErrUnsafe) {
+		t.Fatalf("disk.WriteFileAtomic through a symlink: got %v, want disk.ErrUnsafe", err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "keep" {
 		t.Fatalf("symlink target changed to %q", b)
@@ -261,7 +263,7 @@ func TestWriteFileAtomicIgnoresPlantedTempFile(t *testing.T) {
 	outside := filepath.Join(dir, "outside")
 	// A planted symlink with a plausible temp name must not be written through.
 	must(t, os.Symlink(outside, filepath.Join(dir, ".state.json.tmp-1")))
-	must(t, WriteFileAtomic(p, []byte("new")))
+	must(t, disk.WriteFileAtomic(p, []byte("new")))
 	if _, err := os.Lstat(outside); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("the planted symlink was followed: %v", err)
 	}
@@ -295,7 +297,7 @@ func TestStaleLockFileDoesNotBlock(t *testing.T) {
 	must(t, err)
 	must(t, s.Close())
 	// A lock file left by a process that died: content but no holder.
-	must(t, os.WriteFile(filepath.Join(f.dir(k), lockName), []byte("999999\n"), 0o600))
+	must(t, os.WriteFile(filepath.Join(f.dir(k), disk.LockName), []byte("999999\n"), 0o600))
 	s, err = f.Lock(context.Background(), k, 100*time.Millisecond)
 	if err != nil {
 		t.Fatalf("Lock with a stale lock file: %v", err)
@@ -389,10 +391,10 @@ func TestListMakesTheChecksOfGetAndRenew(t *testing.T) {
 		{"tokens directory 0755", func(t *testing.T, f *Files, k Key) { must(t, os.Chmod(f.tokensDir(), 0o755)) }, "mode 0755", false},
 		{"state file 0644", func(t *testing.T, f *Files, k Key) { must(t, os.Chmod(f.statePath(k), 0o644)) }, "mode 0644", false},
 		{"lock file 0644", func(t *testing.T, f *Files, k Key) {
-			must(t, os.Chmod(filepath.Join(f.dir(k), lockName), 0o644))
+			must(t, os.Chmod(filepath.Join(f.dir(k), disk.LockName), 0o644))
 		}, "mode 0644", true},
 		{"lock file a symlink", func(t *testing.T, f *Files, k Key) {
-			lp := filepath.Join(f.dir(k), lockName)
+			lp := filepath.Join(f.dir(k), disk.LockName)
 			must(t, os.Remove(lp))
 			must(t, os.Symlink(f.statePath(k), lp))
 		}, "symlink", true},
@@ -418,14 +420,14 @@ func TestListMakesTheChecksOfGetAndRenew(t *testing.T) {
 			} else {
 				_, want = f.Token(k)
 			}
-			if !errors.Is(want, ErrUnsafe) || !strings.Contains(want.Error(), tt.problem) {
-				t.Fatalf("the read or write path: got %v, want ErrUnsafe saying %q", want, tt.problem)
+			if !errors.Is(want, disk.ErrUnsafe) || !strings.Contains(want.Error(), tt.problem) {
+				t.Fatalf("the read or write path: got %v, want disk.ErrUnsafe saying %q", want, tt.problem)
 			}
 			states, errs := f.List()
 			if len(states) != 0 || len(errs) != 1 {
 				t.Fatalf("List: got %d states and errors %v, want none and one error", len(states), errs)
 			}
-			if got := errs[0]; !errors.Is(got, ErrUnsafe) || got.Error() != want.Error() {
+			if got := errs[0]; !errors.Is(got, disk.ErrUnsafe) || got.Error() != want.Error() {
 				t.Errorf("List: got %v, want the same error as get or renew: %v", got, want)
 			}
 		})

@@ -18,13 +18,18 @@
 // BAO_ADDR and VAULT_ADDR in its environment), it takes the home directory
 // from the password database and sets HOME before anything else.
 //
-// It imports only package store (and its golang.org/x/net/idna, the
-// conversion net/http applies to a non-ASCII host), helper/caller (the
-// standard library and x/sys/unix), helper/basedir (the data directory,
-// computed as the full binary computes it) and, from the standard
-// library, os/user: vault/api,
-// net/http and the rest of the tool cost milliseconds of start-up that
-// `get`, run before every vault command, must not pay.
+// A key whose computation needs IDNA (a host that is not ASCII) or
+// SHA-256 (a directory name over 200 bytes), which the front does not
+// link, is the full binary's: the front executes it for that get too
+// (disk.ErrNeedsNamer).
+//
+// It imports only package store/disk (the store's read path, the
+// standard library alone), helper/caller, helper/basedir (the data
+// directory, computed as the full binary computes it), golang.org/x/sys
+// on macOS, the BSDs and Windows (not on Linux) and, from the standard
+// library, os/user: vault/api, net/http, encoding/json, crypto and the
+// rest of the tool cost milliseconds of start-up that `get`, run before
+// every vault command, must not pay.
 package front
 
 import (
@@ -40,7 +45,7 @@ import (
 	"github.com/vault-token-helper/vault-token-helper/helper/basedir"
 	"github.com/vault-token-helper/vault-token-helper/helper/caller"
 	"github.com/vault-token-helper/vault-token-helper/helper/names"
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // FullName is the usual name of the binary that implements every verb
@@ -59,9 +64,20 @@ func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (strin
 		return 1
 	}
 	if len(args) == 1 && args[0] == "get" {
-		key, err := KeyFor(caller.Identify("get"), lookupEnv)
-		data := filepath.Join(basedir.Of(func(k string) string { v, _ := lookupEnv(k); return v }).Data, "vault-token-helper")
-		return Get(stdout, stderr, key, err, data, lazyRenew(data))
+		growStack()
+		// The front's Namer has neither IDNA nor SHA-256 (see package
+		// disk): a key that needs them is the full binary's to answer,
+		// also where SameServer met a host it could not convert.
+		deferred := false
+		n := disk.Namer{ToASCII: func(string) (string, error) { deferred = true; return "", disk.ErrNeedsNamer }}
+		key, err := KeyFor(caller.Identify("get"), lookupEnv, n)
+		if err == nil {
+			_, err = n.DirName(key)
+		}
+		if !deferred && !errors.Is(err, disk.ErrNeedsNamer) {
+			data := filepath.Join(basedir.Of(func(k string) string { v, _ := lookupEnv(k); return v }).Data, "vault-token-helper")
+			return Get(stdout, stderr, key, err, data, n, lazyRenew(data, n))
+		}
 	}
 	err := execFull(args)
 	fmt.Fprintf(stderr, "vault-token-helper: %v\n", err)
@@ -69,16 +85,16 @@ func Main(args []string, stdout, stderr io.Writer, lookupEnv func(string) (strin
 }
 
 // Get prints the token stored for key under the data directory dataDir,
-// then runs lazy (the lazy renew, see lazy.go). keyErr is why the key
-// could not be found; then nothing is printed.
-func Get(stdout, stderr io.Writer, key store.Key, keyErr error, dataDir string, lazy Lazy) int {
+// named by n, then runs lazy (the lazy renew, see lazy.go). keyErr is why
+// the key could not be found; then nothing is printed.
+func Get(stdout, stderr io.Writer, key disk.Key, keyErr error, dataDir string, n disk.Namer, lazy Lazy) int {
 	if errors.Is(keyErr, caller.ErrUncertain) || errors.Is(keyErr, caller.ErrConflict) {
 		return getFailed(stderr, "no token printed: "+keyErr.Error())
 	}
 	if keyErr != nil {
 		return getFailed(stderr, keyErr.Error())
 	}
-	st, err := store.New(dataDir).Peek(key)
+	st, err := disk.Read(dataDir, os.Geteuid(), n, key)
 	if err != nil {
 		return getFailed(stderr, err.Error())
 	}
@@ -105,12 +121,12 @@ func getFailed(stderr io.Writer, msg string) int {
 
 // Lazy is what get does after printing the token (MaybeLazyRenew);
 // nil does nothing.
-type Lazy func(key store.Key, st store.State)
+type Lazy func(key disk.Key, st disk.State)
 
 // lazyRenew is the lazy renew of the front: vault-token-renew next to
 // the running binary.
-func lazyRenew(dataDir string) Lazy {
-	return func(key store.Key, st store.State) {
+func lazyRenew(dataDir string, n disk.Namer) Lazy {
+	return func(key disk.Key, st disk.State) {
 		now := time.Now()
 		if !LazyDue(st, now) {
 			return // the common case: no system call
@@ -119,28 +135,29 @@ func lazyRenew(dataDir string) Lazy {
 		if err != nil {
 			return
 		}
-		MaybeLazyRenew(dataDir, key, st, now, filepath.Join(filepath.Dir(self), names.Of(self).Renew), StartDetached)
+		MaybeLazyRenew(dataDir, n, key, st, now, filepath.Join(filepath.Dir(self), names.Of(self).Renew), StartDetached)
 	}
 }
 
 // KeyFor is the key of the server and namespace that the command of c
-// talks to (caller.Target), for get, store and erase alike.
-func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool)) (store.Key, error) {
-	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: store.SameServer, SameNS: sameNS})
+// talks to (caller.Target), for get, store and erase alike, computed by
+// n (store.Namer() in the full binary).
+func KeyFor(c caller.Caller, lookupEnv func(string) (string, bool), n disk.Namer) (disk.Key, error) {
+	addr, ns, err := caller.Target(c, caller.Env{Lookup: lookupEnv, SameAddr: n.SameServer, SameNS: sameNS})
 	if errors.Is(err, caller.ErrUncertain) {
 		name := "VAULT"
 		if c.CLI == caller.Bao {
 			name = "BAO"
 		}
-		return store.Key{}, fmt.Errorf("the %s command line: %w; set %s_ADDR (and %s_NAMESPACE) for the command instead of its flags", c.CLI, err, name, name)
+		return disk.Key{}, fmt.Errorf("the %s command line: %w; set %s_ADDR (and %s_NAMESPACE) for the command instead of its flags", c.CLI, err, name, name)
 	}
 	if err != nil {
-		return store.Key{}, err
+		return disk.Key{}, err
 	}
-	return store.NewKey(addr, ns)
+	return n.NewKey(addr, ns)
 }
 
-func sameNS(a, b string) bool { return store.NormalizeNamespace(a) == store.NormalizeNamespace(b) }
+func sameNS(a, b string) bool { return disk.NormalizeNamespace(a) == disk.NormalizeNamespace(b) }
 
 // EnsureHome sets HOME from the password database when it is unset or
 // empty (the base directories, basedir.Of, follow it), so that the
@@ -173,3 +190,22 @@ func execFull(args []string) error {
 	// replaceProcess returns only when it failed.
 	return fmt.Errorf("run %q: %w; reinstall with ./install.sh", full, replaceProcess(full, argv))
 }
+
+// growStack makes the goroutine's stack big enough for get's whole call
+// chain at once, while it is shallow. A goroutine starts with 2 KiB of
+// stack, and the runtime doubles it when a call needs more, copying it
+// and reading the stack map of every frame on it from the binary; get's
+// chain (the read and the decoding of the state file) needs about 6 KiB,
+// so without this the copy happens deep in the chain, where it costs
+// get a dozen page faults (docs/performance.md). The frame of this
+// function is what asks for the room; it is used only so that the
+// compiler keeps it.
+//
+//go:noinline
+func growStack() byte {
+	var room [6 << 10]byte
+	return touch(room[:])
+}
+
+//go:noinline
+func touch(b []byte) byte { return b[len(b)-1] }

@@ -46,7 +46,7 @@ func TestKeyFor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := KeyFor(tt.caller, lookup(tt.env))
+			got, err := KeyFor(tt.caller, lookup(tt.env), store.Namer())
 			if !errors.Is(err, tt.err) || got != tt.want {
 				t.Fatalf("KeyFor: got %v, %v; want %v, %v", got, err, tt.want, tt.err)
 			}
@@ -56,8 +56,8 @@ func TestKeyFor(t *testing.T) {
 
 func TestGetEmptyStore(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}))
-	code := Get(&stdout, &stderr, key, err, filepath.Join(t.TempDir(), "vault-token-helper"), nil)
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}), store.Namer())
+	code := Get(&stdout, &stderr, key, err, filepath.Join(t.TempDir(), "vault-token-helper"), store.Namer(), nil)
 	if code != 0 || stdout.Len() != 0 || stderr.Len() != 0 {
 		t.Fatalf("Get on an empty store: exit %d, stdout %q, stderr %q; want 0 and nothing", code, stdout.String(), stderr.String())
 	}
@@ -65,8 +65,8 @@ func TestGetEmptyStore(t *testing.T) {
 
 func TestGetBadAddress(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "vault.example.com:8200"}))
-	code := Get(&stdout, &stderr, key, err, t.TempDir(), nil)
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "vault.example.com:8200"}), store.Namer())
+	code := Get(&stdout, &stderr, key, err, t.TempDir(), store.Namer(), nil)
 	if code != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "no scheme") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("Get with a bad VAULT_ADDR: exit %d, stdout %q, stderr %q; want 1 and one line", code, stdout.String(), stderr.String())
 	}
@@ -80,8 +80,8 @@ func TestGetRefusedFileOneLineNoQuotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}))
-	code := Get(&stdout, &stderr, key, err, data, nil)
+	key, err := KeyFor(caller.Caller{}, lookup(map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}), store.Namer())
+	code := Get(&stdout, &stderr, key, err, data, store.Namer(), nil)
 	out := stderr.String()
 	if code != 1 || stdout.Len() != 0 || strings.Count(out, "\n") != 1 || strings.Contains(out, `"`) {
 		t.Fatalf("Get with a loose data directory: exit %d, stdout %q, stderr %q; want 1 and one line without double quotes", code, stdout.String(), out)
@@ -98,6 +98,37 @@ func TestMainRunsFullForOtherVerbs(t *testing.T) {
 	code := Main([]string{"status"}, &stdout, &stderr, lookup(map[string]string{"HOME": t.TempDir()}))
 	if code != 1 || !strings.Contains(stderr.String(), FullName) || !strings.Contains(stderr.String(), "install.sh") {
 		t.Fatalf("Main(status) without the full binary: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// get is the front's to answer unless its key needs IDNA or SHA-256,
+// which the front does not link: then the full binary answers it.
+func TestMainLeavesKeysItCannotNameToFull(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(filepath.Dir(os.Args[0]), FullName)); err == nil {
+		t.Skip("a vault-token-helper-full sits next to the test binary")
+	}
+	tests := []struct {
+		name, addr, ns string
+		full           bool
+	}{
+		{"an ASCII host", "http://127.0.0.1:8200", "", false},
+		{"a host that is not ASCII", "http://１２７.０.０.１:8200", "", true},
+		{"a host escaped to one that is not ASCII", "https://%C3%BC.example", "", true},
+		{"a key too long for a directory name", "https://vault.example", strings.Repeat("team/", 50), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			env := map[string]string{"HOME": t.TempDir(), "VAULT_ADDR": tt.addr, "VAULT_NAMESPACE": tt.ns}
+			code := Main([]string{"get"}, &stdout, &stderr, lookup(env))
+			ranFull := strings.Contains(stderr.String(), FullName)
+			if ranFull != tt.full || stdout.Len() != 0 {
+				t.Fatalf("Main(get) for %q, %q: exit %d, stdout %q, stderr %q; want the full binary run: %v", tt.addr, tt.ns, code, stdout.String(), stderr.String(), tt.full)
+			}
+			if !tt.full && code != 0 {
+				t.Errorf("Main(get) with nothing stored: exit %d, stderr %q; want 0", code, stderr.String())
+			}
+		})
 	}
 }
 

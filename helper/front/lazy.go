@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/names"
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // The lazy renew of get: a safety net for a scheduler that did not run
@@ -30,8 +30,8 @@ import (
 //     LazyOffName in the data directory (helper.SyncLazyMarker), looked
 //     for only when a renew is due.
 //   - "Once an hour" is a timestamp file, LazyStampName, next to the
-//     address's state.json, read with store.ReadPrivateFile and written
-//     with store.WriteFileAtomic before the renew starts. Two gets in the
+//     address's state.json, read with disk.ReadPrivateFile and written
+//     with disk.WriteFileAtomic before the renew starts. Two gets in the
 //     same instant may both start one; the address's lock serializes them.
 
 // LazyOffName is the marker file, in the data directory, that turns the
@@ -70,7 +70,7 @@ func LazyRenewOn(dataDir string) bool {
 // than half its period, or its last successful renew (its store, when
 // none succeeded since) is older than LazyStale. Only periodic tokens of
 // ours are renewed; nothing stored is never due.
-func LazyDue(st store.State, now time.Time) bool {
+func LazyDue(st disk.State, now time.Time) bool {
 	cur := st.Current
 	if cur == nil || !cur.Source.Periodic() || cur.Period <= 0 {
 		return false
@@ -92,12 +92,16 @@ type Starter func(renew string, addr string) error
 // safety net is on and none was started in the last LazyInterval. It
 // reports whether it started one. It never fails get: every error means
 // "not now".
-func MaybeLazyRenew(dataDir string, k store.Key, st store.State, now time.Time, renew string, start Starter) bool {
+func MaybeLazyRenew(dataDir string, n disk.Namer, k disk.Key, st disk.State, now time.Time, renew string, start Starter) bool {
 	if !LazyDue(st, now) || !LazyRenewOn(dataDir) {
 		return false
 	}
-	stamp := filepath.Join(filepath.Dir(store.New(dataDir).StatePath(k)), LazyStampName)
-	b, err := store.ReadPrivateFile(stamp, os.Geteuid(), 64)
+	statePath, err := disk.StatePath(dataDir, n, k)
+	if err != nil {
+		return false
+	}
+	stamp := filepath.Join(filepath.Dir(statePath), LazyStampName)
+	b, err := disk.ReadPrivateFile(stamp, os.Geteuid(), 64)
 	switch {
 	case err == nil:
 		if sec, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil {
@@ -108,7 +112,7 @@ func MaybeLazyRenew(dataDir string, k store.Key, st store.State, now time.Time, 
 	case !errors.Is(err, fs.ErrNotExist):
 		return false // an unsafe stamp: renew and status report the store's problems
 	}
-	if store.WriteFileAtomic(stamp, []byte(strconv.FormatInt(now.Unix(), 10)+"\n")) != nil {
+	if disk.WriteFileAtomic(stamp, []byte(strconv.FormatInt(now.Unix(), 10)+"\n")) != nil {
 		return false // without the stamp, every get would start one
 	}
 	return start(renew, k.Addr) == nil

@@ -87,7 +87,7 @@ func TestMaybeLazyRenew(t *testing.T) {
 		{"an hour later", t0.Add(61 * time.Minute), 2},
 	}
 	for _, s := range steps {
-		MaybeLazyRenew(data, k, due, s.now, "/bin/vault-token-renew", start)
+		MaybeLazyRenew(data, store.Namer(), k, due, s.now, "/bin/vault-token-renew", start)
 		if len(started) != s.want {
 			t.Fatalf("%s: %d renews started, want %d", s.name, len(started), s.want)
 		}
@@ -105,7 +105,7 @@ func TestMaybeLazyRenew(t *testing.T) {
 		if LazyRenewOn(data) {
 			t.Error("LazyRenewOn = true with the marker, want false")
 		}
-		if MaybeLazyRenew(data, k, due, t0, "r", func(string, string) error { t.Error("a renew was started"); return nil }) {
+		if MaybeLazyRenew(data, store.Namer(), k, due, t0, "r", func(string, string) error { t.Error("a renew was started"); return nil }) {
 			t.Error("MaybeLazyRenew = true, want false")
 		}
 	})
@@ -116,7 +116,7 @@ func TestMaybeLazyRenew(t *testing.T) {
 		if err := os.Symlink("/dev/null", stamp); err != nil {
 			t.Fatal(err)
 		}
-		if MaybeLazyRenew(data, k, due, t0, "r", func(string, string) error { t.Error("a renew was started"); return nil }) {
+		if MaybeLazyRenew(data, store.Namer(), k, due, t0, "r", func(string, string) error { t.Error("a renew was started"); return nil }) {
 			t.Error("MaybeLazyRenew = true through a symlinked stamp, want false")
 		}
 	})
@@ -125,9 +125,9 @@ func TestMaybeLazyRenew(t *testing.T) {
 		data := storeWith(t, k, due)
 		var out, errOut bytes.Buffer
 		lazy := func(key store.Key, st store.State) {
-			MaybeLazyRenew(data, key, st, t0, "r", func(string, string) error { return errors.New("boom") })
+			MaybeLazyRenew(data, store.Namer(), key, st, t0, "r", func(string, string) error { return errors.New("boom") })
 		}
-		if code := Get(&out, &errOut, k, nil, data, lazy); code != 0 || out.String() != "hvs.x" || errOut.Len() != 0 {
+		if code := Get(&out, &errOut, k, nil, data, store.Namer(), lazy); code != 0 || out.String() != "hvs.x" || errOut.Len() != 0 {
 			t.Errorf("Get = %d, %q, %q; want 0, the token, no stderr", code, out.String(), errOut.String())
 		}
 	})

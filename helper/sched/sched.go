@@ -31,7 +31,7 @@ import (
 
 	"github.com/vault-token-helper/vault-token-helper/contrib/systemd"
 	"github.com/vault-token-helper/vault-token-helper/helper/names"
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // Kind names a scheduler.
@@ -252,7 +252,7 @@ const maxFileSize = 1 << 20
 // reports whether it did.
 func writeFile(p string, data []byte, mode os.FileMode) (changed bool, err error) {
 	// Read without blocking or following a link (a FIFO planted there).
-	if cur, err := store.ReadRegularFile(p, maxFileSize); err == nil && string(cur) == string(data) {
+	if cur, err := disk.ReadRegularFile(p, maxFileSize); err == nil && string(cur) == string(data) {
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() == mode {
 			return false, nil
 		}
@@ -260,7 +260,7 @@ func writeFile(p string, data []byte, mode os.FileMode) (changed bool, err error
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return false, fmt.Errorf("create %q: %w", filepath.Dir(p), err)
 	}
-	if err := store.WriteFile(p, data, store.WriteOptions{Mode: mode, ReplaceLink: true}); err != nil {
+	if err := disk.WriteFile(p, data, disk.WriteOptions{Mode: mode, ReplaceLink: true}); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/names"
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // maxBinarySize bounds what setup reads of the binaries it installs
-// (never blocking: store.ReadRegularFile; package sched does the same
+// (never blocking: disk.ReadRegularFile; package sched does the same
 // for the scheduler's files).
 const maxBinarySize = 1 << 30
 
@@ -30,12 +30,12 @@ func (r *run) installBinaries(context.Context) error {
 	for i, name := range names.Usual.All() {
 		src := filepath.Join(r.env.BinSource, from.All()[i])
 		dst := filepath.Join(r.bindir, name+r.exe())
-		data, err := store.ReadRegularFile(src, maxBinarySize)
+		data, err := disk.ReadRegularFile(src, maxBinarySize)
 		if err != nil {
 			return r.fail("%q: %w; setup installs the binaries next to it: build them with `make build` or run ./install.sh", src, err)
 		}
 		if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() == 0o755 {
-			if cur, err := store.ReadRegularFile(dst, maxBinarySize); err == nil && bytes.Equal(cur, data) {
+			if cur, err := disk.ReadRegularFile(dst, maxBinarySize); err == nil && bytes.Equal(cur, data) {
 				r.say("%s is up to date", dst)
 				continue
 			}
@@ -49,9 +49,9 @@ func (r *run) installBinaries(context.Context) error {
 }
 
 // writeAtomic replaces path with data, mode (replacing a symlink, never
-// writing through one): store.WriteFile.
+// writing through one): disk.WriteFile.
 func writeAtomic(path string, data []byte, mode fs.FileMode) error {
-	return store.WriteFile(path, data, store.WriteOptions{Mode: mode, ReplaceLink: true})
+	return disk.WriteFile(path, data, disk.WriteOptions{Mode: mode, ReplaceLink: true})
 }
 
 func (r *run) removeBinaries(context.Context) error {

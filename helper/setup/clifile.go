@@ -16,7 +16,7 @@ import (
 
 	"github.com/hashicorp/vault/api/cliconfig"
 	"github.com/hashicorp/vault/api/tokenhelper"
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // CLI is one command line client whose config file names the token
@@ -240,13 +240,13 @@ func apply(path, bin string, set bool, names func(string) bool, now time.Time, s
 	// The edit replaces the file only if the CLI loads it as intended,
 	// after the backup, and only if nobody changed the file since it was
 	// read: checked on the complete temporary file, just before the
-	// rename (store.WriteFile's last check).
+	// rename (disk.WriteFile's last check).
 	var checkErr error
 	check := func(tmpName string) error {
 		checkErr = checkEdit(path, tmpName, bin, set, exists, src, mode, now, names, &res)
 		return checkErr
 	}
-	if err := store.WriteFile(path, out, store.WriteOptions{Mode: mode, ReplaceLink: true, BeforeReplace: check}); err != nil {
+	if err := disk.WriteFile(path, out, disk.WriteOptions{Mode: mode, ReplaceLink: true, BeforeReplace: check}); err != nil {
 		if checkErr != nil {
 			return res, checkErr
 		}

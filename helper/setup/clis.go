@@ -15,7 +15,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // clis are the CLI config files to edit, one entry per file.
@@ -149,7 +149,7 @@ func (r *run) created() ([]string, error) {
 	if r.env.Paths.Data == "" {
 		return nil, nil
 	}
-	b, err := store.ReadPrivateFile(r.createdPath(), os.Geteuid(), 1<<16)
+	b, err := disk.ReadPrivateFile(r.createdPath(), os.Geteuid(), 1<<16)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -189,7 +189,7 @@ func (r *run) recordCreated(path string, add bool) error {
 	if err := os.MkdirAll(r.env.Paths.Data, 0o700); err != nil {
 		return fmt.Errorf("record that setup created %q: %w", path, err)
 	}
-	if err := store.WriteFileAtomic(r.createdPath(), append(b, '\n')); err != nil {
+	if err := disk.WriteFileAtomic(r.createdPath(), append(b, '\n')); err != nil {
 		return fmt.Errorf("record that setup created %q: %w", path, err)
 	}
 	return nil

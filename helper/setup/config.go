@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 func (r *run) writeConfig(context.Context) error {
@@ -68,9 +68,9 @@ func (r *run) writeConfig(context.Context) error {
 }
 
 // writeNew writes a new private file atomically, never over one that
-// appeared meanwhile: store.WriteFile.
+// appeared meanwhile: disk.WriteFile.
 func writeNew(path string, data []byte) error {
-	return store.WriteFile(path, data, store.WriteOptions{NoReplace: true})
+	return disk.WriteFile(path, data, disk.WriteOptions{NoReplace: true})
 }
 
 // DefaultConfigText is the commented configuration setup writes, with

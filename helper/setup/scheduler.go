@@ -11,7 +11,7 @@ import (
 	"runtime"
 
 	"github.com/vault-token-helper/vault-token-helper/helper/sched"
-	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // schedEnv is the scheduler environment of this run.
@@ -119,7 +119,7 @@ func (r *run) recordNoScheduler(chosen bool) error {
 	if err := os.MkdirAll(r.env.Paths.Data, 0o700); err != nil {
 		return r.fail("record --scheduler none: %w", err)
 	}
-	if err := store.WriteFileAtomic(p, []byte("--scheduler none: no scheduler runs "+RenewName+", by choice\n")); err != nil {
+	if err := disk.WriteFileAtomic(p, []byte("--scheduler none: no scheduler runs "+RenewName+", by choice\n")); err != nil {
 		return r.fail("record --scheduler none: %w", err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vault-token-helper/vault-token-helper/heal"
 	"github.com/vault-token-helper/vault-token-helper/store"
+	"github.com/vault-token-helper/vault-token-helper/store/disk"
 )
 
 // keepToken keeps the token in ~/.vault-token usable through the helper
@@ -146,7 +147,7 @@ func (r *run) saveToken(context.Context) error {
 			r.say("%s holds the token stored for %s already", p, key)
 			continue
 		}
-		if err := store.WriteFileAtomic(p, []byte(tok)); err != nil {
+		if err := disk.WriteFileAtomic(p, []byte(tok)); err != nil {
 			return r.fail("cannot write %q: %w; nothing was uninstalled", p, err)
 		}
 		r.say("wrote the token stored for %s to %s", key, p)

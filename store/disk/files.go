@@ -1,14 +1,14 @@
-package store
+package disk
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -34,10 +34,10 @@ func (e *UnsafeError) Error() string {
 // Is makes errors.Is(err, ErrUnsafe) true.
 func (e *UnsafeError) Is(target error) bool { return target == ErrUnsafe }
 
-// checkOwnedPrivate refuses anything but a regular file (or a directory
+// CheckOwnedPrivate refuses anything but a regular file (or a directory
 // when dir is set) owned by uid with no permission bits for group or
 // others.
-func checkOwnedPrivate(p string, fi fs.FileInfo, uid int, dir bool) error {
+func CheckOwnedPrivate(p string, fi fs.FileInfo, uid int, dir bool) error {
 	mode := fi.Mode()
 	switch {
 	case mode&fs.ModeSymlink != 0:
@@ -50,13 +50,13 @@ func checkOwnedPrivate(p string, fi fs.FileInfo, uid int, dir bool) error {
 	return checkPrivate(p, fi, uid, dir)
 }
 
-// openFlags (files_unix.go, files_windows.go) are part of every open of
+// OpenFlags (files_unix.go, files_windows.go) are part of every open of
 // a file the tool writes or that holds a secret.
 
 // OpenPrivate is the one way the tool opens a file it writes (state, lock,
 // temporary files, ~/.vault-token, the log, the install id) or a file that
 // holds a secret: flag (os.O_RDONLY, os.O_WRONLY|os.O_APPEND|os.O_CREATE...)
-// plus openFlags, mode 0600 when it creates the file. The open file must
+// plus OpenFlags, mode 0600 when it creates the file. The open file must
 // be a regular file owned by uid with no permission bits for group or
 // others (checked with fstat on the descriptor, so a file swapped in after
 // a check is still caught); anything else is closed again and refused with
@@ -65,11 +65,11 @@ func checkOwnedPrivate(p string, fi fs.FileInfo, uid int, dir bool) error {
 func OpenPrivate(p string, flag int, uid int) (*os.File, error) {
 	f, err := openFile(p, flag)
 	if err != nil {
-		return nil, openError(p, err)
+		return nil, OpenError(p, err)
 	}
 	fi, err := f.Stat()
 	if err == nil {
-		err = checkOwnedPrivate(p, fi, uid, false)
+		err = CheckOwnedPrivate(p, fi, uid, false)
 	}
 	if err != nil {
 		f.Close()
@@ -86,7 +86,7 @@ func OpenPrivate(p string, flag int, uid int) (*os.File, error) {
 func OpenRegular(p string) (*os.File, error) {
 	f, err := os.OpenFile(p, os.O_RDONLY|readFlags, 0)
 	if err != nil {
-		return nil, openError(p, err)
+		return nil, OpenError(p, err)
 	}
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		f.Close()
@@ -105,25 +105,40 @@ func ReadRegularFile(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readAtMost(f, p, max)
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	return readAtMost(f, p, size, max)
 }
 
 // readAtMost reads f (opened from p) to its end, failing with
-// ErrTooLarge past max bytes.
-func readAtMost(f *os.File, p string, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
+// ErrTooLarge past limit bytes. size is what fstat said: the buffer is
+// made for it, as os.ReadFile makes its own, so that a file that did not
+// change is read into one allocation.
+func readAtMost(f *os.File, p string, size, limit int64) ([]byte, error) {
+	buf := make([]byte, 0, min(max(size, 0), limit)+512)
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, fmt.Errorf("read %q: more than %d bytes: %w", p, limit, ErrTooLarge)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
 	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("read %q: more than %d bytes: %w", p, max, ErrTooLarge)
-	}
-	return data, nil
 }
 
-// openError explains why an open with openFlags failed: a symlink
+// OpenError explains why an open with OpenFlags failed: a symlink
 // (ELOOP; EMLINK on the BSDs), or a FIFO or socket with no peer (ENXIO).
-func openError(p string, err error) error {
+func OpenError(p string, err error) error {
 	switch {
 	case errors.Is(err, syscall.ELOOP), errors.Is(err, syscall.EMLINK):
 		return &UnsafeError{Path: p, Problem: "it is a symlink", Fix: fmt.Sprintf("rm %q", p)}
@@ -151,31 +166,32 @@ func ReadPrivateFile(p string, uid int, max int64) ([]byte, error) {
 	if fi.Size() > max {
 		return nil, fmt.Errorf("read %q: %d bytes, at most %d allowed: %w", p, fi.Size(), max, ErrTooLarge)
 	}
-	return readAtMost(f, p, max)
+	return readAtMost(f, p, fi.Size(), max)
 }
 
-// checkDir checks that p is a private directory of uid. A missing
+// CheckDir checks that p is a private directory of uid. A missing
 // directory is reported with fs.ErrNotExist.
-func checkDir(p string, uid int) error {
+func CheckDir(p string, uid int) error {
 	fi, err := os.Lstat(p)
 	if err != nil {
 		return err
 	}
-	return checkOwnedPrivate(p, fi, uid, true)
+	return CheckOwnedPrivate(p, fi, uid, true)
 }
 
-// ensureDir creates p (and missing parents) with mode 0700 and then
+// EnsureDir creates p (and missing parents) with mode 0700 and then
 // checks that p is a private directory of uid.
-func ensureDir(p string, uid int) error {
+func EnsureDir(p string, uid int) error {
 	if err := mkdirPrivate(p); err != nil {
 		return fmt.Errorf("create directory %q: %w", p, err)
 	}
-	return checkDir(p, uid)
+	return CheckDir(p, uid)
 }
 
-// fileSystem is the seam through which writes go, so tests can inject a
-// full disk or a failing fsync without needing a real one.
-type fileSystem interface {
+// FS is the seam through which WriteFile's writes go, so that tests can
+// inject a full disk or a failing fsync without needing a real one
+// (WriteOptions.FS).
+type FS interface {
 	CreateTemp(dir, pattern string) (*os.File, error)
 	Write(f *os.File, data []byte) (int, error)
 	Sync(f *os.File) error
@@ -194,7 +210,7 @@ func (osFS) Rename(oldpath, newpath string) error             { return replaceFi
 // anything but a regular file; the temporary file is created with
 // O_EXCL under a random name, so a planted file cannot be written through.
 func WriteFileAtomic(p string, data []byte) error {
-	return writeFile(osFS{}, p, data, WriteOptions{})
+	return WriteFile(p, data, WriteOptions{})
 }
 
 // WriteOptions say how WriteFile replaces a file. The zero value is
@@ -212,21 +228,20 @@ type WriteOptions struct {
 	// BeforeReplace is the last check, given the complete temporary file
 	// (the CLI config loads it): an error leaves the path as it was.
 	BeforeReplace func(tmp string) error
+	// FS is where the writes go; nil is the operating system. Tests set
+	// it to inject a failure at each step.
+	FS FS
 }
 
 // WriteFile is the one atomic writer of the tool: data goes to a new
 // file under a random name (O_EXCL, through OpenPrivate) next to p, is
 // synced, and then replaces p (rename), or, with NoReplace, takes its
 // name only if it is free (link); the directory is synced after.
-func WriteFile(p string, data []byte, o WriteOptions) error {
-	return writeFile(osFS{}, p, data, o)
-}
-
-func writeFileAtomic(fsys fileSystem, p string, data []byte) error {
-	return writeFile(fsys, p, data, WriteOptions{})
-}
-
-func writeFile(fsys fileSystem, p string, data []byte, o WriteOptions) (err error) {
+func WriteFile(p string, data []byte, o WriteOptions) (err error) {
+	fsys := o.FS
+	if fsys == nil {
+		fsys = osFS{}
+	}
 	if fi, err := os.Lstat(p); err == nil {
 		switch {
 		case o.NoReplace:
@@ -300,13 +315,14 @@ func writeFile(fsys fileSystem, p string, data []byte, o WriteOptions) (err erro
 
 // createTemp is os.CreateTemp through OpenPrivate: a new file under a
 // random name (the * of pattern), created with O_EXCL, so nothing planted
-// at that name is ever opened.
+// at that name is ever opened. The name's randomness is os.CreateTemp's
+// own (the runtime's ChaCha8 generator, seeded by the kernel): O_EXCL is
+// what keeps a planted file out, the name only has to be new, and
+// crypto/rand would cost get, which links this package, its start-up.
 func createTemp(dir, pattern string) (*os.File, error) {
 	prefix, suffix, _ := strings.Cut(pattern, "*")
 	for range 100 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		p := filepath.Join(dir, prefix+hex.EncodeToString(b[:])+suffix)
+		p := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)+suffix)
 		f, err := OpenPrivate(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, os.Geteuid())
 		if errors.Is(err, fs.ErrExist) {
 			continue

@@ -1,4 +1,4 @@
-package store
+package disk
 
 import (
 	"errors"
@@ -13,13 +13,13 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// openFlags are part of every open of a file the tool writes or that
+// OpenFlags are part of every open of a file the tool writes or that
 // holds a secret: never follow a reparse point (a symlink or junction) at
 // the last component (FILE_FLAG_OPEN_REPARSE_POINT, which syscall.Open
 // passes on to CreateFile from the flag's high bits: the link itself is
 // opened, and its Stat is not a regular file, so it is refused), never
 // leak the handle into a child process. Windows has no FIFO to block on.
-const openFlags = syscall.O_CLOEXEC | windows.FILE_FLAG_OPEN_REPARSE_POINT
+const OpenFlags = syscall.O_CLOEXEC | windows.FILE_FLAG_OPEN_REPARSE_POINT
 
 // readFlags are OpenRegular's: never leak the handle; links are followed.
 const readFlags = syscall.O_CLOEXEC
@@ -125,16 +125,16 @@ func retryable(err error) bool {
 // refuses FlushFileBuffers on one), and NTFS journals the rename itself.
 func syncDir(string) error { return nil }
 
-// openFile opens p with openFlags. A file it creates gets the access list
+// openFile opens p with OpenFlags. A file it creates gets the access list
 // of mode 0600: only the user, not inherited (privateDACL); the file is
 // created with O_EXCL first, so the list is set only on a file this call
 // created.
 func openFile(p string, flag int) (*os.File, error) {
 	if flag&os.O_CREATE == 0 {
-		return os.OpenFile(p, flag|openFlags, 0o600)
+		return os.OpenFile(p, flag|OpenFlags, 0o600)
 	}
 	if flag&os.O_EXCL == 0 {
-		f, err := os.OpenFile(p, flag&^(os.O_CREATE|os.O_TRUNC)|openFlags, 0o600)
+		f, err := os.OpenFile(p, flag&^(os.O_CREATE|os.O_TRUNC)|OpenFlags, 0o600)
 		if !errors.Is(err, fs.ErrNotExist) {
 			if err == nil && flag&os.O_TRUNC != 0 {
 				err = f.Truncate(0)
@@ -142,9 +142,9 @@ func openFile(p string, flag int) (*os.File, error) {
 			return f, err
 		}
 	}
-	f, err := os.OpenFile(p, flag|os.O_EXCL|openFlags, 0o600)
+	f, err := os.OpenFile(p, flag|os.O_EXCL|OpenFlags, 0o600)
 	if errors.Is(err, fs.ErrExist) && flag&os.O_EXCL == 0 {
-		return os.OpenFile(p, flag&^os.O_CREATE|openFlags, 0o600) // created by another process meanwhile
+		return os.OpenFile(p, flag&^os.O_CREATE|OpenFlags, 0o600) // created by another process meanwhile
 	}
 	if err != nil {
 		return nil, err

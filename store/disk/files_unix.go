@@ -1,6 +1,6 @@
 //go:build unix
 
-package store
+package disk
 
 import (
 	"fmt"
@@ -9,12 +9,12 @@ import (
 	"syscall"
 )
 
-// openFlags are part of every open of a file the tool writes or that
+// OpenFlags are part of every open of a file the tool writes or that
 // holds a secret: never block (a FIFO or a device planted at the path
 // answers at once instead of waiting for a peer, so no open can outlast
 // the operation's deadline), never follow a symlink at the last
 // component, never leak the descriptor into a child process.
-const openFlags = syscall.O_NONBLOCK | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+const OpenFlags = syscall.O_NONBLOCK | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
 
 // readFlags are OpenRegular's: never block, never leak the descriptor;
 // symlinks are followed.
@@ -44,7 +44,7 @@ func replaceFile(oldpath, newpath string) error { return os.Rename(oldpath, newp
 // syncDir fsyncs a directory, so that a rename or a link in it is
 // durable.
 func syncDir(dir string) error {
-	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|openFlags, 0)
+	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|OpenFlags, 0)
 	if err != nil {
 		return err
 	}
@@ -52,9 +52,27 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// openFile opens p with openFlags, mode 0600 when it creates the file.
+// openFile opens p with OpenFlags, mode 0600 when it creates the file.
+// O_NONBLOCK is for the open alone (a FIFO with no peer answers at once):
+// the descriptor is made blocking again before package os sees it, so
+// that os does not register it with its poller, which would cost get an
+// epoll instance and an event descriptor on every vault command. Before
+// any read or write, OpenPrivate refuses what is not a regular file.
 func openFile(p string, flag int) (*os.File, error) {
-	return os.OpenFile(p, flag|openFlags, 0o600)
+	for {
+		fd, err := syscall.Open(p, flag|OpenFlags, 0o600)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		if err := syscall.SetNonblock(fd, false); err != nil {
+			syscall.Close(fd)
+			return nil, &os.PathError{Op: "fcntl", Path: p, Err: err}
+		}
+		return os.NewFile(uintptr(fd), p), nil
+	}
 }
 
 // mkdirPrivate creates p and its missing parents with mode 0700.
