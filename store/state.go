@@ -71,7 +71,8 @@ func (f *Files) statePath(k Key) string { return filepath.Join(f.dir(k), disk.St
 func (f *Files) StatePath(k Key) string { return f.statePath(k) }
 
 // Token returns the token stored for k, or "" when none is stored. It
-// takes no lock and does no network I/O: this is the path of `get`.
+// takes no lock and does no network I/O: it is get's read (disk.Read),
+// which the front makes without this package.
 func (f *Files) Token(k Key) (string, error) {
 	st, err := f.read(k)
 	if err != nil || st.Current == nil {
