@@ -82,8 +82,16 @@ bao:
 	fi
 	@cd "$(dir $(BAO_BIN))" && echo "$$(pwd -P)/$(notdir $(BAO_BIN))"
 
+# The end-to-end tests mostly wait on processes (the CLI, the dev servers),
+# so more of them run at once than there are cores: -p 3 runs the three
+# end-to-end packages side by side, -parallel 4 four tests of a package.
+# A test that fails when the machine is busy is a defect, not a reason to
+# lower these.
+TEST_P ?= 3
+TEST_PARALLEL ?= 4
+
 test: vault bao
-	VTH_E2E=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	VTH_E2E=1 $(GO) test -count=1 -p $(TEST_P) -parallel $(TEST_PARALLEL) -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # heal's decisions are unit-tested on the fake Vault: its coverage may not
