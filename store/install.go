@@ -55,15 +55,15 @@ func (f *Files) InstallID() (string, error) {
 }
 
 // createInstallID writes a new id to p through the one writer, which
-// takes the name only if it is free (NoReplace: a link, so the first id
-// stays); an existing p (another process was first) is an fs.ErrExist
-// error.
+// takes the name only if it is free, by link(2) alone (NoReplace,
+// LinkOnly: the first id stays); an existing p (another process was
+// first) is an fs.ErrExist error.
 func (f *Files) createInstallID(p string) error {
 	var b [installIDLen / 2]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
 	}
-	return disk.WriteFile(p, []byte(hex.EncodeToString(b[:])+"\n"), disk.WriteOptions{NoReplace: true, FS: f.fs})
+	return disk.WriteFile(p, []byte(hex.EncodeToString(b[:])+"\n"), disk.WriteOptions{NoReplace: true, LinkOnly: true, FS: f.fs})
 }
 
 func validInstallID(id string) bool {

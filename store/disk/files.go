@@ -225,6 +225,12 @@ type WriteOptions struct {
 	// NoReplace: the path must not exist; a file that appeared meanwhile
 	// is kept and the write fails with fs.ErrExist.
 	NoReplace bool
+	// LinkOnly, with NoReplace: the new file takes the name by link(2)
+	// alone, never by the rename that otherwise stands in where the file
+	// system has no hard links, so that a file that appears meanwhile is
+	// never replaced (the store's install id: two processes creating it
+	// at once agree on one).
+	LinkOnly bool
 	// BeforeReplace is the last check, given the complete temporary file
 	// (the CLI config loads it): an error leaves the path as it was.
 	BeforeReplace func(tmp string) error
@@ -294,7 +300,7 @@ func WriteFile(p string, data []byte, o WriteOptions) (err error) {
 		err = os.Link(tmp.Name(), p)
 		if err == nil {
 			os.Remove(tmp.Name())
-		} else if errors.Is(err, fs.ErrExist) {
+		} else if errors.Is(err, fs.ErrExist) || o.LinkOnly {
 			return fmt.Errorf("write %q: %w", p, err)
 		} else {
 			// No hard links here (some network file systems): p was

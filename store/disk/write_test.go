@@ -28,6 +28,8 @@ func TestWriteFileOptions(t *testing.T) {
 		{"a symlink is replaced with ReplaceLink", "symlink", WriteOptions{ReplaceLink: true, Mode: 0o644}, nil, "new", 0o644},
 		{"NoReplace on a free path", "", WriteOptions{NoReplace: true}, nil, "new", 0o600},
 		{"NoReplace keeps a file that is there", "file", WriteOptions{NoReplace: true}, fs.ErrExist, "old", 0o600},
+		{"NoReplace by link alone on a free path", "", WriteOptions{NoReplace: true, LinkOnly: true}, nil, "new", 0o600},
+		{"NoReplace by link alone keeps a file that is there", "file", WriteOptions{NoReplace: true, LinkOnly: true}, fs.ErrExist, "old", 0o600},
 		{"BeforeReplace says no: the file stays", "file", WriteOptions{BeforeReplace: func(string) error { return errCheck }}, errCheck, "old", 0o600},
 	}
 	for _, tt := range tests {
