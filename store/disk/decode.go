@@ -94,29 +94,47 @@ func (d *decoder) expect(c byte) error {
 	return d.errorf("%q where %q belongs", d.data[d.pos], c)
 }
 
-// nest enters an object or an array.
-func (d *decoder) nest() error {
-	if d.depth++; d.depth > maxDepth {
-		return d.errorf("nested deeper than %d", maxDepth)
+// open consumes the first byte of an object or an array (begin) and
+// enters it. empty: end follows at once, and the value is read whole.
+func (d *decoder) open(begin, end byte) (empty bool, err error) {
+	if err := d.expect(begin); err != nil {
+		return false, err
 	}
-	return nil
+	if d.depth++; d.depth > maxDepth {
+		return false, d.errorf("nested deeper than %d", maxDepth)
+	}
+	if d.next() == end {
+		d.pos++
+		d.depth--
+		return true, nil
+	}
+	return false, nil
+}
+
+// more consumes what follows a member of an object or an array (after):
+// a comma, then more is true, or the end byte, which leaves the value.
+func (d *decoder) more(end byte, after string) (more bool, err error) {
+	switch d.next() {
+	case ',':
+		d.pos++
+		return true, nil
+	case end:
+		d.pos++
+		d.depth--
+		return false, nil
+	case 0:
+		return false, errEnd
+	}
+	return false, d.errorf("%q after %s", d.data[d.pos], after)
 }
 
 // object reads an object whose fields are keys: field is called for each
 // of them, the decoder at its value. Any other key's value is skipped.
 func (d *decoder) object(keys []string, field func(key string) error) error {
-	if err := d.expect('{'); err != nil {
-		return err
-	}
-	if err := d.nest(); err != nil {
+	if empty, err := d.open('{', '}'); empty || err != nil {
 		return err
 	}
 	var seen uint64 // bit i: keys[i] was read (no schema object has 64 fields)
-	if d.next() == '}' {
-		d.pos++
-		d.depth--
-		return nil
-	}
 	for {
 		at := d.pos
 		key, err := d.string()
@@ -142,17 +160,8 @@ func (d *decoder) object(keys []string, field func(key string) error) error {
 		if err != nil {
 			return err
 		}
-		switch d.next() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.depth--
-			return nil
-		case 0:
-			return errEnd
-		default:
-			return d.errorf("%q after an object's value", d.data[d.pos])
+		if more, err := d.more('}', "an object's value"); !more || err != nil {
+			return err
 		}
 	}
 }
@@ -180,32 +189,15 @@ func foldedKey(keys []string, key string) string {
 // array reads an array, calling elem at each element. An empty array
 // is still an array: the caller makes an empty slice, as encoding/json.
 func (d *decoder) array(elem func() error) error {
-	if err := d.expect('['); err != nil {
+	if empty, err := d.open('[', ']'); empty || err != nil {
 		return err
-	}
-	if err := d.nest(); err != nil {
-		return err
-	}
-	if d.next() == ']' {
-		d.pos++
-		d.depth--
-		return nil
 	}
 	for {
 		if err := elem(); err != nil {
 			return err
 		}
-		switch d.next() {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			d.depth--
-			return nil
-		case 0:
-			return errEnd
-		default:
-			return d.errorf("%q after an array's element", d.data[d.pos])
+		if more, err := d.more(']', "an array's element"); !more || err != nil {
+			return err
 		}
 	}
 }

@@ -105,17 +105,13 @@ func ReadRegularFile(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	return readAtMost(f, p, size, max)
+	return readAtMost(f, p, 0, max)
 }
 
 // readAtMost reads f (opened from p) to its end, failing with
 // ErrTooLarge past limit bytes. size is what fstat said: the buffer is
 // made for it, as os.ReadFile makes its own, so that a file that did not
-// change is read into one allocation.
+// change is read into one allocation; 0 when unknown.
 func readAtMost(f *os.File, p string, size, limit int64) ([]byte, error) {
 	buf := make([]byte, 0, min(max(size, 0), limit)+512)
 	for {
